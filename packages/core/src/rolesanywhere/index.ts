@@ -1,0 +1,33 @@
+/**
+ * IAM Roles Anywhere: SigV4-X509 signing of CreateSession, the client, and the AWS SDK v3
+ * credential provider.
+ * @module
+ */
+export type { Arn, ArnKind } from "./arn.ts";
+export { parseArn, roleNameFromArn, validateArn } from "./arn.ts";
+export type {
+  ClientDeps,
+  CreateSessionOptions,
+  CreateSessionResult,
+  SessionCredentials,
+} from "./client.ts";
+export { createSession, resolveSessionRegion, validateDuration } from "./client.ts";
+export type { EndpointOptions, PartitionName, ResolvedEndpoint } from "./endpoint.ts";
+export { PARTITIONS, partitionOfRegion, resolveEndpoint } from "./endpoint.ts";
+export type { AwsCredentials, FromRolesAnywhereOptions, RolesAnywhereProvider } from "./provider.ts";
+export { fromRolesAnywhere } from "./provider.ts";
+export type {
+  CreateSessionParams,
+  HttpRequestSpec,
+  SignedCreateSessionRequest,
+  SigningIdentity,
+} from "./signer.ts";
+export {
+  buildCreateSessionRequest,
+  createSignedCreateSessionRequest,
+  ROLES_ANYWHERE_SERVICE,
+  signRequestX509,
+  signStringToSign,
+} from "./signer.ts";
+export type { HttpResponse, HttpTransport, NodeTransportOptions } from "./transport.ts";
+export { createNodeTransport, TransportError } from "./transport.ts";

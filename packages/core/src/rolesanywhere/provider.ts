@@ -1,0 +1,121 @@
+import { IamRaError } from "../errors.ts";
+import type { CredentialMaterial } from "../x509/material.ts";
+import { type ReadCredentialMaterialOptions, readCredentialMaterial } from "../x509/read.ts";
+import { type CreateSessionOptions, type CreateSessionResult, createSession, resolveSessionRegion } from "./client.ts";
+import type { CreateSessionParams } from "./signer.ts";
+
+/**
+ * The credential shape every AWS SDK v3 client accepts (`AwsCredentialIdentity`).
+ * @public
+ */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+  accountId?: string;
+}
+
+/**
+ * A memoized Roles Anywhere provider: call it for credentials; `refresh()` forces a new session.
+ * @public
+ */
+export interface RolesAnywhereProvider {
+  (): Promise<AwsCredentials>;
+  /** Forces a new CreateSession, shared with concurrent callers. */
+  refresh(): Promise<AwsCredentials>;
+  /** The full result of the last successful CreateSession, if any. */
+  readonly lastResult: CreateSessionResult | undefined;
+}
+
+/**
+ * Options of {@link fromRolesAnywhere}.
+ * @public
+ */
+export interface FromRolesAnywhereOptions
+  extends CreateSessionParams,
+    Omit<CreateSessionOptions, "signal">,
+    Partial<Omit<ReadCredentialMaterialOptions, "validAt">> {
+  /**
+   * Supplies the certificate, chain and key; called on every refresh. Default: reads
+   * `certificate`/`privateKey`/`intermediates` (paths or contents) again each time, so a rotated
+   * certificate is picked up without a restart.
+   */
+  loadMaterial?: (() => Promise<CredentialMaterial>) | undefined;
+  /**
+   * Refresh when fewer than this many ms of validity remain. Default 15 min (botocore's advisory
+   * window, so no SDK sees credentials it would itself consider stale).
+   */
+  refreshMarginMs?: number | undefined;
+}
+
+/**
+ * An AWS SDK v3 credential provider for IAM Roles Anywhere:
+ * `new S3Client({ credentials: fromRolesAnywhere({ ... }) })`.
+ *
+ * Credentials are cached in memory and renewed once fewer than `refreshMarginMs` remain; concurrent
+ * callers share one CreateSession; certificate and key are re-read on each renewal. If a renewal
+ * fails while the cached credentials are still valid for over a minute, those are returned.
+ * @public
+ */
+export function fromRolesAnywhere(options: FromRolesAnywhereOptions): RolesAnywhereProvider {
+  // Fail at construction on bad ARNs, durations or regions, not at first use.
+  resolveSessionRegion(options, options.region);
+  const clock = options.clock ?? { now: () => new Date() };
+  const margin = options.refreshMarginMs ?? 15 * 60_000;
+  const loadMaterial =
+    options.loadMaterial ??
+    (() => {
+      if (options.certificate === undefined) {
+        throw new IamRaError("invalid-input", "No certificate was given.", {
+          hint: "Pass certificate (a path or PEM) or loadMaterial.",
+        });
+      }
+      return readCredentialMaterial({
+        certificate: options.certificate,
+        privateKey: options.privateKey,
+        intermediates: options.intermediates,
+        passphrase: options.passphrase,
+        validAt: clock.now(),
+      });
+    });
+  let cached: CreateSessionResult | undefined;
+  let inflight: Promise<CreateSessionResult> | undefined;
+
+  const toCredentials = (r: CreateSessionResult): AwsCredentials => ({
+    accessKeyId: r.credentials.accessKeyId,
+    secretAccessKey: r.credentials.secretAccessKey,
+    sessionToken: r.credentials.sessionToken,
+    expiration: r.credentials.expiration,
+    ...(r.accountId ? { accountId: r.accountId } : {}),
+  });
+
+  const renew = (): Promise<CreateSessionResult> => {
+    inflight ??= (async () => {
+      try {
+        const material = await loadMaterial();
+        const result = await createSession(material, options, options);
+        cached = result;
+        return result;
+      } finally {
+        inflight = undefined;
+      }
+    })();
+    return inflight;
+  };
+
+  const remaining = () => (cached ? cached.credentials.expiration.getTime() - clock.now().getTime() : -1);
+
+  const provider = (async () => {
+    if (cached && remaining() > margin) return toCredentials(cached);
+    try {
+      return toCredentials(await renew());
+    } catch (error) {
+      if (cached && remaining() > 60_000) return toCredentials(cached);
+      throw error;
+    }
+  }) as RolesAnywhereProvider;
+  provider.refresh = async () => toCredentials(await renew());
+  Object.defineProperty(provider, "lastResult", { get: () => cached });
+  return provider;
+}

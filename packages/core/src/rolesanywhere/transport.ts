@@ -1,0 +1,125 @@
+import type { Agent, IncomingHttpHeaders } from "node:http";
+
+/**
+ * A response as the CreateSession client needs it.
+ * @public
+ */
+export interface HttpResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * Sends one HTTP request. The default is {@link createNodeTransport}; tests pass loopback servers,
+ * never a fake of this function.
+ * @public
+ */
+export type HttpTransport = (request: {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}) => Promise<HttpResponse>;
+
+/**
+ * Options of the default transport.
+ * @public
+ */
+export interface NodeTransportOptions {
+  /** Environment to read `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` from. Default: no proxy. */
+  proxyEnv?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Extra trusted CA certificates (PEM), e.g. from `AWS_CA_BUNDLE`. */
+  ca?: string | undefined;
+  /** Skip TLS verification (`--no-verify-ssl`). Default false. */
+  insecureSkipVerify?: boolean | undefined;
+}
+
+/** A network-level failure (no HTTP response). @public */
+export class TransportError extends Error {
+  override name = "TransportError";
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+function proxyFor(url: URL, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const get = (name: string) => env[name] ?? env[name.toLowerCase()];
+  const noProxy = get("NO_PROXY");
+  if (noProxy) {
+    const host = url.hostname.toLowerCase();
+    const port = url.port || (url.protocol === "https:" ? "443" : "80");
+    for (const raw of noProxy.split(/[,\s]+/)) {
+      const entry = raw.trim().toLowerCase();
+      if (!entry) continue;
+      if (entry === "*") return undefined;
+      const [entryHost, entryPort] = entry.split(":") as [string, string | undefined];
+      if (entryPort && entryPort !== port) continue;
+      const bare = entryHost.replace(/^\*?\./, "");
+      if (host === bare || host.endsWith(`.${bare}`)) return undefined;
+    }
+  }
+  return url.protocol === "https:" ? (get("HTTPS_PROXY") ?? get("ALL_PROXY")) : (get("HTTP_PROXY") ?? get("ALL_PROXY"));
+}
+
+/**
+ * The default transport: `node:https`/`node:http`, honouring proxy variables (`HTTPS_PROXY`,
+ * `HTTP_PROXY`, `NO_PROXY`) and a custom CA bundle. TLS 1.2 minimum.
+ * @public
+ */
+export function createNodeTransport(options: NodeTransportOptions = {}): HttpTransport {
+  const agents = new Map<string, Agent>();
+  return async (request) => {
+    const isHttps = request.url.protocol === "https:";
+    const mod = isHttps ? await import("node:https") : await import("node:http");
+    const proxy = proxyFor(request.url, options.proxyEnv ?? {});
+    let agent: Agent | undefined;
+    if (proxy) {
+      agent = agents.get(proxy);
+      if (!agent) {
+        const { HttpsProxyAgent } = await import("https-proxy-agent");
+        agent = new HttpsProxyAgent(proxy, {
+          ...(options.ca ? { ca: options.ca } : {}),
+          rejectUnauthorized: !options.insecureSkipVerify,
+          minVersion: "TLSv1.2",
+        }) as unknown as Agent;
+        agents.set(proxy, agent);
+      }
+    }
+    return await new Promise<HttpResponse>((resolve, reject) => {
+      const req = mod.request(
+        request.url,
+        {
+          method: request.method,
+          headers: { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
+          ...(agent ? { agent } : {}),
+          ...(isHttps
+            ? { minVersion: "TLSv1.2", rejectUnauthorized: !options.insecureSkipVerify, ...(options.ca ? { ca: options.ca } : {}) }
+            : {}),
+          signal: request.signal,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () =>
+            resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+          );
+          res.on("error", (e) => reject(new TransportError("ECONNRESET", e.message, { cause: e })));
+        },
+      );
+      req.setTimeout(request.timeoutMs, () => {
+        req.destroy(new TransportError("ETIMEDOUT", `no response within ${request.timeoutMs} ms`));
+      });
+      req.on("error", (e: NodeJS.ErrnoException) => {
+        if (e instanceof TransportError) reject(e);
+        else if (e.name === "AbortError") reject(e);
+        else reject(new TransportError(e.code ?? "ENETWORK", e.message, { cause: e }));
+      });
+      req.end(request.body);
+    });
+  };
+}

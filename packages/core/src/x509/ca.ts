@@ -1,0 +1,247 @@
+import { createPrivateKey, type KeyObject, randomBytes, webcrypto, X509Certificate } from "node:crypto";
+import { IamRaError } from "../errors.ts";
+import { toPem } from "./pem.ts";
+
+/**
+ * Key algorithms iam-ra generates.
+ * @public
+ */
+export type KeyAlgorithm = "EC_P256" | "EC_P384" | "EC_P521" | "RSA_2048" | "RSA_3072" | "RSA_4096";
+
+/** Every supported {@link KeyAlgorithm}. @public */
+export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ["EC_P256", "EC_P384", "EC_P521", "RSA_2048", "RSA_3072", "RSA_4096"];
+
+/**
+ * A certificate with its private key, as PEM and as Node objects.
+ * @public
+ */
+export interface IssuedCertificate {
+  certificatePem: string;
+  /** PKCS#8 PEM. Treat as secret: write it 0600, never log it. */
+  privateKeyPem: string;
+  certificate: X509Certificate;
+  privateKey: KeyObject;
+}
+
+/**
+ * An issuer: a CA certificate and the key that signs with it.
+ * @public
+ */
+export interface CertificateIssuer {
+  certificatePem: string;
+  privateKey: KeyObject;
+}
+
+/**
+ * Validity and identity of a certificate to create.
+ * @public
+ */
+export interface CertificateSpec {
+  /** Distinguished name, e.g. `CN=web-1,OU=app-readers,O=Example`. */
+  subject: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** Hex serial; default 16 random bytes (positive). */
+  serialNumber?: string | undefined;
+  /** Default `EC_P256`. */
+  keyAlgorithm?: KeyAlgorithm | undefined;
+}
+
+type X509Module = typeof import("@peculiar/x509");
+
+async function loadX509(): Promise<X509Module> {
+  // @peculiar/x509 needs the reflect-metadata polyfill before it loads; both stay off the import
+  // graph of callers that never create certificates.
+  await import("reflect-metadata");
+  return await import("@peculiar/x509");
+}
+
+function keyGenParams(alg: KeyAlgorithm): EcKeyGenParams | RsaHashedKeyGenParams {
+  switch (alg) {
+    case "EC_P256":
+      return { name: "ECDSA", namedCurve: "P-256" };
+    case "EC_P384":
+      return { name: "ECDSA", namedCurve: "P-384" };
+    case "EC_P521":
+      return { name: "ECDSA", namedCurve: "P-521" };
+    default:
+      return {
+        name: "RSASSA-PKCS1-v1_5",
+        modulusLength: Number(alg.slice(4)),
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: "SHA-256",
+      };
+  }
+}
+
+function signingAlgorithmForSpec(alg: KeyAlgorithm): Algorithm | EcdsaParams {
+  if (alg.startsWith("RSA")) return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as Algorithm;
+  return { name: "ECDSA", hash: alg === "EC_P384" ? "SHA-384" : alg === "EC_P521" ? "SHA-512" : "SHA-256" } as EcdsaParams;
+}
+
+function signingAlgorithmFor(key: KeyObject): Algorithm | EcdsaParams {
+  if (key.asymmetricKeyType === "ec") {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    return { name: "ECDSA", hash: curve === "secp384r1" ? "SHA-384" : curve === "secp521r1" ? "SHA-512" : "SHA-256" } as EcdsaParams;
+  }
+  if (key.asymmetricKeyType === "rsa") return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as Algorithm;
+  throw new IamRaError("private-key-unsupported", `Cannot sign certificates with a ${key.asymmetricKeyType} key.`, {
+    hint: "Use an EC or RSA CA key.",
+  });
+}
+
+async function toCryptoKey(key: KeyObject): Promise<CryptoKey> {
+  const der = key.export({ format: "der", type: "pkcs8" });
+  const params =
+    key.asymmetricKeyType === "ec"
+      ? {
+          name: "ECDSA",
+          namedCurve: { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" }[
+            key.asymmetricKeyDetails?.namedCurve ?? ""
+          ] as string,
+        }
+      : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  return (await webcrypto.subtle.importKey("pkcs8", der, params, true, ["sign"])) as CryptoKey;
+}
+
+function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0]! & 0x7f) | 0x01; // positive, and no leading zero byte
+  return bytes.toString("hex");
+}
+
+async function generateKeys(alg: KeyAlgorithm): Promise<CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(keyGenParams(alg), true, ["sign", "verify"])) as CryptoKeyPair;
+}
+
+async function finish(cert: { rawData: ArrayBuffer }, keys: CryptoKeyPair): Promise<IssuedCertificate> {
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as webcrypto.CryptoKey));
+  const privateKeyPem = toPem("PRIVATE KEY", pkcs8);
+  return {
+    certificatePem: toPem("CERTIFICATE", Buffer.from(cert.rawData)),
+    privateKeyPem,
+    certificate: new X509Certificate(Buffer.from(cert.rawData)),
+    privateKey: createPrivateKey(privateKeyPem),
+  };
+}
+
+/**
+ * Creates a self-signed root CA (basicConstraints CA, keyCertSign + cRLSign), suitable as a Roles
+ * Anywhere `CERTIFICATE_BUNDLE` trust anchor.
+ * @public
+ */
+export async function createSelfSignedCa(spec: CertificateSpec & { pathLength?: number | undefined }): Promise<IssuedCertificate> {
+  const x509 = await loadX509();
+  const keys = await generateKeys(spec.keyAlgorithm ?? "EC_P256");
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: spec.serialNumber ?? randomSerial(),
+      name: spec.subject,
+      notBefore: spec.notBefore,
+      notAfter: spec.notAfter,
+      keys,
+      signingAlgorithm: signingAlgorithmForSpec(spec.keyAlgorithm ?? "EC_P256"),
+      extensions: [
+        new x509.BasicConstraintsExtension(true, spec.pathLength, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto as Crypto),
+      ],
+    },
+    webcrypto as Crypto,
+  );
+  return await finish(cert, keys);
+}
+
+/**
+ * Options of {@link issueCertificate}.
+ * @public
+ */
+export interface IssueCertificateOptions extends CertificateSpec {
+  issuer: CertificateIssuer;
+  /** Make an intermediate CA instead of an end-entity certificate. */
+  ca?: { pathLength?: number | undefined } | undefined;
+  /** Subject alternative names. */
+  san?: { dns?: string[]; uri?: string[]; email?: string[]; ip?: string[] } | undefined;
+}
+
+/**
+ * Issues a certificate signed by a CA: end-entity certificates get digitalSignature and the
+ * clientAuth extended key usage (what Roles Anywhere expects), plus authority/subject key ids.
+ * @public
+ */
+export async function issueCertificate(options: IssueCertificateOptions): Promise<IssuedCertificate> {
+  const x509 = await loadX509();
+  const issuerCert = new x509.X509Certificate(options.issuer.certificatePem);
+  const signingKey = await toCryptoKey(options.issuer.privateKey);
+  const keys = await generateKeys(options.keyAlgorithm ?? "EC_P256");
+  const publicKey = keys.publicKey;
+  const extensions: InstanceType<X509Module["Extension"]>[] = [
+    new x509.BasicConstraintsExtension(options.ca !== undefined, options.ca?.pathLength, true),
+    options.ca
+      ? new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true)
+      : new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false, webcrypto as Crypto),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey, false, webcrypto as Crypto),
+  ];
+  if (!options.ca) extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false));
+  const san = options.san;
+  if (san && (san.dns?.length || san.uri?.length || san.email?.length || san.ip?.length)) {
+    extensions.push(
+      new x509.SubjectAlternativeNameExtension([
+        ...(san.dns ?? []).map((value) => ({ type: "dns" as const, value })),
+        ...(san.uri ?? []).map((value) => ({ type: "url" as const, value })),
+        ...(san.email ?? []).map((value) => ({ type: "email" as const, value })),
+        ...(san.ip ?? []).map((value) => ({ type: "ip" as const, value })),
+      ]),
+    );
+  }
+  const cert = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: options.serialNumber ?? randomSerial(),
+      subject: options.subject,
+      issuer: issuerCert.subjectName,
+      notBefore: options.notBefore,
+      notAfter: options.notAfter,
+      publicKey,
+      signingKey,
+      signingAlgorithm: signingAlgorithmFor(options.issuer.privateKey),
+      extensions,
+    },
+    webcrypto as Crypto,
+  );
+  return await finish(cert, keys);
+}
+
+/**
+ * Options of {@link createCrl}.
+ * @public
+ */
+export interface CreateCrlOptions {
+  issuer: CertificateIssuer;
+  /** Revoked serials (hex) with their revocation dates. */
+  revoked: Array<{ serialNumber: string; revocationDate: Date }>;
+  thisUpdate: Date;
+  nextUpdate: Date;
+}
+
+/**
+ * Creates a DER CRL signed by the issuer.
+ * @public
+ */
+export async function createCrl(options: CreateCrlOptions): Promise<Buffer> {
+  const x509 = await loadX509();
+  const issuerCert = new x509.X509Certificate(options.issuer.certificatePem);
+  const crl = await x509.X509CrlGenerator.create(
+    {
+      issuer: issuerCert.subjectName,
+      thisUpdate: options.thisUpdate,
+      nextUpdate: options.nextUpdate,
+      signingKey: await toCryptoKey(options.issuer.privateKey),
+      signingAlgorithm: signingAlgorithmFor(options.issuer.privateKey),
+      entries: options.revoked.map((r) => ({ serialNumber: r.serialNumber, revocationDate: r.revocationDate })),
+      extensions: [await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false, webcrypto as Crypto)],
+    },
+    webcrypto as Crypto,
+  );
+  return Buffer.from(crl.rawData);
+}

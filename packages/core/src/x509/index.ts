@@ -1,0 +1,20 @@
+/**
+ * Certificates and keys: parsing every common format, checking pairs and validity, and creating
+ * CAs, certificates and CRLs.
+ * @module
+ */
+export type {
+  CertificateIssuer,
+  CertificateSpec,
+  CreateCrlOptions,
+  IssueCertificateOptions,
+  IssuedCertificate,
+  KeyAlgorithm,
+} from "./ca.ts";
+export { createCrl, createSelfSignedCa, issueCertificate, KEY_ALGORITHMS } from "./ca.ts";
+export type { CredentialMaterial, CredentialMaterialInput, X509SigningAlgorithm } from "./material.ts";
+export { checkValidity, parseCredentialMaterial, serialToDecimal } from "./material.ts";
+export type { PemBlock } from "./pem.ts";
+export { isPem, parsePemBlocks, toPem } from "./pem.ts";
+export type { MaterialSource, ReadCredentialMaterialOptions } from "./read.ts";
+export { readCredentialMaterial } from "./read.ts";
