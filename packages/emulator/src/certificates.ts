@@ -1,0 +1,107 @@
+import { X509Certificate as NodeX509 } from "node:crypto";
+
+type X509Module = typeof import("@peculiar/x509");
+let x509Module: X509Module | undefined;
+
+/** Loads @peculiar/x509 (after its reflect-metadata polyfill) once. */
+export async function loadX509(): Promise<X509Module> {
+  if (!x509Module) {
+    await import("reflect-metadata");
+    x509Module = await import("@peculiar/x509");
+  }
+  return x509Module;
+}
+
+/** A certificate as the emulator reasons about it. */
+export interface ParsedCertificate {
+  node: NodeX509;
+  der: Buffer;
+  subject: string;
+  issuer: string;
+  /** First value of each subject / issuer attribute, by short name (CN, OU, O, C, ST, L, …). */
+  subjectFields: Map<string, string>;
+  issuerFields: Map<string, string>;
+  san: { DNS: string[]; URI: string[]; Name: string[]; Email: string[]; IP: string[] };
+  isCa: boolean;
+  /** undefined when the certificate has no keyUsage extension. */
+  keyUsageDigitalSignature: boolean | undefined;
+  signatureHash: string;
+  version: number;
+}
+
+const SHORT_NAMES: Record<string, string> = {
+  "2.5.4.3": "CN",
+  "2.5.4.11": "OU",
+  "2.5.4.10": "O",
+  "2.5.4.6": "C",
+  "2.5.4.8": "ST",
+  "2.5.4.7": "L",
+  "2.5.4.5": "serialNumber",
+  "2.5.4.12": "title",
+  "2.5.4.42": "givenName",
+  "2.5.4.4": "surname",
+  "0.9.2342.19200300.100.1.25": "DC",
+  "1.2.840.113549.1.9.1": "emailAddress",
+  "0.9.2342.19200300.100.1.1": "UID",
+};
+
+function fieldsOf(name: { toJSON(): Array<Record<string, string[]>> }): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const rdn of name.toJSON()) {
+    for (const [type, values] of Object.entries(rdn)) {
+      const short = SHORT_NAMES[type] ?? type;
+      if (!out.has(short) && values[0] !== undefined) out.set(short, values[0]);
+    }
+  }
+  return out;
+}
+
+/** Parses a DER certificate, or returns undefined when it is not one. */
+export async function parseCertificate(der: Buffer): Promise<ParsedCertificate | undefined> {
+  let node: NodeX509;
+  try {
+    node = new NodeX509(der);
+  } catch {
+    return undefined;
+  }
+  const x509 = await loadX509();
+  const cert = new x509.X509Certificate(new Uint8Array(der));
+  const san = { DNS: [] as string[], URI: [] as string[], Name: [] as string[], Email: [] as string[], IP: [] as string[] };
+  const sanExt = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  for (const item of sanExt?.names.items ?? []) {
+    if (item.type === "dns") san.DNS.push(item.value);
+    else if (item.type === "url") san.URI.push(item.value);
+    else if (item.type === "dn") san.Name.push(item.value);
+    else if (item.type === "email") san.Email.push(item.value);
+    else if (item.type === "ip") san.IP.push(item.value);
+  }
+  const bc = cert.getExtension(x509.BasicConstraintsExtension);
+  const ku = cert.getExtension(x509.KeyUsagesExtension);
+  const hash = (cert.signatureAlgorithm as { hash?: { name?: string } }).hash?.name ?? "unknown";
+  return {
+    node,
+    der,
+    subject: cert.subject,
+    issuer: cert.issuer,
+    subjectFields: fieldsOf(cert.subjectName as never),
+    issuerFields: fieldsOf(cert.issuerName as never),
+    san,
+    isCa: bc?.ca ?? false,
+    keyUsageDigitalSignature: ku ? (ku.usages & x509.KeyUsageFlags.digitalSignature) !== 0 : undefined,
+    signatureHash: hash.toUpperCase(),
+    // tbsCertificate.version is 2 for v3; @peculiar/x509 does not expose it, so infer from extensions.
+    version: cert.extensions.length > 0 ? 3 : 1,
+  };
+}
+
+/** Every CERTIFICATE block of a PEM bundle, as DER. */
+export function pemCertificates(pem: string): Buffer[] {
+  return [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) =>
+    Buffer.from(m[1]!.replace(/\s+/g, ""), "base64"),
+  );
+}
+
+/** STS session-tag charset: letters, digits, spaces and `_ . : / = + - @`, at most 256. */
+export function isValidTagValue(value: string): boolean {
+  return value.length <= 256 && /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(value);
+}

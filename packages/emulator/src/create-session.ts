@@ -1,0 +1,352 @@
+import { createHash, randomBytes, randomUUID, verify as verifySignature } from "node:crypto";
+import {
+  createCanonicalRequest,
+  createStringToSign,
+  getHeader,
+  parseAmzDate,
+  parseAuthorization,
+} from "@iam-ra/core/sigv4";
+import { type ParsedCertificate, isValidTagValue, loadX509, parseCertificate } from "./certificates.ts";
+import { ApiError, type EmulatorRequest } from "./http.ts";
+import type { EmulatorStateData, ProfileRecord, SessionRecord, TrustAnchorRecord } from "./state.ts";
+import { evaluateTrustPolicy } from "./trust-policy.ts";
+
+/** What CreateSession needs from the emulator around it. */
+export interface CreateSessionContext {
+  state: EmulatorStateData;
+  now: () => Date;
+  region: string;
+  accountId: string;
+  maxClockSkewMs: number;
+  /** The CA certificates (DER) of a trust anchor. */
+  trustAnchorCertificates: (anchor: TrustAnchorRecord) => Promise<Buffer[]>;
+  /** A role's trust policy, or undefined when the role is unknown. */
+  trustPolicy: (roleArn: string) => Promise<unknown | undefined>;
+}
+
+const ALGORITHMS = new Set(["AWS4-X509-RSA-SHA256", "AWS4-X509-ECDSA-SHA256"]);
+const denied = (message: string) => new ApiError(403, "AccessDeniedException", message);
+const invalid = (message: string) => new ApiError(400, "ValidationException", message);
+const untrusted = (detail: string) => denied(`Untrusted Signing Certificate: ${detail}`);
+
+/** Random upper-case alphanumerics, like AWS access key ids. */
+function randomId(prefix: string, length: number): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const bytes = randomBytes(length);
+  let out = prefix;
+  for (const b of bytes) out += alphabet[b % alphabet.length];
+  return out;
+}
+
+interface SignatureClaim {
+  serial: string;
+  algorithm: string;
+  stringToSign: string;
+  signature: string;
+}
+
+/** Checks the request's SigV4-X509 envelope and rebuilds the string to sign from what arrived. */
+function checkSignature(req: EmulatorRequest, ctx: CreateSessionContext): SignatureClaim {
+  const authHeader = getHeader(req.headers as Record<string, string>, "authorization");
+  if (!authHeader) throw denied("Missing Authentication Token");
+  const auth = parseAuthorization(authHeader);
+  if (!auth) throw denied("Authorization header requires Credential, SignedHeaders and Signature.");
+  if (!ALGORITHMS.has(auth.algorithm)) throw denied(`Unsupported signing algorithm ${auth.algorithm}.`);
+  const amzDate = getHeader(req.headers as Record<string, string>, "x-amz-date");
+  const date = amzDate ? parseAmzDate(amzDate) : undefined;
+  if (!amzDate || !date) throw denied("Missing or malformed X-Amz-Date header.");
+  const skew = Math.abs(ctx.now().getTime() - date.getTime());
+  if (skew > ctx.maxClockSkewMs) {
+    throw denied(`Signature expired: X-Amz-Date ${amzDate} is more than 5 minutes from the server time ${ctx.now().toISOString()}.`);
+  }
+  if (auth.date !== amzDate.slice(0, 8)) throw denied("Invalid signature: credential scope date does not match X-Amz-Date.");
+  if (auth.region !== ctx.region) throw denied(`Credential should be scoped to a valid region, not '${auth.region}'.`);
+  if (auth.service !== "rolesanywhere") throw denied(`Credential should be scoped to correct service: 'rolesanywhere'.`);
+  if (auth.terminator !== "aws4_request") throw denied("Credential should be scoped with a valid terminator: 'aws4_request'.");
+  const signed = auth.signedHeaders;
+  const sortedUnique = [...new Set(signed)].sort();
+  if (signed.join(";") !== sortedUnique.join(";") || signed.some((h) => h !== h.toLowerCase())) {
+    throw denied("Invalid signature: SignedHeaders must be lower-case, sorted and unique.");
+  }
+  for (const required of ["host", "x-amz-date", "x-amz-x509"]) {
+    if (!signed.includes(required)) throw denied(`Invalid signature: header '${required}' must be signed.`);
+  }
+  if (req.headers["x-amz-x509-chain"] !== undefined && !signed.includes("x-amz-x509-chain")) {
+    throw denied("Invalid signature: header 'x-amz-x509-chain' must be signed.");
+  }
+  let canonical: string;
+  try {
+    canonical = createCanonicalRequest(
+      {
+        method: req.method,
+        path: req.rawPath,
+        query: req.query,
+        headers: req.headers as Record<string, string>,
+        payloadHash: createHash("sha256").update(req.body).digest("hex"),
+      },
+      signed,
+    );
+  } catch {
+    throw denied("Invalid signature: a signed header is missing from the request.");
+  }
+  const scope = `${auth.date}/${auth.region}/${auth.service}/${auth.terminator}`;
+  const sts = createStringToSign(auth.algorithm, amzDate, scope, canonical);
+  return { serial: auth.credentialId, algorithm: auth.algorithm, stringToSign: sts, signature: auth.signature };
+}
+
+interface SessionInput {
+  trustAnchorArn: string;
+  profileArn: string;
+  roleArn: string;
+  durationSeconds: number | undefined;
+  roleSessionName: string | undefined;
+}
+
+function readInput(req: EmulatorRequest): SessionInput {
+  let body: Record<string, unknown> = {};
+  if (req.body.length > 0) {
+    try {
+      const parsed = JSON.parse(req.body.toString("utf8"));
+      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
+      body = parsed as Record<string, unknown>;
+    } catch {
+      throw invalid("The request body is not a JSON object.");
+    }
+  }
+  const fromQuery = (name: string) => req.query.find(([k]) => k === name)?.[1];
+  const pick = (name: string) => {
+    const v = fromQuery(name) ?? body[name];
+    if (v !== undefined && typeof v !== "string") throw invalid(`${name} must be a string.`);
+    return v as string | undefined;
+  };
+  const trustAnchorArn = pick("trustAnchorArn");
+  const profileArn = pick("profileArn");
+  const roleArn = pick("roleArn");
+  for (const [name, value] of [
+    ["trustAnchorArn", trustAnchorArn],
+    ["profileArn", profileArn],
+    ["roleArn", roleArn],
+  ] as const) {
+    if (!value) throw invalid(`1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`);
+  }
+  const duration = body.durationSeconds ?? fromQuery("durationSeconds");
+  const durationSeconds = duration === undefined ? undefined : Number(duration);
+  if (durationSeconds !== undefined && (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43200)) {
+    throw invalid(`Invalid durationSeconds ${String(duration)}: the session duration must be between 900 and 43200 seconds.`);
+  }
+  const roleSessionName = (body.roleSessionName ?? fromQuery("roleSessionName")) as string | undefined;
+  if (roleSessionName !== undefined && (typeof roleSessionName !== "string" || !/^[\w+=,.@-]{2,64}$/.test(roleSessionName))) {
+    throw invalid("roleSessionName must be 2–64 characters of letters, digits and +=,.@_-.");
+  }
+  return { trustAnchorArn: trustAnchorArn!, profileArn: profileArn!, roleArn: roleArn!, durationSeconds, roleSessionName };
+}
+
+const issues = (child: ParsedCertificate, parent: ParsedCertificate) =>
+  child.node.checkIssued(parent.node) && child.node.verify(parent.node.publicKey);
+
+const validAt = (c: ParsedCertificate, at: Date) =>
+  at.getTime() >= new Date(c.node.validFrom).getTime() && at.getTime() <= new Date(c.node.validTo).getTime();
+
+async function checkChain(
+  leaf: ParsedCertificate,
+  chainHeader: string | undefined,
+  anchorDers: Buffer[],
+  now: Date,
+): Promise<ParsedCertificate[]> {
+  if (leaf.isCa) throw untrusted("the signing certificate is a CA certificate, not an end-entity certificate.");
+  if (leaf.keyUsageDigitalSignature === false) throw untrusted("the signing certificate's key usage lacks digitalSignature.");
+  if (/MD5|SHA-1|SHA1/.test(leaf.signatureHash)) throw untrusted(`certificates signed with ${leaf.signatureHash} are not accepted.`);
+  const intermediates: ParsedCertificate[] = [];
+  for (const part of (chainHeader ?? "").split(",").filter((p) => p.trim() !== "")) {
+    const parsed = await parseCertificate(Buffer.from(part.trim(), "base64"));
+    if (!parsed) throw untrusted("X-Amz-X509-Chain holds a value that is not a certificate.");
+    intermediates.push(parsed);
+  }
+  const anchors = (await Promise.all(anchorDers.map((d) => parseCertificate(d)))).filter(
+    (a): a is ParsedCertificate => a !== undefined,
+  );
+  const path: ParsedCertificate[] = [leaf];
+  let current = leaf;
+  for (let depth = 0; depth < 8; depth++) {
+    const anchor = anchors.find((a) => issues(current, a));
+    if (anchor) {
+      if (!validAt(anchor, now)) throw untrusted("the trust anchor's CA certificate is outside its validity period.");
+      for (const c of path.slice(1)) if (!validAt(c, now)) throw untrusted("an intermediate certificate is outside its validity period.");
+      return path;
+    }
+    const next = intermediates.find((i) => !path.includes(i) && i.isCa && issues(current, i));
+    if (!next) break;
+    path.push(next);
+    current = next;
+  }
+  throw untrusted("the certificate chain does not reach the trust anchor's CA.");
+}
+
+async function checkRevocation(path: ParsedCertificate[], anchor: TrustAnchorRecord, state: EmulatorStateData): Promise<void> {
+  const crls = state.crls.filter((c) => c.enabled && c.trustAnchorArn === anchor.trustAnchorArn);
+  if (crls.length === 0) return;
+  const x509 = await loadX509();
+  for (const record of crls) {
+    let crl: InstanceType<typeof x509.X509Crl>;
+    try {
+      crl = new x509.X509Crl(new Uint8Array(Buffer.from(record.crlData, "base64")));
+    } catch {
+      continue;
+    }
+    for (const cert of path) {
+      if (crl.issuer !== cert.issuer) continue;
+      if (crl.findRevoked(cert.node.serialNumber.toLowerCase()) || crl.findRevoked(cert.node.serialNumber)) {
+        throw denied(`Certificate revoked: serial ${cert.node.serialNumber} is listed in CRL ${record.name}.`);
+      }
+    }
+  }
+}
+
+/** Principal tags and condition context the way Roles Anywhere derives them from a certificate. */
+export function deriveTrustContext(leaf: ParsedCertificate, anchorArn: string, accountId: string): Map<string, string> {
+  const ctx = new Map<string, string>([
+    ["aws:SourceArn", anchorArn],
+    ["aws:SourceAccount", accountId],
+  ]);
+  const tags = new Map<string, string>();
+  for (const [field, value] of leaf.subjectFields) tags.set(`x509Subject/${field}`, value);
+  for (const [field, value] of leaf.issuerFields) tags.set(`x509Issuer/${field}`, value);
+  if (leaf.san.DNS[0] !== undefined) tags.set("x509SAN/DNS", leaf.san.DNS[0]);
+  if (leaf.san.URI[0] !== undefined) tags.set("x509SAN/URI", leaf.san.URI[0]);
+  if (leaf.san.Name[0] !== undefined) tags.set("x509SAN/Name", leaf.san.Name[0]);
+  for (const [key, value] of tags) {
+    if (!isValidTagValue(value)) throw denied(`Some attributes fail to be mapped into session tags: ${key}.`);
+    ctx.set(`aws:PrincipalTag/${key}`, value);
+    ctx.set(`aws:RequestTag/${key}`, value);
+  }
+  const cn = leaf.subjectFields.get("CN");
+  if (cn !== undefined) ctx.set("sts:SourceIdentity", cn);
+  return ctx;
+}
+
+/** Handles CreateSession: every check AWS makes, then issues credentials and records the subject. */
+export async function createSession(req: EmulatorRequest, ctx: CreateSessionContext): Promise<unknown> {
+  const { serial, algorithm, stringToSign, signature } = checkSignature(req, ctx);
+  const leafB64 = getHeader(req.headers as Record<string, string>, "x-amz-x509")!;
+  const leaf = await parseCertificate(Buffer.from(leafB64, "base64"));
+  if (!leaf) throw denied("Invalid signature: X-Amz-X509 is not a certificate.");
+  const keyType = leaf.node.publicKey.asymmetricKeyType;
+  if ((algorithm === "AWS4-X509-RSA-SHA256") !== (keyType === "rsa")) {
+    throw denied(`Invalid signature: algorithm ${algorithm} does not match the certificate's ${keyType} key.`);
+  }
+  const expectedSerial = BigInt(`0x${leaf.node.serialNumber}`).toString(10);
+  if (serial !== expectedSerial) throw denied("Invalid signature: the credential serial number is not the certificate's.");
+  let ok = false;
+  try {
+    ok =
+      /^(?:[0-9a-f]{2})+$/.test(signature) &&
+      verifySignature("sha256", Buffer.from(stringToSign), { key: leaf.node.publicKey, dsaEncoding: "der" }, Buffer.from(signature, "hex"));
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw denied("Invalid signature");
+
+  const input = readInput(req);
+  const now = ctx.now();
+  const anchor = ctx.state.trustAnchors.find((t) => t.trustAnchorArn === input.trustAnchorArn);
+  if (!anchor) throw new ApiError(404, "ResourceNotFoundException", `Trust anchor ${input.trustAnchorArn} not found.`);
+  if (!anchor.enabled) throw untrusted("the trust anchor is disabled.");
+  const anchorDers = await ctx.trustAnchorCertificates(anchor);
+  const path = await checkChain(leaf, getHeader(req.headers as Record<string, string>, "x-amz-x509-chain"), anchorDers, now);
+  if (now.getTime() > new Date(leaf.node.validTo).getTime()) throw denied("Certificate expired: the signing certificate is past its notAfter.");
+  if (now.getTime() < new Date(leaf.node.validFrom).getTime()) throw denied("Certificate not yet valid: the signing certificate is before its notBefore.");
+  await checkRevocation(path, anchor, ctx.state);
+
+  const profile: ProfileRecord | undefined = ctx.state.profiles.find((p) => p.profileArn === input.profileArn);
+  if (!profile) throw new ApiError(404, "ResourceNotFoundException", `Profile ${input.profileArn} not found.`);
+  if (!profile.enabled) throw denied("Profile is disabled.");
+  if (!profile.roleArns.includes(input.roleArn)) throw denied(`Role ${input.roleArn} is not associated with the profile.`);
+  const durationSeconds = input.durationSeconds ?? profile.durationSeconds;
+  if (durationSeconds > profile.durationSeconds) {
+    throw invalid(`Invalid durationSeconds ${durationSeconds}: the profile allows at most ${profile.durationSeconds} seconds.`);
+  }
+  if (input.roleSessionName !== undefined && !profile.acceptRoleSessionName) throw denied("Not authorized to set roleSessionName");
+
+  const context = deriveTrustContext(leaf, anchor.trustAnchorArn, ctx.accountId);
+  const policy = await ctx.trustPolicy(input.roleArn);
+  if (policy === undefined) throw denied(`Unable to assume role ${input.roleArn}: the role does not exist or has no trust policy.`);
+  const decision = evaluateTrustPolicy(policy, {
+    principal: { type: "Service", id: "rolesanywhere.amazonaws.com" },
+    actions: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+    context,
+  });
+  if (!decision.allowed) throw denied(`Unable to assume role ${input.roleArn}: trust policy denies it (${decision.reason}).`);
+
+  const serialHex = leaf.node.serialNumber.toLowerCase();
+  const sessionName = input.roleSessionName ?? serialHex;
+  const roleName = input.roleArn.split("/").at(-1)!;
+  const roleAccount = input.roleArn.split(":")[4]!;
+  const expiration = new Date(now.getTime() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const roleId = `AROA${createHash("sha256").update(input.roleArn).digest("hex").slice(0, 17).toUpperCase()}`;
+  const session: SessionRecord = {
+    accessKeyId: randomId("ASIA", 16),
+    secretAccessKey: randomBytes(30).toString("base64"),
+    sessionToken: `IQoJb3JpZ2luX2Vj${randomBytes(180).toString("base64")}`,
+    expiration,
+    roleArn: input.roleArn,
+    roleSessionName: sessionName,
+    assumedRoleId: `${roleId}:${sessionName}`,
+    accountId: roleAccount,
+    sourceIdentity: leaf.subjectFields.get("CN"),
+  };
+  ctx.state.sessions.push(session);
+  // Forget expired sessions so long-running emulators do not grow without bound.
+  ctx.state.sessions = ctx.state.sessions.filter((s) => new Date(s.expiration).getTime() > now.getTime() - 3600_000);
+
+  const seenAt = now.toISOString();
+  let subject = ctx.state.subjects.find((s) => s.x509Subject === leaf.subject);
+  if (!subject) {
+    const subjectId = randomUUID();
+    subject = {
+      subjectId,
+      subjectArn: `arn:aws:rolesanywhere:${ctx.region}:${ctx.accountId}:subject/${subjectId}`,
+      x509Subject: leaf.subject,
+      enabled: true,
+      createdAt: seenAt,
+      updatedAt: seenAt,
+      lastSeenAt: seenAt,
+      credentials: [],
+      instanceProperties: [],
+    };
+    ctx.state.subjects.push(subject);
+  }
+  subject.lastSeenAt = seenAt;
+  subject.updatedAt = seenAt;
+  subject.credentials = [
+    {
+      enabled: true,
+      failed: false,
+      issuer: anchor.trustAnchorArn,
+      seenAt,
+      serialNumber: expectedSerial,
+      x509CertificateData: leaf.node.toString(),
+    },
+    ...subject.credentials.filter((c) => c.serialNumber !== expectedSerial),
+  ];
+
+  return {
+    credentialSet: [
+      {
+        assumedRoleUser: {
+          arn: `arn:aws:sts::${roleAccount}:assumed-role/${roleName}/${sessionName}`,
+          assumedRoleId: session.assumedRoleId,
+        },
+        credentials: {
+          accessKeyId: session.accessKeyId,
+          expiration,
+          secretAccessKey: session.secretAccessKey,
+          sessionToken: session.sessionToken,
+        },
+        packedPolicySize: 0,
+        roleArn: input.roleArn,
+        sourceIdentity: session.sourceIdentity,
+      },
+    ],
+    subjectArn: subject.subjectArn,
+  };
+}

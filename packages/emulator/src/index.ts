@@ -1,0 +1,9 @@
+/**
+ * @iam-ra/emulator: a local AWS IAM Roles Anywhere service for tests and demos.
+ * @module
+ */
+export type { Emulator, EmulatorLogEntry, EmulatorOptions } from "./server.ts";
+export { startEmulator } from "./server.ts";
+export type { EmulatorStateData, RoleRecord } from "./state.ts";
+export type { TrustDecision, TrustRequest } from "./trust-policy.ts";
+export { evaluateTrustPolicy } from "./trust-policy.ts";

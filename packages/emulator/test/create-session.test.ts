@@ -1,0 +1,225 @@
+import { IamRaError, ServiceError } from "@iam-ra/core";
+import { createCrl } from "@iam-ra/core/x509";
+import { describe, expect, it } from "vitest";
+import { controlPlane, createWorld, OTHER_ROLE_ARN, ROLE_ARN } from "./harness.ts";
+
+const expectRejection = async (promise: Promise<unknown>, code: string, status: number, message?: RegExp) => {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, "the call should have been rejected").toBeInstanceOf(IamRaError);
+  expect((error as IamRaError).code).toBe(code);
+  if (error instanceof ServiceError) expect(error.statusCode).toBe(status);
+  if (message) expect((error as Error).message).toMatch(message);
+  return error as ServiceError;
+};
+
+describe("CreateSession accepts valid requests", () => {
+  it.each(["EC_P256", "EC_P384", "EC_P521", "RSA_2048"] as const)("%s leaf through an intermediate", async (keyAlgorithm) => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf({ keyAlgorithm });
+    const result = await w.call(leaf);
+    expect(result.credentials.accessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
+    expect(result.credentials.expiration.getTime() - w.clock.now().getTime()).toBe(3600_000);
+    expect(result.credentials.expirationText).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(result.assumedRoleArn).toBe(`arn:aws:sts::123456789012:assumed-role/app-reader/${leaf.certificate.serialNumber.toLowerCase()}`);
+    expect(result.sourceIdentity).toBe("workload-1");
+    expect(result.subjectArn).toMatch(/^arn:aws:rolesanywhere:us-east-1:123456789012:subject\//);
+  });
+
+  it("a leaf issued directly by the anchor needs no chain", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf({ issuer: "root" });
+    await expect(w.call(leaf, {}, { chain: false })).resolves.toBeDefined();
+  });
+
+  it("a base path on the endpoint is signed and verified", async () => {
+    const w = await createWorld({ basePath: "/prefix/ra" });
+    expect(w.emu.url).toMatch(/\/prefix\/ra$/);
+    const leaf = await w.pki.issueLeaf();
+    await expect(w.call(leaf)).resolves.toBeDefined();
+  });
+
+  it("a role session name when the profile accepts it", async () => {
+    const w = await createWorld({ acceptRoleSessionName: true });
+    const leaf = await w.pki.issueLeaf();
+    const result = await w.call(leaf, { roleSessionName: "build-42" });
+    expect(result.assumedRoleArn).toBe("arn:aws:sts::123456789012:assumed-role/app-reader/build-42");
+  });
+
+  it("records the subject, as ListSubjects/GetSubject show", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    await w.call(leaf);
+    const { subjects } = await controlPlane(w.emu, "GET", "/subjects");
+    expect(subjects).toHaveLength(1);
+    const { subject } = await controlPlane(w.emu, "GET", `/subject/${subjects[0].subjectId}`);
+    expect(subject.x509Subject).toContain("CN=workload-1");
+    expect(subject.credentials[0].serialNumber).toBe(BigInt(`0x${leaf.certificate.serialNumber}`).toString());
+  });
+});
+
+describe("CreateSession rejects what AWS rejects", () => {
+  it("clock skew over 5 minutes", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    const skewed = { now: () => new Date(w.clock.now().getTime() + 6 * 60_000) };
+    const e = await expectRejection(w.call(leaf, {}, { clock: skewed }), "invalid-signature", 403, /Signature expired/);
+    expect(e.hint).toMatch(/clock/);
+  });
+
+  it("a certificate from another CA (untrusted)", async () => {
+    const w = await createWorld();
+    const { createTestPki } = await import("@iam-ra/core/testing");
+    const stranger = await (await createTestPki()).issueLeaf();
+    await expectRejection(w.call(stranger, {}, { chain: false }), "untrusted-certificate", 403, /Untrusted Signing Certificate/);
+  });
+
+  it("a missing intermediate", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    await expectRejection(w.call(leaf, {}, { chain: false }), "untrusted-certificate", 403, /does not reach/);
+  });
+
+  it("an expired certificate", async () => {
+    const w = await createWorld();
+    const now = w.clock.now().getTime();
+    const leaf = await w.pki.issueLeaf({ notBefore: new Date(now - 10 * 86_400_000), notAfter: new Date(now - 86_400_000) });
+    await expectRejection(w.call(leaf), "certificate-expired", 403, /Certificate expired/);
+  });
+
+  it("a certificate not yet valid", async () => {
+    const w = await createWorld();
+    const now = w.clock.now().getTime();
+    const leaf = await w.pki.issueLeaf({ notBefore: new Date(now + 86_400_000), notAfter: new Date(now + 10 * 86_400_000) });
+    await expectRejection(w.call(leaf), "certificate-expired", 403, /not yet valid/);
+  });
+
+  it("a certificate revoked by an enabled CRL, and accepted again when the CRL is disabled", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    const crl = await createCrl({
+      issuer: w.pki.intermediate,
+      revoked: [{ serialNumber: leaf.certificate.serialNumber, revocationDate: w.clock.now() }],
+      thisUpdate: w.clock.now(),
+      nextUpdate: new Date(w.clock.now().getTime() + 86_400_000),
+    });
+    const { crl: record } = await controlPlane(w.emu, "POST", "/crls", {
+      name: "revocations",
+      crlData: crl.toString("base64"),
+      trustAnchorArn: w.trustAnchorArn,
+      enabled: true,
+    });
+    await expectRejection(w.call(leaf), "certificate-revoked", 403, /revoked/);
+    await controlPlane(w.emu, "POST", `/crl/${record.crlId}/disable`);
+    await expect(w.call(leaf)).resolves.toBeDefined();
+  });
+
+  it("a disabled trust anchor", async () => {
+    const w = await createWorld();
+    await controlPlane(w.emu, "POST", `/trustanchor/${w.trustAnchorId}/disable`);
+    await expectRejection(w.call(await w.pki.issueLeaf()), "untrusted-certificate", 403, /disabled/);
+  });
+
+  it("an unknown trust anchor", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    await expectRejection(w.call(leaf, { trustAnchorArn: w.trustAnchorArn.replace(/[0-9a-f]{8}-/, "00000000-") }), "resource-not-found", 404);
+  });
+
+  it("an unknown profile", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    await expectRejection(w.call(leaf, { profileArn: w.profileArn.replace(/[0-9a-f]{8}-/, "00000000-") }), "resource-not-found", 404);
+  });
+
+  it("a disabled profile", async () => {
+    const w = await createWorld();
+    await controlPlane(w.emu, "POST", `/profile/${w.profileId}/disable`);
+    await expectRejection(w.call(await w.pki.issueLeaf()), "profile-disabled", 403, /Profile is disabled/);
+  });
+
+  it("a role the profile does not list", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    await expectRejection(w.call(leaf, { roleArn: "arn:aws:iam::123456789012:role/not-in-profile" }), "role-not-in-profile", 403);
+  });
+
+  it("a duration above the profile's", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    await expectRejection(w.call(leaf, { durationSeconds: 7200 }), "duration-invalid", 400, /at most 3600/);
+  });
+
+  it("a role session name the profile does not accept", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    await expectRejection(w.call(leaf, { roleSessionName: "nope" }), "session-name-not-allowed", 403, /roleSessionName/);
+  });
+
+  it("a certificate for role A cannot get role B (trust policy binds the subject OU)", async () => {
+    const w = await createWorld();
+    const reader = await w.pki.issueLeaf({ subject: "CN=r1,OU=readers,O=x" });
+    await expect(w.call(reader, { roleArn: ROLE_ARN })).resolves.toBeDefined();
+    const e = await expectRejection(w.call(reader, { roleArn: OTHER_ROLE_ARN }), "access-denied", 403, /trust policy/);
+    expect(e.hint).toMatch(/trust policy/);
+  });
+
+  it("a role without a trust policy", async () => {
+    const w = await createWorld();
+    await controlPlane(w.emu, "PATCH", `/profile/${w.profileId}`, { roleArns: [ROLE_ARN, "arn:aws:iam::123456789012:role/ghost"] });
+    await expectRejection(w.call(await w.pki.issueLeaf(), { roleArn: "arn:aws:iam::123456789012:role/ghost" }), "access-denied", 403, /no trust policy/);
+  });
+
+  it("a trust policy that lacks sts:SetSourceIdentity", async () => {
+    const w = await createWorld();
+    w.emu.putRole(ROLE_ARN, {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "rolesanywhere.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+    });
+    await expectRejection(w.call(await w.pki.issueLeaf()), "access-denied", 403, /SetSourceIdentity/);
+  });
+
+  it("aws:SourceArn conditions are evaluated", async () => {
+    const w = await createWorld();
+    w.emu.putRole(ROLE_ARN, {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "rolesanywhere.amazonaws.com" },
+          Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+          Condition: { ArnEquals: { "aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/other" } },
+        },
+      ],
+    });
+    await expectRejection(w.call(await w.pki.issueLeaf()), "access-denied", 403);
+    w.emu.putRole(ROLE_ARN, {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "rolesanywhere.amazonaws.com" },
+          Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+          Condition: {
+            ArnLike: { "aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/*" },
+            StringLike: { "aws:PrincipalTag/x509Issuer/CN": "iam-ra Test Intermediate*", "aws:PrincipalTag/x509SAN/DNS": "*.example.com" },
+          },
+        },
+      ],
+    });
+    await expect(w.call(await w.pki.issueLeaf({ san: { dns: ["svc.example.com"] } }))).resolves.toBeDefined();
+  });
+
+  it("subject attributes that cannot become session tags", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf({ subject: "CN=bad (name),OU=readers" });
+    await expectRejection(w.call(leaf), "access-denied", 403, /session tags/);
+  });
+
+  it("a CA certificate used as the signing certificate", async () => {
+    const w = await createWorld();
+    await expectRejection(w.call(w.pki.intermediate, {}, { chain: false }), "untrusted-certificate", 403, /CA certificate/);
+  });
+});
