@@ -7,7 +7,9 @@ let x509Module: X509Module | undefined;
 export async function loadX509(): Promise<X509Module> {
   if (!x509Module) {
     await import("reflect-metadata");
-    x509Module = await import("@peculiar/x509");
+    const mod = await import("@peculiar/x509");
+    // Bundlers may hand a CommonJS build back as the default export only.
+    x509Module = ("X509Certificate" in mod ? mod : (mod as { default: X509Module }).default) as X509Module;
   }
   return x509Module;
 }

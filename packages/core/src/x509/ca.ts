@@ -53,7 +53,9 @@ async function loadX509(): Promise<X509Module> {
   // @peculiar/x509 needs the reflect-metadata polyfill before it loads; both stay off the import
   // graph of callers that never create certificates.
   await import("reflect-metadata");
-  return await import("@peculiar/x509");
+  const mod = await import("@peculiar/x509");
+  // Bundlers may hand a CommonJS build back as the default export only.
+  return ("X509CertificateGenerator" in mod ? mod : (mod as { default: X509Module }).default) as X509Module;
 }
 
 function keyGenParams(alg: KeyAlgorithm): EcKeyGenParams | RsaHashedKeyGenParams {
