@@ -15,6 +15,8 @@ await build({
   target: "node20",
   conditions: ["@iam-ra/source"],
   external: ["@oclif/core", "@aws-sdk/*", "@smithy/*"],
-  banner: { js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);",
+  },
   logLevel: "warning",
 });

@@ -1,5 +1,5 @@
-import { Command, Flags, type Interfaces } from "@oclif/core";
 import { IamRaError } from "@iam-ra/core";
+import { Command, Flags, type Interfaces } from "@oclif/core";
 import type { CredentialFlagSpec } from "./services/credential-options.ts";
 
 /** Builds oclif flags (with their env vars) from a shared flag table. */
@@ -8,7 +8,11 @@ export function flagsFromSpecs(specs: readonly CredentialFlagSpec[]): Interfaces
   for (const s of specs) {
     const common = { description: `${s.description} [env: ${s.env}]`, env: s.env };
     out[s.name] =
-      s.type === "boolean" ? Flags.boolean({ ...common, allowNo: false }) : s.type === "integer" ? Flags.integer(common) : Flags.string(common);
+      s.type === "boolean"
+        ? Flags.boolean({ ...common, allowNo: false })
+        : s.type === "integer"
+          ? Flags.integer(common)
+          : Flags.string(common);
   }
   return out;
 }
@@ -22,10 +26,16 @@ export abstract class BaseCommand extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     if (error instanceof IamRaError) {
       if (this.jsonEnabled()) {
-        this.logJson({ error: { name: error.name, code: error.code, message: error.message, hint: error.hint } });
+        this.logJson({
+          error: { name: error.name, code: error.code, message: error.message, hint: error.hint },
+        });
         this.exit(1);
       }
-      this.error(error.message, { exit: 1, code: error.code, ...(error.hint ? { suggestions: [error.hint] } : {}) });
+      this.error(error.message, {
+        exit: 1,
+        code: error.code,
+        ...(error.hint ? { suggestions: [error.hint] } : {}),
+      });
     }
     return super.catch(error);
   }

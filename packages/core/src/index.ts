@@ -7,7 +7,11 @@
  */
 export type { IamRaErrorCode, IamRaErrorOptions } from "./errors.ts";
 export { CredentialMaterialError, describeError, IamRaError, ServiceError } from "./errors.ts";
-export type { AwsCredentials, FromRolesAnywhereOptions, RolesAnywhereProvider } from "./rolesanywhere/index.ts";
+export type {
+  AwsCredentials,
+  FromRolesAnywhereOptions,
+  RolesAnywhereProvider,
+} from "./rolesanywhere/index.ts";
 export { createSession, fromRolesAnywhere } from "./rolesanywhere/index.ts";
 export type { CredentialMaterial } from "./x509/index.ts";
 export { parseCredentialMaterial, readCredentialMaterial } from "./x509/index.ts";

@@ -61,5 +61,6 @@ export const GOLDEN_DATE = new Date("2023-11-19T15:00:00Z");
 export const GOLDEN_PARAMS = {
   profileArn: "arn:aws:rolesanywhere:us-east-1:12345678:profile/e6a5cf90-8983-4f32-bacf-75614d7e3343",
   roleArn: "arn:aws:iam::12345678:role/somerole",
-  trustAnchorArn: "arn:aws:rolesanywhere:us-east-1:12345678:trust-anchor/e6a5cf90-fc93-478a-bacf-75614d7e3343",
+  trustAnchorArn:
+    "arn:aws:rolesanywhere:us-east-1:12345678:trust-anchor/e6a5cf90-fc93-478a-bacf-75614d7e3343",
 };

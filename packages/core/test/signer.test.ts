@@ -1,11 +1,21 @@
 import { createHash, createPrivateKey, X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveEndpoint } from "../src/rolesanywhere/endpoint.ts";
-import { buildCreateSessionRequest, createSignedCreateSessionRequest, signRequestX509 } from "../src/rolesanywhere/signer.ts";
+import {
+  buildCreateSessionRequest,
+  createSignedCreateSessionRequest,
+  signRequestX509,
+} from "../src/rolesanywhere/signer.ts";
 import { readCredentialMaterial } from "../src/x509/read.ts";
 import { buildOpensslPki, makeTempDir, openssl, write } from "./helpers/openssl.ts";
 import { runOracle } from "./helpers/oracle.ts";
-import { GOLDEN_CERT_PEM, GOLDEN_DATE, GOLDEN_KEY_PEM, GOLDEN_PARAMS, GOLDEN_SERIAL_DECIMAL } from "./signer.fixture.ts";
+import {
+  GOLDEN_CERT_PEM,
+  GOLDEN_DATE,
+  GOLDEN_KEY_PEM,
+  GOLDEN_PARAMS,
+  GOLDEN_SERIAL_DECIMAL,
+} from "./signer.fixture.ts";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const cert = new X509Certificate(GOLDEN_CERT_PEM);
@@ -33,7 +43,12 @@ describe("golden vectors", () => {
   });
 
   it("canonical request, string to sign and Authorization, byte for byte", () => {
-    const signed = createSignedCreateSessionRequest({ endpoint, params: GOLDEN_PARAMS, identity: goldenIdentity, date: GOLDEN_DATE });
+    const signed = createSignedCreateSessionRequest({
+      endpoint,
+      params: GOLDEN_PARAMS,
+      identity: goldenIdentity,
+      date: GOLDEN_DATE,
+    });
     const certB64 = cert.raw.toString("base64");
     const expectedCanonical = [
       "POST",
@@ -54,7 +69,9 @@ describe("golden vectors", () => {
     expect(signed.headers.authorization).toBe(
       `AWS4-X509-RSA-SHA256 Credential=${GOLDEN_SERIAL_DECIMAL}/20231119/us-east-1/rolesanywhere/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-x509, Signature=${signed.signature}`,
     );
-    expect(signed.url.href).toBe(`https://rolesanywhere.us-east-1.amazonaws.com/sessions?${expectedCanonical.split("\n")[2]}`);
+    expect(signed.url.href).toBe(
+      `https://rolesanywhere.us-east-1.amazonaws.com/sessions?${expectedCanonical.split("\n")[2]}`,
+    );
   });
 
   it("the credential id is the serial in decimal (converted by Python when the fixture was made)", () => {
@@ -64,7 +81,12 @@ describe("golden vectors", () => {
 
   it("a custom endpoint with a base path signs the path it sends", () => {
     const ep = resolveEndpoint({ region: "eu-west-1", endpoint: "http://127.0.0.1:8443/base/ra/" });
-    const signed = createSignedCreateSessionRequest({ endpoint: ep, params: GOLDEN_PARAMS, identity: goldenIdentity, date: GOLDEN_DATE });
+    const signed = createSignedCreateSessionRequest({
+      endpoint: ep,
+      params: GOLDEN_PARAMS,
+      identity: goldenIdentity,
+      date: GOLDEN_DATE,
+    });
     expect(signed.path).toBe("/base/ra/sessions");
     expect(signed.url.pathname).toBe("/base/ra/sessions");
     expect(signed.canonicalRequest.split("\n")[1]).toBe("/base/ra/sessions");
@@ -73,8 +95,18 @@ describe("golden vectors", () => {
   });
 
   it("is deterministic for RSA given the clock", () => {
-    const a = createSignedCreateSessionRequest({ endpoint, params: GOLDEN_PARAMS, identity: goldenIdentity, date: GOLDEN_DATE });
-    const b = createSignedCreateSessionRequest({ endpoint, params: GOLDEN_PARAMS, identity: goldenIdentity, date: GOLDEN_DATE });
+    const a = createSignedCreateSessionRequest({
+      endpoint,
+      params: GOLDEN_PARAMS,
+      identity: goldenIdentity,
+      date: GOLDEN_DATE,
+    });
+    const b = createSignedCreateSessionRequest({
+      endpoint,
+      params: GOLDEN_PARAMS,
+      identity: goldenIdentity,
+      date: GOLDEN_DATE,
+    });
     expect(a.signature).toBe(b.signature);
   });
 });
@@ -90,65 +122,105 @@ describe("signatures against openssl and botocore", () => {
   afterAll(() => cleanup());
 
   it("RSA signature is byte-equal to openssl dgst -sha256 -sign", () => {
-    const signed = createSignedCreateSessionRequest({ endpoint, params: GOLDEN_PARAMS, identity: goldenIdentity, date: GOLDEN_DATE });
+    const signed = createSignedCreateSessionRequest({
+      endpoint,
+      params: GOLDEN_PARAMS,
+      identity: goldenIdentity,
+      date: GOLDEN_DATE,
+    });
     write(dir, "sts.txt", signed.stringToSign);
     const ours = Buffer.from(signed.signature, "hex");
     const theirs = openssl(dir, ["dgst", "-sha256", "-sign", "golden.key", "sts.txt"]);
     expect(ours.equals(theirs)).toBe(true);
   });
 
-  it.each(["rsa2048", "ecp256", "ecp384", "ecp521"])("%s: openssl verifies, and botocore's canonicalisation agrees", async (name) => {
-    const material = await readCredentialMaterial({ certificate: `${dir}/${name}.pem`, privateKey: `${dir}/${name}.key`, intermediates: `${dir}/inter.pem` });
-    const ep = resolveEndpoint({ region: "us-east-1", endpoint: "http://127.0.0.1:9/prefix" });
-    const params = {
-      trustAnchorArn: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/ta",
-      profileArn: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/p",
-      roleArn: "arn:aws:iam::123456789012:role/path/with spaces+plus",
-      roleSessionName: "s=1,2@x",
-      durationSeconds: 900,
-    };
-    const signed = createSignedCreateSessionRequest({
-      endpoint: ep,
-      params,
-      identity: {
-        certificateDer: material.certificate.raw,
-        chainDer: material.chain.map((c) => c.raw),
-        serialNumber: material.serialNumber,
-        algorithm: material.algorithm,
-        privateKey: material.privateKey,
-      },
+  it.each(["rsa2048", "ecp256", "ecp384", "ecp521"])(
+    "%s: openssl verifies, and botocore's canonicalisation agrees",
+    async (name) => {
+      const material = await readCredentialMaterial({
+        certificate: `${dir}/${name}.pem`,
+        privateKey: `${dir}/${name}.key`,
+        intermediates: `${dir}/inter.pem`,
+      });
+      const ep = resolveEndpoint({ region: "us-east-1", endpoint: "http://127.0.0.1:9/prefix" });
+      const params = {
+        trustAnchorArn: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/ta",
+        profileArn: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/p",
+        roleArn: "arn:aws:iam::123456789012:role/path/with spaces+plus",
+        roleSessionName: "s=1,2@x",
+        durationSeconds: 900,
+      };
+      const signed = createSignedCreateSessionRequest({
+        endpoint: ep,
+        params,
+        identity: {
+          certificateDer: material.certificate.raw,
+          chainDer: material.chain.map((c) => c.raw),
+          serialNumber: material.serialNumber,
+          algorithm: material.algorithm,
+          privateKey: material.privateKey,
+        },
+        date: new Date(),
+      });
+      expect(signed.headers.authorization).toMatch(
+        new RegExp(`^${material.algorithm} Credential=${material.serialNumber}/`),
+      );
+      expect(signed.headers.authorization).toContain(
+        "SignedHeaders=content-type;host;x-amz-date;x-amz-x509;x-amz-x509-chain,",
+      );
+      // openssl verifies the raw signature over the string to sign with the certificate's key (SHA-256 on every curve).
+      write(dir, "sts.txt", signed.stringToSign);
+      write(dir, "sig.bin", Buffer.from(signed.signature, "hex"));
+      openssl(dir, ["x509", "-in", `${name}.pem`, "-pubkey", "-noout", "-out", "pub.pem"]);
+      expect(
+        openssl(dir, [
+          "dgst",
+          "-sha256",
+          "-verify",
+          "pub.pem",
+          "-signature",
+          "sig.bin",
+          "sts.txt",
+        ]).toString(),
+      ).toMatch(/Verified OK/);
+      if (material.keyType === "EC") {
+        // Strict DER: SEQUENCE of two minimal INTEGERs.
+        const parsed = openssl(dir, ["asn1parse", "-inform", "DER", "-in", "sig.bin"]).toString();
+        expect(parsed.match(/prim: INTEGER/g)).toHaveLength(2);
+      }
+      // botocore (an implementation we did not write) recomputes the canonical request and verifies.
+      const verdict = runOracle<{ ok: boolean; reason: string; canonicalRequest: string }>({
+        mode: "verify",
+        method: "POST",
+        url: signed.url.href,
+        headers: signed.headers,
+        body: signed.body,
+      });
+      expect(verdict.reason).toBe("");
+      expect(verdict.ok).toBe(true);
+      expect(verdict.canonicalRequest).toBe(signed.canonicalRequest);
+    },
+  );
+
+  it("the oracle rejects a tampered request (it can fail)", async () => {
+    const material = await readCredentialMaterial({
+      certificate: `${dir}/ecp256.pem`,
+      privateKey: `${dir}/ecp256.key`,
+    });
+    const request = buildCreateSessionRequest({
+      endpoint,
+      params: GOLDEN_PARAMS,
+      certificateDer: material.certificate.raw,
       date: new Date(),
     });
-    expect(signed.headers.authorization).toMatch(new RegExp(`^${material.algorithm} Credential=${material.serialNumber}/`));
-    expect(signed.headers.authorization).toContain("SignedHeaders=content-type;host;x-amz-date;x-amz-x509;x-amz-x509-chain,");
-    // openssl verifies the raw signature over the string to sign with the certificate's key (SHA-256 on every curve).
-    write(dir, "sts.txt", signed.stringToSign);
-    write(dir, "sig.bin", Buffer.from(signed.signature, "hex"));
-    openssl(dir, ["x509", "-in", `${name}.pem`, "-pubkey", "-noout", "-out", "pub.pem"]);
-    expect(openssl(dir, ["dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.bin", "sts.txt"]).toString()).toMatch(/Verified OK/);
-    if (material.keyType === "EC") {
-      // Strict DER: SEQUENCE of two minimal INTEGERs.
-      const parsed = openssl(dir, ["asn1parse", "-inform", "DER", "-in", "sig.bin"]).toString();
-      expect(parsed.match(/prim: INTEGER/g)).toHaveLength(2);
-    }
-    // botocore (an implementation we did not write) recomputes the canonical request and verifies.
-    const verdict = runOracle<{ ok: boolean; reason: string; canonicalRequest: string }>({
+    const signed = signRequestX509(request, material, "us-east-1");
+    const verdict = runOracle<{ ok: boolean }>({
       mode: "verify",
       method: "POST",
       url: signed.url.href,
       headers: signed.headers,
-      body: signed.body,
+      body: signed.body.replace("3600", "3601"),
     });
-    expect(verdict.reason).toBe("");
-    expect(verdict.ok).toBe(true);
-    expect(verdict.canonicalRequest).toBe(signed.canonicalRequest);
-  });
-
-  it("the oracle rejects a tampered request (it can fail)", async () => {
-    const material = await readCredentialMaterial({ certificate: `${dir}/ecp256.pem`, privateKey: `${dir}/ecp256.key` });
-    const request = buildCreateSessionRequest({ endpoint, params: GOLDEN_PARAMS, certificateDer: material.certificate.raw, date: new Date() });
-    const signed = signRequestX509(request, material, "us-east-1");
-    const verdict = runOracle<{ ok: boolean }>({ mode: "verify", method: "POST", url: signed.url.href, headers: signed.headers, body: signed.body.replace("3600", "3601") });
     expect(verdict.ok).toBe(false);
   });
 });

@@ -68,7 +68,13 @@ export async function parseCertificate(der: Buffer): Promise<ParsedCertificate |
   }
   const x509 = await loadX509();
   const cert = new x509.X509Certificate(new Uint8Array(der));
-  const san = { DNS: [] as string[], URI: [] as string[], Name: [] as string[], Email: [] as string[], IP: [] as string[] };
+  const san = {
+    DNS: [] as string[],
+    URI: [] as string[],
+    Name: [] as string[],
+    Email: [] as string[],
+    IP: [] as string[],
+  };
   const sanExt = cert.getExtension(x509.SubjectAlternativeNameExtension);
   for (const item of sanExt?.names.items ?? []) {
     if (item.type === "dns") san.DNS.push(item.value);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { pemCertificates, parseCertificate } from "./certificates.ts";
+import { parseCertificate, pemCertificates } from "./certificates.ts";
 import { ApiError, type EmulatorRequest } from "./http.ts";
 import type { CrlRecord, EmulatorStateData, ProfileRecord, Tag, TrustAnchorRecord } from "./state.ts";
 
@@ -34,17 +34,26 @@ function bodyOf(req: EmulatorRequest): Record<string, unknown> {
 
 function checkName(name: unknown): string {
   if (typeof name !== "string" || !/^[ a-zA-Z0-9._-]{1,255}$/.test(name)) {
-    throw invalid("1 validation error detected: Value at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [ a-zA-Z0-9-_]*");
+    throw invalid(
+      "1 validation error detected: Value at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [ a-zA-Z0-9-_]*",
+    );
   }
   return name;
 }
 
 function checkTags(tags: unknown): Tag[] {
   if (tags === undefined) return [];
-  if (!Array.isArray(tags) || tags.length > 50) throw invalid("tags must be a list of at most 50 {key, value} pairs.");
+  if (!Array.isArray(tags) || tags.length > 50)
+    throw invalid("tags must be a list of at most 50 {key, value} pairs.");
   return tags.map((t) => {
     const tag = t as Partial<Tag>;
-    if (typeof tag.key !== "string" || typeof tag.value !== "string" || tag.key.length < 1 || tag.key.length > 128 || tag.value.length > 256) {
+    if (
+      typeof tag.key !== "string" ||
+      typeof tag.value !== "string" ||
+      tag.key.length < 1 ||
+      tag.key.length > 128 ||
+      tag.value.length > 256
+    ) {
       throw invalid("Each tag needs a key (1–128 characters) and a value (0–256 characters).");
     }
     return { key: tag.key, value: tag.value };
@@ -54,14 +63,20 @@ function checkTags(tags: unknown): Tag[] {
 function checkDuration(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 900 || value > 43200) {
-    throw invalid("1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200");
+    throw invalid(
+      "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200",
+    );
   }
   return value;
 }
 
 function checkRoleArns(value: unknown, required: boolean): string[] | undefined {
   if (value === undefined && !required) return undefined;
-  if (!Array.isArray(value) || value.length > 250 || value.some((a) => typeof a !== "string" || !/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/.test(a))) {
+  if (
+    !Array.isArray(value) ||
+    value.length > 250 ||
+    value.some((a) => typeof a !== "string" || !/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/.test(a))
+  ) {
     throw invalid("roleArns must be a list of IAM role ARNs (arn:aws:iam::123456789012:role/Name).");
   }
   return value as string[];
@@ -70,11 +85,14 @@ function checkRoleArns(value: unknown, required: boolean): string[] | undefined 
 function page<T>(req: EmulatorRequest, items: T[]): { items: T[]; nextToken?: string } {
   const q = new Map(req.query);
   const size = Number(q.get("pageSize") ?? "50");
-  if (!Number.isInteger(size) || size < 1 || size > 1000) throw invalid("pageSize must be between 1 and 1000.");
+  if (!Number.isInteger(size) || size < 1 || size > 1000)
+    throw invalid("pageSize must be between 1 and 1000.");
   const start = q.has("nextToken") ? Number(Buffer.from(q.get("nextToken")!, "base64url").toString()) : 0;
   if (!Number.isInteger(start) || start < 0) throw invalid("Invalid nextToken.");
   const slice = items.slice(start, start + size);
-  return start + size < items.length ? { items: slice, nextToken: Buffer.from(String(start + size)).toString("base64url") } : { items: slice };
+  return start + size < items.length
+    ? { items: slice, nextToken: Buffer.from(String(start + size)).toString("base64url") }
+    : { items: slice };
 }
 
 async function checkSource(source: unknown): Promise<TrustAnchorRecord["source"]> {
@@ -82,19 +100,27 @@ async function checkSource(source: unknown): Promise<TrustAnchorRecord["source"]
   if (!s || typeof s !== "object") throw invalid("source is required.");
   if (s.sourceType === "CERTIFICATE_BUNDLE") {
     const pem = s.sourceData?.x509CertificateData;
-    if (typeof pem !== "string") throw invalid("sourceData.x509CertificateData is required for CERTIFICATE_BUNDLE.");
+    if (typeof pem !== "string")
+      throw invalid("sourceData.x509CertificateData is required for CERTIFICATE_BUNDLE.");
     const ders = pemCertificates(pem);
-    if (ders.length === 0) throw invalid("Invalid certificate data: x509CertificateData holds no PEM certificate.");
+    if (ders.length === 0)
+      throw invalid("Invalid certificate data: x509CertificateData holds no PEM certificate.");
     for (const der of ders) {
       const cert = await parseCertificate(der);
       if (!cert) throw invalid("Invalid certificate data: a certificate in the bundle cannot be parsed.");
-      if (!cert.isCa) throw invalid("Invalid certificate data: trust anchor certificates must be CA certificates (basicConstraints CA:TRUE).");
+      if (!cert.isCa)
+        throw invalid(
+          "Invalid certificate data: trust anchor certificates must be CA certificates (basicConstraints CA:TRUE).",
+        );
     }
     return { sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: pem } };
   }
   if (s.sourceType === "AWS_ACM_PCA") {
     const arn = s.sourceData?.acmPcaArn;
-    if (typeof arn !== "string" || !/^arn:aws[\w-]*:acm-pca:[\w-]+:\d{12}:certificate-authority\/.+$/.test(arn)) {
+    if (
+      typeof arn !== "string" ||
+      !/^arn:aws[\w-]*:acm-pca:[\w-]+:\d{12}:certificate-authority\/.+$/.test(arn)
+    ) {
       throw invalid("sourceData.acmPcaArn must be an ACM PCA certificate authority ARN.");
     }
     return { sourceType: "AWS_ACM_PCA", sourceData: { acmPcaArn: arn } };
@@ -106,7 +132,11 @@ const profileDetail = (p: ProfileRecord) => ({ ...p });
 const anchorDetail = (t: TrustAnchorRecord) => ({ ...t });
 const crlDetail = (c: CrlRecord) => ({ ...c });
 
-type Handler = (req: EmulatorRequest, ctx: ControlPlaneContext, id: string) => Promise<ControlPlaneResult> | ControlPlaneResult;
+type Handler = (
+  req: EmulatorRequest,
+  ctx: ControlPlaneContext,
+  id: string,
+) => Promise<ControlPlaneResult> | ControlPlaneResult;
 const ok = (body: unknown, status = 200, mutated = false): ControlPlaneResult => ({ status, body, mutated });
 
 function findAnchor(ctx: ControlPlaneContext, id: string): TrustAnchorRecord {
@@ -132,10 +162,16 @@ function knownArn(ctx: ControlPlaneContext, arn: string): boolean {
   );
 }
 
-const arnOf = (ctx: ControlPlaneContext, kind: string, id: string) => `arn:aws:rolesanywhere:${ctx.region}:${ctx.accountId}:${kind}/${id}`;
+const arnOf = (ctx: ControlPlaneContext, kind: string, id: string) =>
+  `arn:aws:rolesanywhere:${ctx.region}:${ctx.accountId}:${kind}/${id}`;
 
 const setEnabled =
-  <T extends { enabled: boolean; updatedAt: string }>(find: (ctx: ControlPlaneContext, id: string) => T, key: string, enabled: boolean, detail: (t: T) => unknown): Handler =>
+  <T extends { enabled: boolean; updatedAt: string }>(
+    find: (ctx: ControlPlaneContext, id: string) => T,
+    key: string,
+    enabled: boolean,
+    detail: (t: T) => unknown,
+  ): Handler =>
   (_req, ctx, id) => {
     const item = find(ctx, id);
     item.enabled = enabled;
@@ -159,7 +195,9 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; operation: string;
         name: checkName(b.name),
         enabled: b.enabled === undefined ? true : Boolean(b.enabled),
         source: await checkSource(b.source),
-        notificationSettings: Array.isArray(b.notificationSettings) ? (b.notificationSettings as Array<Record<string, unknown>>) : [],
+        notificationSettings: Array.isArray(b.notificationSettings)
+          ? (b.notificationSettings as Array<Record<string, unknown>>)
+          : [],
         createdAt: now,
         updatedAt: now,
       };
@@ -178,7 +216,12 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; operation: string;
       return ok({ trustAnchors: items.map(anchorDetail), ...(nextToken ? { nextToken } : {}) });
     },
   },
-  { method: "GET", pattern: /^\/trustanchor\/([^/]+)$/, operation: "GetTrustAnchor", handler: (_r, ctx, id) => ok({ trustAnchor: anchorDetail(findAnchor(ctx, id)) }) },
+  {
+    method: "GET",
+    pattern: /^\/trustanchor\/([^/]+)$/,
+    operation: "GetTrustAnchor",
+    handler: (_r, ctx, id) => ok({ trustAnchor: anchorDetail(findAnchor(ctx, id)) }),
+  },
   {
     method: "PATCH",
     pattern: /^\/trustanchor\/([^/]+)$/,
@@ -203,8 +246,18 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; operation: string;
       return ok({ trustAnchor: anchorDetail(anchor) }, 200, true);
     },
   },
-  { method: "POST", pattern: /^\/trustanchor\/([^/]+)\/enable$/, operation: "EnableTrustAnchor", handler: setEnabled(findAnchor, "trustAnchor", true, anchorDetail) },
-  { method: "POST", pattern: /^\/trustanchor\/([^/]+)\/disable$/, operation: "DisableTrustAnchor", handler: setEnabled(findAnchor, "trustAnchor", false, anchorDetail) },
+  {
+    method: "POST",
+    pattern: /^\/trustanchor\/([^/]+)\/enable$/,
+    operation: "EnableTrustAnchor",
+    handler: setEnabled(findAnchor, "trustAnchor", true, anchorDetail),
+  },
+  {
+    method: "POST",
+    pattern: /^\/trustanchor\/([^/]+)\/disable$/,
+    operation: "DisableTrustAnchor",
+    handler: setEnabled(findAnchor, "trustAnchor", false, anchorDetail),
+  },
   {
     method: "POST",
     pattern: /^\/profiles$/,
@@ -244,7 +297,12 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; operation: string;
       return ok({ profiles: items.map(profileDetail), ...(nextToken ? { nextToken } : {}) });
     },
   },
-  { method: "GET", pattern: /^\/profile\/([^/]+)$/, operation: "GetProfile", handler: (_r, ctx, id) => ok({ profile: profileDetail(findProfile(ctx, id)) }) },
+  {
+    method: "GET",
+    pattern: /^\/profile\/([^/]+)$/,
+    operation: "GetProfile",
+    handler: (_r, ctx, id) => ok({ profile: profileDetail(findProfile(ctx, id)) }),
+  },
   {
     method: "PATCH",
     pattern: /^\/profile\/([^/]+)$/,
@@ -259,7 +317,8 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; operation: string;
       if (duration !== undefined) profile.durationSeconds = duration;
       if (Array.isArray(b.managedPolicyArns)) profile.managedPolicyArns = b.managedPolicyArns as string[];
       if (typeof b.sessionPolicy === "string") profile.sessionPolicy = b.sessionPolicy;
-      if (typeof b.acceptRoleSessionName === "boolean") profile.acceptRoleSessionName = b.acceptRoleSessionName;
+      if (typeof b.acceptRoleSessionName === "boolean")
+        profile.acceptRoleSessionName = b.acceptRoleSessionName;
       profile.updatedAt = ctx.now().toISOString();
       return ok({ profile: profileDetail(profile) }, 200, true);
     },
@@ -275,16 +334,30 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; operation: string;
       return ok({ profile: profileDetail(profile) }, 200, true);
     },
   },
-  { method: "POST", pattern: /^\/profile\/([^/]+)\/enable$/, operation: "EnableProfile", handler: setEnabled(findProfile, "profile", true, profileDetail) },
-  { method: "POST", pattern: /^\/profile\/([^/]+)\/disable$/, operation: "DisableProfile", handler: setEnabled(findProfile, "profile", false, profileDetail) },
+  {
+    method: "POST",
+    pattern: /^\/profile\/([^/]+)\/enable$/,
+    operation: "EnableProfile",
+    handler: setEnabled(findProfile, "profile", true, profileDetail),
+  },
+  {
+    method: "POST",
+    pattern: /^\/profile\/([^/]+)\/disable$/,
+    operation: "DisableProfile",
+    handler: setEnabled(findProfile, "profile", false, profileDetail),
+  },
   {
     method: "POST",
     pattern: /^\/crls$/,
     operation: "ImportCrl",
     handler: (req, ctx) => {
       const b = bodyOf(req);
-      if (typeof b.crlData !== "string" || b.crlData.length === 0) throw invalid("crlData is required (base64 of the CRL).");
-      if (typeof b.trustAnchorArn !== "string" || !ctx.state.trustAnchors.some((t) => t.trustAnchorArn === b.trustAnchorArn)) {
+      if (typeof b.crlData !== "string" || b.crlData.length === 0)
+        throw invalid("crlData is required (base64 of the CRL).");
+      if (
+        typeof b.trustAnchorArn !== "string" ||
+        !ctx.state.trustAnchors.some((t) => t.trustAnchorArn === b.trustAnchorArn)
+      ) {
         throw notFound("Trust anchor");
       }
       // Accept DER or PEM inside the base64 blob, as AWS does; store DER.
@@ -320,7 +393,12 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; operation: string;
       return ok({ crls: items.map(crlDetail), ...(nextToken ? { nextToken } : {}) });
     },
   },
-  { method: "GET", pattern: /^\/crl\/([^/]+)$/, operation: "GetCrl", handler: (_r, ctx, id) => ok({ crl: crlDetail(findCrl(ctx, id)) }) },
+  {
+    method: "GET",
+    pattern: /^\/crl\/([^/]+)$/,
+    operation: "GetCrl",
+    handler: (_r, ctx, id) => ok({ crl: crlDetail(findCrl(ctx, id)) }),
+  },
   {
     method: "PATCH",
     pattern: /^\/crl\/([^/]+)$/,
@@ -345,8 +423,18 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; operation: string;
       return ok({ crl: crlDetail(crl) }, 200, true);
     },
   },
-  { method: "POST", pattern: /^\/crl\/([^/]+)\/enable$/, operation: "EnableCrl", handler: setEnabled(findCrl, "crl", true, crlDetail) },
-  { method: "POST", pattern: /^\/crl\/([^/]+)\/disable$/, operation: "DisableCrl", handler: setEnabled(findCrl, "crl", false, crlDetail) },
+  {
+    method: "POST",
+    pattern: /^\/crl\/([^/]+)\/enable$/,
+    operation: "EnableCrl",
+    handler: setEnabled(findCrl, "crl", true, crlDetail),
+  },
+  {
+    method: "POST",
+    pattern: /^\/crl\/([^/]+)\/disable$/,
+    operation: "DisableCrl",
+    handler: setEnabled(findCrl, "crl", false, crlDetail),
+  },
   {
     method: "GET",
     pattern: /^\/subjects$/,
@@ -389,7 +477,8 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; operation: string;
       if (typeof arn !== "string" || !knownArn(ctx, arn)) throw notFound("Resource");
       const merged = new Map((ctx.state.tags[arn] ?? []).map((t) => [t.key, t.value]));
       for (const t of checkTags(b.tags)) merged.set(t.key, t.value);
-      if (merged.size > 50) throw new ApiError(400, "TooManyTagsException", "A resource can have at most 50 tags.");
+      if (merged.size > 50)
+        throw new ApiError(400, "TooManyTagsException", "A resource can have at most 50 tags.");
       ctx.state.tags[arn] = [...merged].map(([key, value]) => ({ key, value }));
       return ok({}, 200, true);
     },

@@ -6,7 +6,7 @@ import {
   parseAmzDate,
   parseAuthorization,
 } from "@iam-ra/core/sigv4";
-import { type ParsedCertificate, isValidTagValue, loadX509, parseCertificate } from "./certificates.ts";
+import { isValidTagValue, loadX509, type ParsedCertificate, parseCertificate } from "./certificates.ts";
 import { ApiError, type EmulatorRequest } from "./http.ts";
 import type { EmulatorStateData, ProfileRecord, SessionRecord, TrustAnchorRecord } from "./state.ts";
 import { evaluateTrustPolicy } from "./trust-policy.ts";
@@ -57,12 +57,18 @@ function checkSignature(req: EmulatorRequest, ctx: CreateSessionContext): Signat
   if (!amzDate || !date) throw denied("Missing or malformed X-Amz-Date header.");
   const skew = Math.abs(ctx.now().getTime() - date.getTime());
   if (skew > ctx.maxClockSkewMs) {
-    throw denied(`Signature expired: X-Amz-Date ${amzDate} is more than 5 minutes from the server time ${ctx.now().toISOString()}.`);
+    throw denied(
+      `Signature expired: X-Amz-Date ${amzDate} is more than 5 minutes from the server time ${ctx.now().toISOString()}.`,
+    );
   }
-  if (auth.date !== amzDate.slice(0, 8)) throw denied("Invalid signature: credential scope date does not match X-Amz-Date.");
-  if (auth.region !== ctx.region) throw denied(`Credential should be scoped to a valid region, not '${auth.region}'.`);
-  if (auth.service !== "rolesanywhere") throw denied(`Credential should be scoped to correct service: 'rolesanywhere'.`);
-  if (auth.terminator !== "aws4_request") throw denied("Credential should be scoped with a valid terminator: 'aws4_request'.");
+  if (auth.date !== amzDate.slice(0, 8))
+    throw denied("Invalid signature: credential scope date does not match X-Amz-Date.");
+  if (auth.region !== ctx.region)
+    throw denied(`Credential should be scoped to a valid region, not '${auth.region}'.`);
+  if (auth.service !== "rolesanywhere")
+    throw denied(`Credential should be scoped to correct service: 'rolesanywhere'.`);
+  if (auth.terminator !== "aws4_request")
+    throw denied("Credential should be scoped with a valid terminator: 'aws4_request'.");
   const signed = auth.signedHeaders;
   const sortedUnique = [...new Set(signed)].sort();
   if (signed.join(";") !== sortedUnique.join(";") || signed.some((h) => h !== h.toLowerCase())) {
@@ -91,7 +97,12 @@ function checkSignature(req: EmulatorRequest, ctx: CreateSessionContext): Signat
   }
   const scope = `${auth.date}/${auth.region}/${auth.service}/${auth.terminator}`;
   const sts = createStringToSign(auth.algorithm, amzDate, scope, canonical);
-  return { serial: auth.credentialId, algorithm: auth.algorithm, stringToSign: sts, signature: auth.signature };
+  return {
+    serial: auth.credentialId,
+    algorithm: auth.algorithm,
+    stringToSign: sts,
+    signature: auth.signature,
+  };
 }
 
 interface SessionInput {
@@ -127,18 +138,35 @@ function readInput(req: EmulatorRequest): SessionInput {
     ["profileArn", profileArn],
     ["roleArn", roleArn],
   ] as const) {
-    if (!value) throw invalid(`1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`);
+    if (!value)
+      throw invalid(
+        `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`,
+      );
   }
   const duration = body.durationSeconds ?? fromQuery("durationSeconds");
   const durationSeconds = duration === undefined ? undefined : Number(duration);
-  if (durationSeconds !== undefined && (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43200)) {
-    throw invalid(`Invalid durationSeconds ${String(duration)}: the session duration must be between 900 and 43200 seconds.`);
+  if (
+    durationSeconds !== undefined &&
+    (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43200)
+  ) {
+    throw invalid(
+      `Invalid durationSeconds ${String(duration)}: the session duration must be between 900 and 43200 seconds.`,
+    );
   }
   const roleSessionName = (body.roleSessionName ?? fromQuery("roleSessionName")) as string | undefined;
-  if (roleSessionName !== undefined && (typeof roleSessionName !== "string" || !/^[\w+=,.@-]{2,64}$/.test(roleSessionName))) {
+  if (
+    roleSessionName !== undefined &&
+    (typeof roleSessionName !== "string" || !/^[\w+=,.@-]{2,64}$/.test(roleSessionName))
+  ) {
     throw invalid("roleSessionName must be 2–64 characters of letters, digits and +=,.@_-.");
   }
-  return { trustAnchorArn: trustAnchorArn!, profileArn: profileArn!, roleArn: roleArn!, durationSeconds, roleSessionName };
+  return {
+    trustAnchorArn: trustAnchorArn!,
+    profileArn: profileArn!,
+    roleArn: roleArn!,
+    durationSeconds,
+    roleSessionName,
+  };
 }
 
 const issues = (child: ParsedCertificate, parent: ParsedCertificate) =>
@@ -153,9 +181,12 @@ async function checkChain(
   anchorDers: Buffer[],
   now: Date,
 ): Promise<ParsedCertificate[]> {
-  if (leaf.isCa) throw untrusted("the signing certificate is a CA certificate, not an end-entity certificate.");
-  if (leaf.keyUsageDigitalSignature === false) throw untrusted("the signing certificate's key usage lacks digitalSignature.");
-  if (/MD5|SHA-1|SHA1/.test(leaf.signatureHash)) throw untrusted(`certificates signed with ${leaf.signatureHash} are not accepted.`);
+  if (leaf.isCa)
+    throw untrusted("the signing certificate is a CA certificate, not an end-entity certificate.");
+  if (leaf.keyUsageDigitalSignature === false)
+    throw untrusted("the signing certificate's key usage lacks digitalSignature.");
+  if (/MD5|SHA-1|SHA1/.test(leaf.signatureHash))
+    throw untrusted(`certificates signed with ${leaf.signatureHash} are not accepted.`);
   const intermediates: ParsedCertificate[] = [];
   for (const part of (chainHeader ?? "").split(",").filter((p) => p.trim() !== "")) {
     const parsed = await parseCertificate(Buffer.from(part.trim(), "base64"));
@@ -170,8 +201,10 @@ async function checkChain(
   for (let depth = 0; depth < 8; depth++) {
     const anchor = anchors.find((a) => issues(current, a));
     if (anchor) {
-      if (!validAt(anchor, now)) throw untrusted("the trust anchor's CA certificate is outside its validity period.");
-      for (const c of path.slice(1)) if (!validAt(c, now)) throw untrusted("an intermediate certificate is outside its validity period.");
+      if (!validAt(anchor, now))
+        throw untrusted("the trust anchor's CA certificate is outside its validity period.");
+      for (const c of path.slice(1))
+        if (!validAt(c, now)) throw untrusted("an intermediate certificate is outside its validity period.");
       return path;
     }
     const next = intermediates.find((i) => !path.includes(i) && i.isCa && issues(current, i));
@@ -182,7 +215,11 @@ async function checkChain(
   throw untrusted("the certificate chain does not reach the trust anchor's CA.");
 }
 
-async function checkRevocation(path: ParsedCertificate[], anchor: TrustAnchorRecord, state: EmulatorStateData): Promise<void> {
+async function checkRevocation(
+  path: ParsedCertificate[],
+  anchor: TrustAnchorRecord,
+  state: EmulatorStateData,
+): Promise<void> {
   const crls = state.crls.filter((c) => c.enabled && c.trustAnchorArn === anchor.trustAnchorArn);
   if (crls.length === 0) return;
   const x509 = await loadX509();
@@ -196,14 +233,20 @@ async function checkRevocation(path: ParsedCertificate[], anchor: TrustAnchorRec
     for (const cert of path) {
       if (crl.issuer !== cert.issuer) continue;
       if (crl.findRevoked(cert.node.serialNumber.toLowerCase()) || crl.findRevoked(cert.node.serialNumber)) {
-        throw denied(`Certificate revoked: serial ${cert.node.serialNumber} is listed in CRL ${record.name}.`);
+        throw denied(
+          `Certificate revoked: serial ${cert.node.serialNumber} is listed in CRL ${record.name}.`,
+        );
       }
     }
   }
 }
 
 /** Principal tags and condition context the way Roles Anywhere derives them from a certificate. */
-export function deriveTrustContext(leaf: ParsedCertificate, anchorArn: string, accountId: string): Map<string, string> {
+export function deriveTrustContext(
+  leaf: ParsedCertificate,
+  anchorArn: string,
+  accountId: string,
+): Map<string, string> {
   const ctx = new Map<string, string>([
     ["aws:SourceArn", anchorArn],
     ["aws:SourceAccount", accountId],
@@ -232,15 +275,23 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
   if (!leaf) throw denied("Invalid signature: X-Amz-X509 is not a certificate.");
   const keyType = leaf.node.publicKey.asymmetricKeyType;
   if ((algorithm === "AWS4-X509-RSA-SHA256") !== (keyType === "rsa")) {
-    throw denied(`Invalid signature: algorithm ${algorithm} does not match the certificate's ${keyType} key.`);
+    throw denied(
+      `Invalid signature: algorithm ${algorithm} does not match the certificate's ${keyType} key.`,
+    );
   }
   const expectedSerial = BigInt(`0x${leaf.node.serialNumber}`).toString(10);
-  if (serial !== expectedSerial) throw denied("Invalid signature: the credential serial number is not the certificate's.");
+  if (serial !== expectedSerial)
+    throw denied("Invalid signature: the credential serial number is not the certificate's.");
   let ok = false;
   try {
     ok =
       /^(?:[0-9a-f]{2})+$/.test(signature) &&
-      verifySignature("sha256", Buffer.from(stringToSign), { key: leaf.node.publicKey, dsaEncoding: "der" }, Buffer.from(signature, "hex"));
+      verifySignature(
+        "sha256",
+        Buffer.from(stringToSign),
+        { key: leaf.node.publicKey, dsaEncoding: "der" },
+        Buffer.from(signature, "hex"),
+      );
   } catch {
     ok = false;
   }
@@ -249,33 +300,50 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
   const input = readInput(req);
   const now = ctx.now();
   const anchor = ctx.state.trustAnchors.find((t) => t.trustAnchorArn === input.trustAnchorArn);
-  if (!anchor) throw new ApiError(404, "ResourceNotFoundException", `Trust anchor ${input.trustAnchorArn} not found.`);
+  if (!anchor)
+    throw new ApiError(404, "ResourceNotFoundException", `Trust anchor ${input.trustAnchorArn} not found.`);
   if (!anchor.enabled) throw untrusted("the trust anchor is disabled.");
   const anchorDers = await ctx.trustAnchorCertificates(anchor);
-  const path = await checkChain(leaf, getHeader(req.headers as Record<string, string>, "x-amz-x509-chain"), anchorDers, now);
-  if (now.getTime() > new Date(leaf.node.validTo).getTime()) throw denied("Certificate expired: the signing certificate is past its notAfter.");
-  if (now.getTime() < new Date(leaf.node.validFrom).getTime()) throw denied("Certificate not yet valid: the signing certificate is before its notBefore.");
+  const path = await checkChain(
+    leaf,
+    getHeader(req.headers as Record<string, string>, "x-amz-x509-chain"),
+    anchorDers,
+    now,
+  );
+  if (now.getTime() > new Date(leaf.node.validTo).getTime())
+    throw denied("Certificate expired: the signing certificate is past its notAfter.");
+  if (now.getTime() < new Date(leaf.node.validFrom).getTime())
+    throw denied("Certificate not yet valid: the signing certificate is before its notBefore.");
   await checkRevocation(path, anchor, ctx.state);
 
-  const profile: ProfileRecord | undefined = ctx.state.profiles.find((p) => p.profileArn === input.profileArn);
-  if (!profile) throw new ApiError(404, "ResourceNotFoundException", `Profile ${input.profileArn} not found.`);
+  const profile: ProfileRecord | undefined = ctx.state.profiles.find(
+    (p) => p.profileArn === input.profileArn,
+  );
+  if (!profile)
+    throw new ApiError(404, "ResourceNotFoundException", `Profile ${input.profileArn} not found.`);
   if (!profile.enabled) throw denied("Profile is disabled.");
-  if (!profile.roleArns.includes(input.roleArn)) throw denied(`Role ${input.roleArn} is not associated with the profile.`);
+  if (!profile.roleArns.includes(input.roleArn))
+    throw denied(`Role ${input.roleArn} is not associated with the profile.`);
   const durationSeconds = input.durationSeconds ?? profile.durationSeconds;
   if (durationSeconds > profile.durationSeconds) {
-    throw invalid(`Invalid durationSeconds ${durationSeconds}: the profile allows at most ${profile.durationSeconds} seconds.`);
+    throw invalid(
+      `Invalid durationSeconds ${durationSeconds}: the profile allows at most ${profile.durationSeconds} seconds.`,
+    );
   }
-  if (input.roleSessionName !== undefined && !profile.acceptRoleSessionName) throw denied("Not authorized to set roleSessionName");
+  if (input.roleSessionName !== undefined && !profile.acceptRoleSessionName)
+    throw denied("Not authorized to set roleSessionName");
 
   const context = deriveTrustContext(leaf, anchor.trustAnchorArn, ctx.accountId);
   const policy = await ctx.trustPolicy(input.roleArn);
-  if (policy === undefined) throw denied(`Unable to assume role ${input.roleArn}: the role does not exist or has no trust policy.`);
+  if (policy === undefined)
+    throw denied(`Unable to assume role ${input.roleArn}: the role does not exist or has no trust policy.`);
   const decision = evaluateTrustPolicy(policy, {
     principal: { type: "Service", id: "rolesanywhere.amazonaws.com" },
     actions: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
     context,
   });
-  if (!decision.allowed) throw denied(`Unable to assume role ${input.roleArn}: trust policy denies it (${decision.reason}).`);
+  if (!decision.allowed)
+    throw denied(`Unable to assume role ${input.roleArn}: trust policy denies it (${decision.reason}).`);
 
   const serialHex = leaf.node.serialNumber.toLowerCase();
   const sessionName = input.roleSessionName ?? serialHex;
@@ -296,7 +364,9 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
   };
   ctx.state.sessions.push(session);
   // Forget expired sessions so long-running emulators do not grow without bound.
-  ctx.state.sessions = ctx.state.sessions.filter((s) => new Date(s.expiration).getTime() > now.getTime() - 3600_000);
+  ctx.state.sessions = ctx.state.sessions.filter(
+    (s) => new Date(s.expiration).getTime() > now.getTime() - 3600_000,
+  );
 
   const seenAt = now.toISOString();
   let subject = ctx.state.subjects.find((s) => s.x509Subject === leaf.subject);

@@ -5,8 +5,23 @@ import { parseQueryString } from "@iam-ra/core/sigv4";
 import { pemCertificates } from "./certificates.ts";
 import { type ControlPlaneContext, ROUTES } from "./control-plane.ts";
 import { type CreateSessionContext, createSession } from "./create-session.ts";
-import { ApiError, type EmulatorRequest, newRequestId, queryErrorXml, sendJson, sendJsonError, sendXml } from "./http.ts";
-import { type EmulatorStateData, emptyState, loadState, type RoleRecord, saveState, type TrustAnchorRecord } from "./state.ts";
+import {
+  ApiError,
+  type EmulatorRequest,
+  newRequestId,
+  queryErrorXml,
+  sendJson,
+  sendJsonError,
+  sendXml,
+} from "./http.ts";
+import {
+  type EmulatorStateData,
+  emptyState,
+  loadState,
+  type RoleRecord,
+  saveState,
+  type TrustAnchorRecord,
+} from "./state.ts";
 import { handleSts, isStsRequest } from "./sts.ts";
 
 /**
@@ -83,7 +98,8 @@ async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<Buff
   return Buffer.concat(chunks);
 }
 
-const DUMMY_AUTH = "AWS4-HMAC-SHA256 Credential=emulator/20240101/us-east-1/service/aws4_request, SignedHeaders=host, Signature=00";
+const DUMMY_AUTH =
+  "AWS4-HMAC-SHA256 Credential=emulator/20240101/us-east-1/service/aws4_request, SignedHeaders=host, Signature=00";
 
 async function fetchPcaCertificates(endpoint: string, anchor: TrustAnchorRecord): Promise<Buffer[]> {
   const arn = anchor.source.sourceData.acmPcaArn!;
@@ -106,7 +122,10 @@ async function fetchIamTrustPolicy(endpoint: string, roleArn: string): Promise<u
   const name = roleArn.split("/").at(-1)!;
   const res = await fetch(endpoint, {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", authorization: DUMMY_AUTH.replace("service", "iam") },
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: DUMMY_AUTH.replace("service", "iam"),
+    },
     body: new URLSearchParams({ Action: "GetRole", RoleName: name, Version: "2010-05-08" }).toString(),
   });
   if (!res.ok) return undefined;
@@ -144,8 +163,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return undefined;
   };
   const trustAnchorCertificates = async (anchor: TrustAnchorRecord): Promise<Buffer[]> => {
-    if (anchor.source.sourceType === "CERTIFICATE_BUNDLE") return pemCertificates(anchor.source.sourceData.x509CertificateData ?? "");
-    if (anchor.source.sourceType === "AWS_ACM_PCA" && options.acmPcaEndpoint) return await fetchPcaCertificates(options.acmPcaEndpoint, anchor);
+    if (anchor.source.sourceType === "CERTIFICATE_BUNDLE")
+      return pemCertificates(anchor.source.sourceData.x509CertificateData ?? "");
+    if (anchor.source.sourceType === "AWS_ACM_PCA" && options.acmPcaEndpoint)
+      return await fetchPcaCertificates(options.acmPcaEndpoint, anchor);
     return [];
   };
 
@@ -193,14 +214,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       } else if (request.route === "/" && isStsRequest(request)) {
         sts = true;
         operation = `sts:${new Map([...query, ...parseQueryString(body.toString("utf8"))]).get("Action") ?? "?"}`;
-        const xml = await handleSts(request, { state, now: () => clock.now(), maxClockSkewMs, trustPolicy }, requestId);
+        const xml = await handleSts(
+          request,
+          { state, now: () => clock.now(), maxClockSkewMs, trustPolicy },
+          requestId,
+        );
         persist();
         sendXml(res, 200, xml, requestId);
       } else if (request.route === "/_emulator/roles" && request.method === "POST") {
         operation = "emulator:PutRole";
         const b = JSON.parse(body.toString("utf8") || "{}") as Partial<RoleRecord>;
-        if (typeof b.roleArn !== "string" || !/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/.test(b.roleArn) || b.trustPolicy === undefined) {
-          throw new ApiError(400, "ValidationException", "Body must be {\"roleArn\": \"arn:aws:iam::…:role/…\", \"trustPolicy\": {…}}.");
+        if (
+          typeof b.roleArn !== "string" ||
+          !/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/.test(b.roleArn) ||
+          b.trustPolicy === undefined
+        ) {
+          throw new ApiError(
+            400,
+            "ValidationException",
+            'Body must be {"roleArn": "arn:aws:iam::…:role/…", "trustPolicy": {…}}.',
+          );
         }
         putRole(b.roleArn, b.trustPolicy);
         sendJson(res, 200, { roleArn: b.roleArn }, requestId);
@@ -213,21 +246,43 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         sendJson(res, 200, { status: "ok", region, accountId }, requestId);
       } else {
         const route = ROUTES.find((r) => r.method === request.method && r.pattern.test(request.route));
-        if (!route) throw new ApiError(404, "UnknownOperationException", `Unknown operation ${request.method} ${request.route}`);
+        if (!route)
+          throw new ApiError(
+            404,
+            "UnknownOperationException",
+            `Unknown operation ${request.method} ${request.route}`,
+          );
         operation = route.operation;
         const auth = String(req.headers.authorization ?? "");
-        if (!auth.startsWith("AWS4-HMAC-SHA256 ")) throw new ApiError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+        if (!auth.startsWith("AWS4-HMAC-SHA256 "))
+          throw new ApiError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
         const id = route.pattern.exec(request.route)?.[1] ?? "";
         const result = await route.handler(request, ctx, id);
         if (result.mutated) persist();
         sendJson(res, result.status, result.body, requestId);
       }
-      log({ time: new Date().toISOString(), level: "info", msg: "request", operation, status: res.statusCode, durationMs: Date.now() - started, requestId });
+      log({
+        time: new Date().toISOString(),
+        level: "info",
+        msg: "request",
+        operation,
+        status: res.statusCode,
+        durationMs: Date.now() - started,
+        requestId,
+      });
     } catch (error) {
       const apiError =
-        error instanceof ApiError ? error : new ApiError(500, "InternalServerException", "The emulator failed to process the request.");
+        error instanceof ApiError
+          ? error
+          : new ApiError(500, "InternalServerException", "The emulator failed to process the request.");
       if (!(error instanceof ApiError)) {
-        log({ time: new Date().toISOString(), level: "error", msg: `internal error: ${error instanceof Error ? error.message : String(error)}`, operation, requestId });
+        log({
+          time: new Date().toISOString(),
+          level: "error",
+          msg: `internal error: ${error instanceof Error ? error.message : String(error)}`,
+          operation,
+          requestId,
+        });
       }
       if (sts) sendXml(res, apiError.status, queryErrorXml(apiError, requestId), requestId);
       else sendJsonError(res, apiError, requestId);

@@ -103,7 +103,16 @@ export interface EmulatorStateData {
 }
 
 export function emptyState(): EmulatorStateData {
-  return { version: 1, trustAnchors: [], profiles: [], crls: [], subjects: [], roles: [], sessions: [], tags: {} };
+  return {
+    version: 1,
+    trustAnchors: [],
+    profiles: [],
+    crls: [],
+    subjects: [],
+    roles: [],
+    sessions: [],
+    tags: {},
+  };
 }
 
 /** Loads persisted state; a missing file is an empty state. */
@@ -116,7 +125,8 @@ export function loadState(path: string): EmulatorStateData {
     throw e;
   }
   const data = JSON.parse(text) as Partial<EmulatorStateData>;
-  if (data.version !== 1) throw new Error(`${path}: unsupported emulator state version ${String(data.version)}`);
+  if (data.version !== 1)
+    throw new Error(`${path}: unsupported emulator state version ${String(data.version)}`);
   return { ...emptyState(), ...data } as EmulatorStateData;
 }
 

@@ -34,13 +34,19 @@ export function isStsRequest(req: EmulatorRequest): boolean {
 function authenticate(req: EmulatorRequest, ctx: StsContext): SessionRecord {
   const headers = req.headers as Record<string, string>;
   const header = getHeader(headers, "authorization");
-  if (!header) throw new ApiError(403, "MissingAuthenticationToken", "Request is missing Authentication Token");
+  if (!header)
+    throw new ApiError(403, "MissingAuthenticationToken", "Request is missing Authentication Token");
   const auth = parseAuthorization(header);
   if (!auth || auth.algorithm !== "AWS4-HMAC-SHA256") {
-    throw new ApiError(400, "IncompleteSignature", "Authorization header requires AWS4-HMAC-SHA256 with Credential, SignedHeaders and Signature.");
+    throw new ApiError(
+      400,
+      "IncompleteSignature",
+      "Authorization header requires AWS4-HMAC-SHA256 with Credential, SignedHeaders and Signature.",
+    );
   }
   const session = ctx.state.sessions.find((s) => s.accessKeyId === auth.credentialId);
-  if (!session) throw new ApiError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
+  if (!session)
+    throw new ApiError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
   const token = getHeader(headers, "x-amz-security-token");
   if (token !== session.sessionToken) {
     throw new ApiError(403, "InvalidClientTokenId", "The security token included in the request is invalid.");
@@ -49,15 +55,24 @@ function authenticate(req: EmulatorRequest, ctx: StsContext): SessionRecord {
   const date = amzDate ? parseAmzDate(amzDate) : undefined;
   if (!amzDate || !date) throw new ApiError(400, "IncompleteSignature", "Missing or malformed X-Amz-Date.");
   if (Math.abs(ctx.now().getTime() - date.getTime()) > ctx.maxClockSkewMs) {
-    throw new ApiError(403, "SignatureDoesNotMatch", `Signature expired: ${amzDate} is now earlier or later than the allowed 5 minutes.`);
+    throw new ApiError(
+      403,
+      "SignatureDoesNotMatch",
+      `Signature expired: ${amzDate} is now earlier or later than the allowed 5 minutes.`,
+    );
   }
   if (new Date(session.expiration).getTime() <= ctx.now().getTime()) {
     throw new ApiError(400, "ExpiredToken", "The security token included in the request is expired");
   }
   if (auth.service !== "sts" || auth.terminator !== "aws4_request" || auth.date !== amzDate.slice(0, 8)) {
-    throw new ApiError(403, "SignatureDoesNotMatch", "Credential should be scoped to a valid date, region and service 'sts'.");
+    throw new ApiError(
+      403,
+      "SignatureDoesNotMatch",
+      "Credential should be scoped to a valid date, region and service 'sts'.",
+    );
   }
-  const payloadHash = getHeader(headers, "x-amz-content-sha256") ?? createHash("sha256").update(req.body).digest("hex");
+  const payloadHash =
+    getHeader(headers, "x-amz-content-sha256") ?? createHash("sha256").update(req.body).digest("hex");
   let canonical: string;
   try {
     canonical = createCanonicalRequest(
@@ -67,8 +82,15 @@ function authenticate(req: EmulatorRequest, ctx: StsContext): SessionRecord {
   } catch {
     throw new ApiError(403, "SignatureDoesNotMatch", "A signed header is missing from the request.");
   }
-  const sts = createStringToSign(auth.algorithm, amzDate, `${auth.date}/${auth.region}/${auth.service}/${auth.terminator}`, canonical);
-  const expected = Buffer.from(hmacSignature(deriveSigningKey(session.secretAccessKey, amzDate, auth.region, auth.service), sts));
+  const sts = createStringToSign(
+    auth.algorithm,
+    amzDate,
+    `${auth.date}/${auth.region}/${auth.service}/${auth.terminator}`,
+    canonical,
+  );
+  const expected = Buffer.from(
+    hmacSignature(deriveSigningKey(session.secretAccessKey, amzDate, auth.region, auth.service), sts),
+  );
   const given = Buffer.from(auth.signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     throw new ApiError(
@@ -97,33 +119,52 @@ export async function handleSts(req: EmulatorRequest, ctx: StsContext, requestId
     const roleArn = params.get("RoleArn");
     const sessionName = params.get("RoleSessionName");
     if (!roleArn || !/^arn:aws[\w-]*:iam::\d{12}:role\/.+$/.test(roleArn)) {
-      throw new ApiError(400, "ValidationError", "1 validation error detected: Value at 'roleArn' failed to satisfy constraint");
+      throw new ApiError(
+        400,
+        "ValidationError",
+        "1 validation error detected: Value at 'roleArn' failed to satisfy constraint",
+      );
     }
     if (!sessionName || !/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-      throw new ApiError(400, "ValidationError", "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint");
+      throw new ApiError(
+        400,
+        "ValidationError",
+        "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint",
+      );
     }
     const duration = Number(params.get("DurationSeconds") ?? "3600");
     // Role chaining caps sessions at one hour.
     if (!Number.isInteger(duration) || duration < 900 || duration > 3600) {
-      throw new ApiError(400, "ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
+      throw new ApiError(
+        400,
+        "ValidationError",
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+      );
     }
     const policy = await ctx.trustPolicy(roleArn);
-    const decision = policy === undefined
-      ? { allowed: false, reason: "the role does not exist" }
-      : evaluateTrustPolicy(policy, {
-          principal: { type: "AWS", id: session.roleArn, accountId: session.accountId },
-          actions: ["sts:AssumeRole"],
-          context: new Map([
-            ["aws:PrincipalArn", session.roleArn],
-            ["aws:PrincipalAccount", session.accountId],
-            ...(session.sourceIdentity ? ([["sts:SourceIdentity", session.sourceIdentity]] as const) : []),
-          ]),
-        });
+    const decision =
+      policy === undefined
+        ? { allowed: false, reason: "the role does not exist" }
+        : evaluateTrustPolicy(policy, {
+            principal: { type: "AWS", id: session.roleArn, accountId: session.accountId },
+            actions: ["sts:AssumeRole"],
+            context: new Map([
+              ["aws:PrincipalArn", session.roleArn],
+              ["aws:PrincipalAccount", session.accountId],
+              ...(session.sourceIdentity ? ([["sts:SourceIdentity", session.sourceIdentity]] as const) : []),
+            ]),
+          });
     if (!decision.allowed) {
-      throw new ApiError(403, "AccessDenied", `User: ${assumedRoleArn(session)} is not authorized to perform: sts:AssumeRole on resource: ${roleArn} (${decision.reason})`);
+      throw new ApiError(
+        403,
+        "AccessDenied",
+        `User: ${assumedRoleArn(session)} is not authorized to perform: sts:AssumeRole on resource: ${roleArn} (${decision.reason})`,
+      );
     }
     const accountId = roleArn.split(":")[4]!;
-    const expiration = new Date(ctx.now().getTime() + duration * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const expiration = new Date(ctx.now().getTime() + duration * 1000)
+      .toISOString()
+      .replace(/\.\d{3}Z$/, "Z");
     const roleId = `AROA${createHash("sha256").update(roleArn).digest("hex").slice(0, 17).toUpperCase()}`;
     const next: SessionRecord = {
       accessKeyId: `ASIA${randomBytes(10).toString("hex").toUpperCase().slice(0, 16)}`,
@@ -139,5 +180,9 @@ export async function handleSts(req: EmulatorRequest, ctx: StsContext, requestId
     ctx.state.sessions.push(next);
     return `<AssumeRoleResponse xmlns="${NS}"><AssumeRoleResult>${next.sourceIdentity ? `<SourceIdentity>${xmlEscape(next.sourceIdentity)}</SourceIdentity>` : ""}<AssumedRoleUser><AssumedRoleId>${xmlEscape(next.assumedRoleId)}</AssumedRoleId><Arn>${xmlEscape(assumedRoleArn(next))}</Arn></AssumedRoleUser><Credentials><AccessKeyId>${next.accessKeyId}</AccessKeyId><SecretAccessKey>${xmlEscape(next.secretAccessKey)}</SecretAccessKey><SessionToken>${xmlEscape(next.sessionToken)}</SessionToken><Expiration>${expiration}</Expiration></Credentials><PackedPolicySize>0</PackedPolicySize></AssumeRoleResult>${meta}</AssumeRoleResponse>`;
   }
-  throw new ApiError(400, "InvalidAction", `Could not find operation ${action ?? "(none)"} for version 2011-06-15`);
+  throw new ApiError(
+    400,
+    "InvalidAction",
+    `Could not find operation ${action ?? "(none)"} for version 2011-06-15`,
+  );
 }

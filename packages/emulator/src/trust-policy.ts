@@ -30,7 +30,8 @@ type Statement = {
   Condition?: Record<string, Record<string, unknown>>;
 };
 
-const toArray = <T>(v: T | readonly T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? [...v] : [v as T]);
+const toArray = <T>(v: T | readonly T[] | undefined): T[] =>
+  v === undefined ? [] : Array.isArray(v) ? [...v] : [v as T];
 
 /** IAM wildcard match: `*` any run, `?` one character. */
 export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
@@ -59,7 +60,8 @@ function principalMatches(principal: unknown, request: TrustRequest["principal"]
 }
 
 function actionMatches(statement: Statement, action: string): boolean {
-  if (statement.NotAction !== undefined) return !toArray(statement.NotAction).some((a) => wildcardMatch(a, action, true));
+  if (statement.NotAction !== undefined)
+    return !toArray(statement.NotAction).some((a) => wildcardMatch(a, action, true));
   return toArray(statement.Action).some((a) => wildcardMatch(a, action, true));
 }
 
@@ -94,7 +96,11 @@ const NEGATED: Record<string, string> = {
 };
 
 /** Evaluates one condition operator block; unknown operators fail closed. */
-function conditionHolds(rawOperator: string, block: Record<string, unknown>, context: ConditionContext): boolean {
+function conditionHolds(
+  rawOperator: string,
+  block: Record<string, unknown>,
+  context: ConditionContext,
+): boolean {
   let operator = rawOperator;
   let setOp: "ForAnyValue" | "ForAllValues" | undefined;
   const m = /^(ForAnyValue|ForAllValues):(.+)$/.exec(operator);
@@ -155,9 +161,13 @@ export function evaluateTrustPolicy(policy: unknown, request: TrustRequest): Tru
   const statements = toArray((doc as { Statement?: Statement | Statement[] } | undefined)?.Statement);
   for (const action of request.actions) {
     const applicable = statements.filter((s) => statementApplies(s, request, action));
-    if (applicable.some((s) => s.Effect === "Deny")) return { allowed: false, reason: `an explicit Deny matches ${action}` };
+    if (applicable.some((s) => s.Effect === "Deny"))
+      return { allowed: false, reason: `an explicit Deny matches ${action}` };
     if (!applicable.some((s) => s.Effect === "Allow")) {
-      return { allowed: false, reason: `no statement allows ${request.principal.id} to perform ${action} with this request's conditions` };
+      return {
+        allowed: false,
+        reason: `no statement allows ${request.principal.id} to perform ${action} with this request's conditions`,
+      };
     }
   }
   return { allowed: true, reason: "" };

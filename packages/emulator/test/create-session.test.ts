@@ -16,17 +16,22 @@ const expectRejection = async (promise: Promise<unknown>, code: string, status: 
 };
 
 describe("CreateSession accepts valid requests", () => {
-  it.each(["EC_P256", "EC_P384", "EC_P521", "RSA_2048"] as const)("%s leaf through an intermediate", async (keyAlgorithm) => {
-    const w = await createWorld();
-    const leaf = await w.pki.issueLeaf({ keyAlgorithm });
-    const result = await w.call(leaf);
-    expect(result.credentials.accessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
-    expect(result.credentials.expiration.getTime() - w.clock.now().getTime()).toBe(3600_000);
-    expect(result.credentials.expirationText).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(result.assumedRoleArn).toBe(`arn:aws:sts::123456789012:assumed-role/app-reader/${leaf.certificate.serialNumber.toLowerCase()}`);
-    expect(result.sourceIdentity).toBe("workload-1");
-    expect(result.subjectArn).toMatch(/^arn:aws:rolesanywhere:us-east-1:123456789012:subject\//);
-  });
+  it.each(["EC_P256", "EC_P384", "EC_P521", "RSA_2048"] as const)(
+    "%s leaf through an intermediate",
+    async (keyAlgorithm) => {
+      const w = await createWorld();
+      const leaf = await w.pki.issueLeaf({ keyAlgorithm });
+      const result = await w.call(leaf);
+      expect(result.credentials.accessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
+      expect(result.credentials.expiration.getTime() - w.clock.now().getTime()).toBe(3600_000);
+      expect(result.credentials.expirationText).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(result.assumedRoleArn).toBe(
+        `arn:aws:sts::123456789012:assumed-role/app-reader/${leaf.certificate.serialNumber.toLowerCase()}`,
+      );
+      expect(result.sourceIdentity).toBe("workload-1");
+      expect(result.subjectArn).toMatch(/^arn:aws:rolesanywhere:us-east-1:123456789012:subject\//);
+    },
+  );
 
   it("a leaf issued directly by the anchor needs no chain", async () => {
     const w = await createWorld();
@@ -65,7 +70,12 @@ describe("CreateSession rejects what AWS rejects", () => {
     const w = await createWorld();
     const leaf = await w.pki.issueLeaf();
     const skewed = { now: () => new Date(w.clock.now().getTime() + 6 * 60_000) };
-    const e = await expectRejection(w.call(leaf, {}, { clock: skewed }), "invalid-signature", 403, /Signature expired/);
+    const e = await expectRejection(
+      w.call(leaf, {}, { clock: skewed }),
+      "invalid-signature",
+      403,
+      /Signature expired/,
+    );
     expect(e.hint).toMatch(/clock/);
   });
 
@@ -73,7 +83,12 @@ describe("CreateSession rejects what AWS rejects", () => {
     const w = await createWorld();
     const { createTestPki } = await import("@iam-ra/core/testing");
     const stranger = await (await createTestPki()).issueLeaf();
-    await expectRejection(w.call(stranger, {}, { chain: false }), "untrusted-certificate", 403, /Untrusted Signing Certificate/);
+    await expectRejection(
+      w.call(stranger, {}, { chain: false }),
+      "untrusted-certificate",
+      403,
+      /Untrusted Signing Certificate/,
+    );
   });
 
   it("a missing intermediate", async () => {
@@ -85,14 +100,20 @@ describe("CreateSession rejects what AWS rejects", () => {
   it("an expired certificate", async () => {
     const w = await createWorld();
     const now = w.clock.now().getTime();
-    const leaf = await w.pki.issueLeaf({ notBefore: new Date(now - 10 * 86_400_000), notAfter: new Date(now - 86_400_000) });
+    const leaf = await w.pki.issueLeaf({
+      notBefore: new Date(now - 10 * 86_400_000),
+      notAfter: new Date(now - 86_400_000),
+    });
     await expectRejection(w.call(leaf), "certificate-expired", 403, /Certificate expired/);
   });
 
   it("a certificate not yet valid", async () => {
     const w = await createWorld();
     const now = w.clock.now().getTime();
-    const leaf = await w.pki.issueLeaf({ notBefore: new Date(now + 86_400_000), notAfter: new Date(now + 10 * 86_400_000) });
+    const leaf = await w.pki.issueLeaf({
+      notBefore: new Date(now + 86_400_000),
+      notAfter: new Date(now + 10 * 86_400_000),
+    });
     await expectRejection(w.call(leaf), "certificate-expired", 403, /not yet valid/);
   });
 
@@ -125,13 +146,21 @@ describe("CreateSession rejects what AWS rejects", () => {
   it("an unknown trust anchor", async () => {
     const w = await createWorld();
     const leaf = await w.pki.issueLeaf();
-    await expectRejection(w.call(leaf, { trustAnchorArn: w.trustAnchorArn.replace(/[0-9a-f]{8}-/, "00000000-") }), "resource-not-found", 404);
+    await expectRejection(
+      w.call(leaf, { trustAnchorArn: w.trustAnchorArn.replace(/[0-9a-f]{8}-/, "00000000-") }),
+      "resource-not-found",
+      404,
+    );
   });
 
   it("an unknown profile", async () => {
     const w = await createWorld();
     const leaf = await w.pki.issueLeaf();
-    await expectRejection(w.call(leaf, { profileArn: w.profileArn.replace(/[0-9a-f]{8}-/, "00000000-") }), "resource-not-found", 404);
+    await expectRejection(
+      w.call(leaf, { profileArn: w.profileArn.replace(/[0-9a-f]{8}-/, "00000000-") }),
+      "resource-not-found",
+      404,
+    );
   });
 
   it("a disabled profile", async () => {
@@ -143,7 +172,11 @@ describe("CreateSession rejects what AWS rejects", () => {
   it("a role the profile does not list", async () => {
     const w = await createWorld();
     const leaf = await w.pki.issueLeaf();
-    await expectRejection(w.call(leaf, { roleArn: "arn:aws:iam::123456789012:role/not-in-profile" }), "role-not-in-profile", 403);
+    await expectRejection(
+      w.call(leaf, { roleArn: "arn:aws:iam::123456789012:role/not-in-profile" }),
+      "role-not-in-profile",
+      403,
+    );
   });
 
   it("a duration above the profile's", async () => {
@@ -155,28 +188,51 @@ describe("CreateSession rejects what AWS rejects", () => {
   it("a role session name the profile does not accept", async () => {
     const w = await createWorld();
     const leaf = await w.pki.issueLeaf();
-    await expectRejection(w.call(leaf, { roleSessionName: "nope" }), "session-name-not-allowed", 403, /roleSessionName/);
+    await expectRejection(
+      w.call(leaf, { roleSessionName: "nope" }),
+      "session-name-not-allowed",
+      403,
+      /roleSessionName/,
+    );
   });
 
   it("a certificate for role A cannot get role B (trust policy binds the subject OU)", async () => {
     const w = await createWorld();
     const reader = await w.pki.issueLeaf({ subject: "CN=r1,OU=readers,O=x" });
     await expect(w.call(reader, { roleArn: ROLE_ARN })).resolves.toBeDefined();
-    const e = await expectRejection(w.call(reader, { roleArn: OTHER_ROLE_ARN }), "access-denied", 403, /trust policy/);
+    const e = await expectRejection(
+      w.call(reader, { roleArn: OTHER_ROLE_ARN }),
+      "access-denied",
+      403,
+      /trust policy/,
+    );
     expect(e.hint).toMatch(/trust policy/);
   });
 
   it("a role without a trust policy", async () => {
     const w = await createWorld();
-    await controlPlane(w.emu, "PATCH", `/profile/${w.profileId}`, { roleArns: [ROLE_ARN, "arn:aws:iam::123456789012:role/ghost"] });
-    await expectRejection(w.call(await w.pki.issueLeaf(), { roleArn: "arn:aws:iam::123456789012:role/ghost" }), "access-denied", 403, /no trust policy/);
+    await controlPlane(w.emu, "PATCH", `/profile/${w.profileId}`, {
+      roleArns: [ROLE_ARN, "arn:aws:iam::123456789012:role/ghost"],
+    });
+    await expectRejection(
+      w.call(await w.pki.issueLeaf(), { roleArn: "arn:aws:iam::123456789012:role/ghost" }),
+      "access-denied",
+      403,
+      /no trust policy/,
+    );
   });
 
   it("a trust policy that lacks sts:SetSourceIdentity", async () => {
     const w = await createWorld();
     w.emu.putRole(ROLE_ARN, {
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Principal: { Service: "rolesanywhere.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "rolesanywhere.amazonaws.com" },
+          Action: ["sts:AssumeRole", "sts:TagSession"],
+        },
+      ],
     });
     await expectRejection(w.call(await w.pki.issueLeaf()), "access-denied", 403, /SetSourceIdentity/);
   });
@@ -190,7 +246,9 @@ describe("CreateSession rejects what AWS rejects", () => {
           Effect: "Allow",
           Principal: { Service: "rolesanywhere.amazonaws.com" },
           Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-          Condition: { ArnEquals: { "aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/other" } },
+          Condition: {
+            ArnEquals: { "aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/other" },
+          },
         },
       ],
     });
@@ -204,7 +262,10 @@ describe("CreateSession rejects what AWS rejects", () => {
           Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
           Condition: {
             ArnLike: { "aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/*" },
-            StringLike: { "aws:PrincipalTag/x509Issuer/CN": "iam-ra Test Intermediate*", "aws:PrincipalTag/x509SAN/DNS": "*.example.com" },
+            StringLike: {
+              "aws:PrincipalTag/x509Issuer/CN": "iam-ra Test Intermediate*",
+              "aws:PrincipalTag/x509SAN/DNS": "*.example.com",
+            },
           },
         },
       ],
@@ -220,6 +281,11 @@ describe("CreateSession rejects what AWS rejects", () => {
 
   it("a CA certificate used as the signing certificate", async () => {
     const w = await createWorld();
-    await expectRejection(w.call(w.pki.intermediate, {}, { chain: false }), "untrusted-certificate", 403, /CA certificate/);
+    await expectRejection(
+      w.call(w.pki.intermediate, {}, { chain: false }),
+      "untrusted-certificate",
+      403,
+      /CA certificate/,
+    );
   });
 });

@@ -1,5 +1,9 @@
-import { createSession, type CreateSessionOptions, type CreateSessionResult } from "@iam-ra/core/rolesanywhere";
 import type { CreateSessionParams } from "@iam-ra/core/rolesanywhere";
+import {
+  type CreateSessionOptions,
+  type CreateSessionResult,
+  createSession,
+} from "@iam-ra/core/rolesanywhere";
 import { createTestPki, FixedClock, type TestPki } from "@iam-ra/core/testing";
 import { parseCredentialMaterial } from "@iam-ra/core/x509";
 import { onTestFinished } from "vitest";
@@ -24,12 +28,19 @@ export function boundTrustPolicy(ou: string, extra: Record<string, unknown> = {}
 }
 
 /** Calls the emulator's control plane over HTTP with a (fake) SigV4 header, as any SDK would. */
-export async function controlPlane(emu: Emulator, method: string, path: string, body?: unknown): Promise<any> {
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers of many shapes, read field by field in tests
+export async function controlPlane(
+  emu: Emulator,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<any> {
   const res = await fetch(`${emu.url}${path}`, {
     method,
     headers: {
       "content-type": "application/json",
-      authorization: "AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/rolesanywhere/aws4_request, SignedHeaders=host, Signature=00",
+      authorization:
+        "AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/rolesanywhere/aws4_request, SignedHeaders=host, Signature=00",
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
@@ -56,7 +67,9 @@ export interface World {
 }
 
 /** Starts an emulator with a trust anchor (the test root), a profile with two roles, and role trust policies. */
-export async function createWorld(options: EmulatorOptions & { acceptRoleSessionName?: boolean } = {}): Promise<World> {
+export async function createWorld(
+  options: EmulatorOptions & { acceptRoleSessionName?: boolean } = {},
+): Promise<World> {
   const clock = new FixedClock(new Date(Math.floor(Date.now() / 1000) * 1000));
   const emu = await startEmulator({ clock, ...options });
   onTestFinished(() => emu.close());
@@ -64,7 +77,10 @@ export async function createWorld(options: EmulatorOptions & { acceptRoleSession
   const { trustAnchor } = await controlPlane(emu, "POST", "/trustanchors", {
     name: "test-anchor",
     enabled: true,
-    source: { sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: pki.root.certificatePem } },
+    source: {
+      sourceType: "CERTIFICATE_BUNDLE",
+      sourceData: { x509CertificateData: pki.root.certificatePem },
+    },
   });
   const { profile } = await controlPlane(emu, "POST", "/profiles", {
     name: "test-profile",
@@ -75,7 +91,11 @@ export async function createWorld(options: EmulatorOptions & { acceptRoleSession
   });
   emu.putRole(ROLE_ARN, boundTrustPolicy("readers"));
   emu.putRole(OTHER_ROLE_ARN, boundTrustPolicy("writers"));
-  const params = { trustAnchorArn: trustAnchor.trustAnchorArn, profileArn: profile.profileArn, roleArn: ROLE_ARN };
+  const params = {
+    trustAnchorArn: trustAnchor.trustAnchorArn,
+    profileArn: profile.profileArn,
+    roleArn: ROLE_ARN,
+  };
   return {
     emu,
     clock,
@@ -91,7 +111,11 @@ export async function createWorld(options: EmulatorOptions & { acceptRoleSession
         privateKey: leaf.privateKeyPem,
         intermediates: callOptions.chain === false ? undefined : pki.intermediate.certificatePem,
       });
-      return await createSession(material, { ...params, ...overrides }, { endpoint: emu.url, clock, maxAttempts: 1, ...callOptions });
+      return await createSession(
+        material,
+        { ...params, ...overrides },
+        { endpoint: emu.url, clock, maxAttempts: 1, ...callOptions },
+      );
     },
   };
 }

@@ -8,10 +8,21 @@ import { sendRaw } from "./raw.ts";
 // The botocore + cryptography signer lives with core's tests; it is an implementation we did not write.
 const ORACLE = fileURLToPath(new URL("../../core/test/oracle/sigv4_x509.py", import.meta.url));
 
-function pythonSign(w: World, leaf: { certificatePem: string; privateKeyPem: string }, layout: "query" | "body", extra: Record<string, unknown> = {}) {
-  const q = new URLSearchParams({ profileArn: w.params.profileArn, roleArn: w.params.roleArn, trustAnchorArn: w.params.trustAnchorArn });
+function pythonSign(
+  w: World,
+  leaf: { certificatePem: string; privateKeyPem: string },
+  layout: "query" | "body",
+  extra: Record<string, unknown> = {},
+) {
+  const q = new URLSearchParams({
+    profileArn: w.params.profileArn,
+    roleArn: w.params.roleArn,
+    trustAnchorArn: w.params.trustAnchorArn,
+  });
   const url = layout === "query" ? `${w.emu.url}/sessions?${q.toString()}` : `${w.emu.url}/sessions`;
-  const body = JSON.stringify(layout === "query" ? { durationSeconds: 900 } : { ...w.params, durationSeconds: 900 });
+  const body = JSON.stringify(
+    layout === "query" ? { durationSeconds: 900 } : { ...w.params, durationSeconds: 900 },
+  );
   const out = execFileSync("python3", [ORACLE], {
     input: JSON.stringify({
       mode: "sign",
@@ -44,7 +55,9 @@ describe("requests signed by botocore (not our signer) are accepted", () => {
     expect(res.body).toContain("credentialSet");
     expect(res.status).toBe(201);
     const set = JSON.parse(res.body).credentialSet[0];
-    expect(set.credentials.expiration).toBe(new Date(w.clock.now().getTime() + 900_000).toISOString().replace(".000Z", "Z"));
+    expect(set.credentials.expiration).toBe(
+      new Date(w.clock.now().getTime() + 900_000).toISOString().replace(".000Z", "Z"),
+    );
   });
 
   it("and rejected when the body is changed after signing", async () => {

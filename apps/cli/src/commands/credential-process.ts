@@ -3,8 +3,10 @@ import { CACHE_FLAGS, CREDENTIAL_FLAGS } from "../services/credential-options.ts
 import { type CredentialProcessOutput, runCredentialProcess } from "../services/credential-process.ts";
 
 export class CredentialProcess extends BaseCommand {
-  static override summary = "Print AWS credentials for credential_process, from an X.509 certificate via IAM Roles Anywhere.";
-  static override description = `Signs a Roles Anywhere CreateSession request with the certificate's private key (natively, no helper binary) and prints the credential_process JSON on stdout, with no trailing newline.
+  static override summary =
+    "Print AWS credentials for credential_process, from an X.509 certificate via IAM Roles Anywhere.";
+  static override description =
+    `Signs a Roles Anywhere CreateSession request with the certificate's private key (natively, no helper binary) and prints the credential_process JSON on stdout, with no trailing newline.
 
 Use it in ~/.aws/config:
   credential_process = iam-ra credential-process --certificate /etc/iam-ra/cert.pem --private-key /etc/iam-ra/key.pem --trust-anchor-arn ... --profile-arn ... --role-arn ... --cache
@@ -20,7 +22,10 @@ With --cache, credentials are kept in a 0600 file and reused until 15 minutes be
 
   async run(): Promise<CredentialProcessOutput> {
     const { flags } = await this.parse(CredentialProcess);
-    const doc = await runCredentialProcess(flags as Record<string, string | boolean | number | undefined>, process.env);
+    const doc = await runCredentialProcess(
+      flags as Record<string, string | boolean | number | undefined>,
+      process.env,
+    );
     process.stdout.write(JSON.stringify(doc));
     return doc;
   }

@@ -1,15 +1,23 @@
-import { Flags } from "@oclif/core";
 import { join } from "node:path";
+import { Flags } from "@oclif/core";
 import { BaseCommand } from "../base-command.ts";
 import { type DemoResult, runDemo } from "../services/demo.ts";
 
 export class Demo extends BaseCommand {
-  static override summary = "Run the whole Roles Anywhere flow locally, on the emulator: no AWS account needed.";
+  static override summary =
+    "Run the whole Roles Anywhere flow locally, on the emulator: no AWS account needed.";
   static override description =
     "Starts the emulator on loopback, creates a CA, a trust anchor, roles bound to certificate subjects and a profile, issues a client certificate, writes a throw-away AWS config whose credential_process is `iam-ra credential-process …`, and has stock clients (the AWS SDK for JavaScript and, when installed, the aws CLI) call sts:GetCallerIdentity with it.";
-  static override examples = ["<%= config.bin %> <%= command.id %>", "<%= config.bin %> <%= command.id %> --keep", "<%= config.bin %> <%= command.id %> --json"];
+  static override examples = [
+    "<%= config.bin %> <%= command.id %>",
+    "<%= config.bin %> <%= command.id %> --keep",
+    "<%= config.bin %> <%= command.id %> --json",
+  ];
   static override flags = {
-    keep: Flags.boolean({ description: "Keep the demo's directory (certificates, AWS config) for inspection.", env: "IAM_RA_DEMO_KEEP" }),
+    keep: Flags.boolean({
+      description: "Keep the demo's directory (certificates, AWS config) for inspection.",
+      env: "IAM_RA_DEMO_KEEP",
+    }),
   };
 
   async run(): Promise<DemoResult> {
@@ -36,7 +44,10 @@ export class Demo extends BaseCommand {
         }
       },
     });
-    if (!this.jsonEnabled()) this.log(`\nDone: credentials from a certificate, with no AWS account.${result.workDir ? ` Files kept in ${result.workDir}` : ""}`);
+    if (!this.jsonEnabled())
+      this.log(
+        `\nDone: credentials from a certificate, with no AWS account.${result.workDir ? ` Files kept in ${result.workDir}` : ""}`,
+      );
     return result;
   }
 }

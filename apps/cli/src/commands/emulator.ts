@@ -1,18 +1,47 @@
-import { Flags } from "@oclif/core";
 import { startEmulator } from "@iam-ra/emulator";
+import { Flags } from "@oclif/core";
 import { BaseCommand } from "../base-command.ts";
 
 export class EmulatorCommand extends BaseCommand {
-  static override summary = "Run the local IAM Roles Anywhere emulator (control plane, CreateSession, STS) until interrupted.";
-  static override examples = ["<%= config.bin %> <%= command.id %> --port 4566", "<%= config.bin %> <%= command.id %> --persist ./emulator-state.json"];
+  static override summary =
+    "Run the local IAM Roles Anywhere emulator (control plane, CreateSession, STS) until interrupted.";
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> --port 4566",
+    "<%= config.bin %> <%= command.id %> --persist ./emulator-state.json",
+  ];
   static override flags = {
-    host: Flags.string({ description: "Address to bind.", default: "127.0.0.1", env: "IAM_RA_EMULATOR_HOST" }),
-    port: Flags.integer({ description: "Port (0 picks a free one).", default: 0, env: "IAM_RA_EMULATOR_PORT" }),
-    region: Flags.string({ description: "Region of the emulated service.", default: "us-east-1", env: "IAM_RA_EMULATOR_REGION" }),
-    "account-id": Flags.string({ description: "Account id of created resources.", default: "123456789012", env: "IAM_RA_EMULATOR_ACCOUNT_ID" }),
-    persist: Flags.string({ description: "JSON file to keep state in across restarts (written 0600).", env: "IAM_RA_EMULATOR_PERSIST" }),
-    "iam-endpoint": Flags.string({ description: "IAM endpoint (e.g. moto) to read role trust policies from.", env: "IAM_RA_EMULATOR_IAM_ENDPOINT" }),
-    "acm-pca-endpoint": Flags.string({ description: "ACM PCA endpoint (e.g. moto) for AWS_ACM_PCA trust anchors.", env: "IAM_RA_EMULATOR_ACM_PCA_ENDPOINT" }),
+    host: Flags.string({
+      description: "Address to bind.",
+      default: "127.0.0.1",
+      env: "IAM_RA_EMULATOR_HOST",
+    }),
+    port: Flags.integer({
+      description: "Port (0 picks a free one).",
+      default: 0,
+      env: "IAM_RA_EMULATOR_PORT",
+    }),
+    region: Flags.string({
+      description: "Region of the emulated service.",
+      default: "us-east-1",
+      env: "IAM_RA_EMULATOR_REGION",
+    }),
+    "account-id": Flags.string({
+      description: "Account id of created resources.",
+      default: "123456789012",
+      env: "IAM_RA_EMULATOR_ACCOUNT_ID",
+    }),
+    persist: Flags.string({
+      description: "JSON file to keep state in across restarts (written 0600).",
+      env: "IAM_RA_EMULATOR_PERSIST",
+    }),
+    "iam-endpoint": Flags.string({
+      description: "IAM endpoint (e.g. moto) to read role trust policies from.",
+      env: "IAM_RA_EMULATOR_IAM_ENDPOINT",
+    }),
+    "acm-pca-endpoint": Flags.string({
+      description: "ACM PCA endpoint (e.g. moto) for AWS_ACM_PCA trust anchors.",
+      env: "IAM_RA_EMULATOR_ACM_PCA_ENDPOINT",
+    }),
   };
 
   async run(): Promise<{ url: string }> {
@@ -28,7 +57,10 @@ export class EmulatorCommand extends BaseCommand {
       logger: (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
     });
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({ url: emu.url })}\n`);
-    else this.log(`iam-ra emulator listening on ${emu.url} (region ${emu.region}, account ${emu.accountId}); Ctrl-C to stop`);
+    else
+      this.log(
+        `iam-ra emulator listening on ${emu.url} (region ${emu.region}, account ${emu.accountId}); Ctrl-C to stop`,
+      );
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);

@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { Flags } from "@oclif/core";
 import { IamRaError } from "@iam-ra/core";
-import { parsePemBlocks, isPem, serialToDecimal } from "@iam-ra/core/x509";
-import { X509Certificate } from "node:crypto";
+import { isPem, parsePemBlocks, serialToDecimal } from "@iam-ra/core/x509";
+import { Flags } from "@oclif/core";
 import { BaseCommand } from "../base-command.ts";
 
 export interface ReadCertificateDataResult {
@@ -19,10 +18,18 @@ export interface ReadCertificateDataResult {
 }
 
 export class ReadCertificateData extends BaseCommand {
-  static override summary = "Print a certificate's data as the official helper does (plus subject, issuer, validity).";
-  static override examples = ["<%= config.bin %> <%= command.id %> --certificate cert.pem", "<%= config.bin %> <%= command.id %> --certificate cert.pem --json"];
+  static override summary =
+    "Print a certificate's data as the official helper does (plus subject, issuer, validity).";
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> --certificate cert.pem",
+    "<%= config.bin %> <%= command.id %> --certificate cert.pem --json",
+  ];
   static override flags = {
-    certificate: Flags.string({ description: "Certificate file (PEM or DER). [env: IAM_RA_CERTIFICATE]", env: "IAM_RA_CERTIFICATE", required: true }),
+    certificate: Flags.string({
+      description: "Certificate file (PEM or DER). [env: IAM_RA_CERTIFICATE]",
+      env: "IAM_RA_CERTIFICATE",
+      required: true,
+    }),
   };
 
   async run(): Promise<ReadCertificateDataResult> {
@@ -31,21 +38,27 @@ export class ReadCertificateData extends BaseCommand {
     try {
       data = await readFile(flags.certificate);
     } catch {
-      throw new IamRaError("file-not-found", `The certificate file ${flags.certificate} cannot be read.`, { hint: "Check the --certificate path." });
+      throw new IamRaError("file-not-found", `The certificate file ${flags.certificate} cannot be read.`, {
+        hint: "Check the --certificate path.",
+      });
     }
     const der = isPem(data) ? parsePemBlocks(data).find((b) => b.label === "CERTIFICATE")?.der : data;
     let cert: X509Certificate;
     try {
       cert = new X509Certificate(der ?? Buffer.alloc(0));
     } catch {
-      throw new IamRaError("certificate-invalid", `${flags.certificate} is not an X.509 certificate.`, { hint: "Pass a PEM or DER certificate." });
+      throw new IamRaError("certificate-invalid", `${flags.certificate} is not an X.509 certificate.`, {
+        hint: "Pass a PEM or DER certificate.",
+      });
     }
     const ec = cert.publicKey.asymmetricKeyType === "ec";
     const result: ReadCertificateDataResult = {
       keyType: ec ? "EC" : "RSA",
       certificateData: cert.raw.toString("base64"),
       serialNumber: serialToDecimal(cert.serialNumber),
-      supportedAlgorithms: ec ? ["ECDSASHA256", "ECDSASHA384", "ECDSASHA512"] : ["RSASHA256", "RSASHA384", "RSASHA512"],
+      supportedAlgorithms: ec
+        ? ["ECDSASHA256", "ECDSASHA384", "ECDSASHA512"]
+        : ["RSASHA256", "RSASHA384", "RSASHA512"],
       subject: cert.subject.replace(/\n/g, ", "),
       issuer: cert.issuer.replace(/\n/g, ", "),
       notBefore: new Date(cert.validFrom).toISOString(),

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, sign } from "node:crypto";
-import { Flags } from "@oclif/core";
 import { readCredentialMaterial } from "@iam-ra/core/x509";
+import { Flags } from "@oclif/core";
 import { BaseCommand } from "../base-command.ts";
 
 export interface SignStringResult {
@@ -10,18 +10,42 @@ export interface SignStringResult {
 
 /** The fixed test message of the official helper: text || "1" || SHA256("IAM RA" || public key). */
 export function fixedSigningMessage(publicKeyBytes: Buffer): Buffer {
-  const inner = createHash("sha256").update(Buffer.concat([Buffer.from("IAM RA"), publicKeyBytes])).digest();
-  return Buffer.concat([Buffer.from("AWS Roles Anywhere Credential Helper Signing Test"), Buffer.from("1"), inner]);
+  const inner = createHash("sha256")
+    .update(Buffer.concat([Buffer.from("IAM RA"), publicKeyBytes]))
+    .digest();
+  return Buffer.concat([
+    Buffer.from("AWS Roles Anywhere Credential Helper Signing Test"),
+    Buffer.from("1"),
+    inner,
+  ]);
 }
 
 export class SignString extends BaseCommand {
-  static override summary = "Sign the helper's fixed test string with the private key (to check key access and algorithms).";
-  static override examples = ["<%= config.bin %> <%= command.id %> --certificate cert.pem --private-key key.pem --format text"];
+  static override summary =
+    "Sign the helper's fixed test string with the private key (to check key access and algorithms).";
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> --certificate cert.pem --private-key key.pem --format text",
+  ];
   static override flags = {
-    certificate: Flags.string({ description: "Certificate (or PKCS#12/combined PEM). [env: IAM_RA_CERTIFICATE]", env: "IAM_RA_CERTIFICATE", required: true }),
-    "private-key": Flags.string({ description: "Private key file. [env: IAM_RA_PRIVATE_KEY]", env: "IAM_RA_PRIVATE_KEY" }),
-    format: Flags.string({ options: ["json", "text", "bin"], default: "json", description: "Output: a JSON string of hex, plain hex, or raw bytes." }),
-    digest: Flags.string({ options: ["SHA256", "SHA384", "SHA512"], default: "SHA256", description: "Digest algorithm." }),
+    certificate: Flags.string({
+      description: "Certificate (or PKCS#12/combined PEM). [env: IAM_RA_CERTIFICATE]",
+      env: "IAM_RA_CERTIFICATE",
+      required: true,
+    }),
+    "private-key": Flags.string({
+      description: "Private key file. [env: IAM_RA_PRIVATE_KEY]",
+      env: "IAM_RA_PRIVATE_KEY",
+    }),
+    format: Flags.string({
+      options: ["json", "text", "bin"],
+      default: "json",
+      description: "Output: a JSON string of hex, plain hex, or raw bytes.",
+    }),
+    digest: Flags.string({
+      options: ["SHA256", "SHA384", "SHA512"],
+      default: "SHA256",
+      description: "Digest algorithm.",
+    }),
   };
 
   async run(): Promise<SignStringResult> {
@@ -37,9 +61,16 @@ export class SignString extends BaseCommand {
         ? pub.export({ format: "der", type: "pkcs1" })
         : (() => {
             const jwk = pub.export({ format: "jwk" });
-            return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]);
+            return Buffer.concat([
+              Buffer.from([4]),
+              Buffer.from(jwk.x!, "base64url"),
+              Buffer.from(jwk.y!, "base64url"),
+            ]);
           })();
-    const signature = sign(flags.digest.replace("SHA", "sha"), fixedSigningMessage(pubBytes), { key: material.privateKey, dsaEncoding: "der" });
+    const signature = sign(flags.digest.replace("SHA", "sha"), fixedSigningMessage(pubBytes), {
+      key: material.privateKey,
+      dsaEncoding: "der",
+    });
     const result = { signature: signature.toString("hex"), digest: flags.digest };
     if (!this.jsonEnabled()) {
       if (flags.format === "bin") process.stdout.write(signature);

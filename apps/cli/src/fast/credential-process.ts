@@ -14,7 +14,9 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const { values } = parseArgs({
       args: argv,
-      options: Object.fromEntries(SPECS.map((s) => [s.name, { type: s.type === "boolean" ? "boolean" : "string" }])),
+      options: Object.fromEntries(
+        SPECS.map((s) => [s.name, { type: s.type === "boolean" ? "boolean" : "string" }]),
+      ),
       strict: true,
       allowPositionals: false,
     });
@@ -22,10 +24,15 @@ export async function main(argv: string[]): Promise<void> {
     for (const spec of SPECS) {
       let value: string | boolean | undefined = values[spec.name] as string | boolean | undefined;
       const fromEnv = process.env[spec.env];
-      if (value === undefined && fromEnv !== undefined && fromEnv !== "") value = spec.type === "boolean" ? /^(1|true|yes)$/i.test(fromEnv) : fromEnv;
+      if (value === undefined && fromEnv !== undefined && fromEnv !== "")
+        value = spec.type === "boolean" ? /^(1|true|yes)$/i.test(fromEnv) : fromEnv;
       if (spec.type === "integer" && value !== undefined) {
         if (!/^\d+$/.test(String(value))) {
-          throw new IamRaError("invalid-input", `--${spec.name} must be a whole number, not "${String(value)}".`, { hint: `Pass --${spec.name} ${spec.name === "session-duration" ? "3600" : "<number>"}` });
+          throw new IamRaError(
+            "invalid-input",
+            `--${spec.name} must be a whole number, not "${String(value)}".`,
+            { hint: `Pass --${spec.name} ${spec.name === "session-duration" ? "3600" : "<number>"}` },
+          );
         }
         flags[spec.name] = Number(value);
       } else flags[spec.name] = value;
@@ -36,10 +43,17 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
     if (error instanceof IamRaError) {
       process.stderr.write(`iam-ra: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ""}`);
-    } else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`iam-ra: ${error.message}\n  hint: run \`iam-ra credential-process --help\` for the flags.\n`);
+    } else if (
+      error instanceof TypeError &&
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      process.stderr.write(
+        `iam-ra: ${error.message}\n  hint: run \`iam-ra credential-process --help\` for the flags.\n`,
+      );
     } else {
-      process.stderr.write(`iam-ra: unexpected error: ${error instanceof Error ? error.message : String(error)}\n  hint: this is a bug; please report it with the command you ran (no secrets).\n`);
+      process.stderr.write(
+        `iam-ra: unexpected error: ${error instanceof Error ? error.message : String(error)}\n  hint: this is a bug; please report it with the command you ran (no secrets).\n`,
+      );
     }
   }
 }

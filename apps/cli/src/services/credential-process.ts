@@ -21,7 +21,10 @@ const CACHE_MARGIN_MS = 15 * 60_000;
 
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
 
-async function readPassphrase(flags: CredentialFlagValues, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+async function readPassphrase(
+  flags: CredentialFlagValues,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
   const file = str(flags["private-key-passphrase-file"]);
   if (file) {
     try {
@@ -36,14 +39,25 @@ async function readPassphrase(flags: CredentialFlagValues, env: NodeJS.ProcessEn
 }
 
 function cacheDir(flags: CredentialFlagValues, env: NodeJS.ProcessEnv): string {
-  return str(flags["cache-dir"]) ?? join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "iam-ra", "credential-process");
+  return (
+    str(flags["cache-dir"]) ??
+    join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "iam-ra", "credential-process")
+  );
 }
 
 /** The cache key: the certificate file's bytes plus every input that changes the session. */
 async function cacheKey(flags: CredentialFlagValues): Promise<string> {
   const hash = createHash("sha256");
   hash.update(await readFile(String(flags.certificate)));
-  for (const name of ["trust-anchor-arn", "profile-arn", "role-arn", "region", "session-duration", "role-session-name", "endpoint"]) {
+  for (const name of [
+    "trust-anchor-arn",
+    "profile-arn",
+    "role-arn",
+    "region",
+    "session-duration",
+    "role-session-name",
+    "endpoint",
+  ]) {
     hash.update(`\0${name}=${String(flags[name] ?? "")}`);
   }
   return hash.digest("hex");
@@ -74,10 +88,16 @@ async function writeCache(dir: string, path: string, doc: CredentialProcessOutpu
 /**
  * Runs `credential-process`: returns the document to print. Uses the cache when asked.
  */
-export async function runCredentialProcess(flags: CredentialFlagValues, env: NodeJS.ProcessEnv, now = new Date()): Promise<CredentialProcessOutput> {
+export async function runCredentialProcess(
+  flags: CredentialFlagValues,
+  env: NodeJS.ProcessEnv,
+  now = new Date(),
+): Promise<CredentialProcessOutput> {
   const certificate = str(flags.certificate);
   if (!certificate) {
-    throw new IamRaError("invalid-input", "No certificate was given.", { hint: "Pass --certificate (or set IAM_RA_CERTIFICATE)." });
+    throw new IamRaError("invalid-input", "No certificate was given.", {
+      hint: "Pass --certificate (or set IAM_RA_CERTIFICATE).",
+    });
   }
   let cachePath: string | undefined;
   let dir: string | undefined;

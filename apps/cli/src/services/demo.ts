@@ -3,7 +3,11 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { CreateProfileCommand, CreateTrustAnchorCommand, RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
+import {
+  CreateProfileCommand,
+  CreateTrustAnchorCommand,
+  RolesAnywhereClient,
+} from "@aws-sdk/client-rolesanywhere";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { createSelfSignedCa, issueCertificate } from "@iam-ra/core/x509";
 import { startEmulator } from "@iam-ra/emulator";
@@ -53,13 +57,29 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     record("Start the Roles Anywhere emulator", emu.url);
     const now = new Date();
     const day = 86_400_000;
-    const ca = await createSelfSignedCa({ subject: "CN=iam-ra demo CA,O=iam-ra demo", notBefore: new Date(now.getTime() - day), notAfter: new Date(now.getTime() + 365 * day) });
+    const ca = await createSelfSignedCa({
+      subject: "CN=iam-ra demo CA,O=iam-ra demo",
+      notBefore: new Date(now.getTime() - day),
+      notAfter: new Date(now.getTime() + 365 * day),
+    });
     await writeFile(join(dir, "ca.pem"), ca.certificatePem);
-    record("Create a CA (EC P-256)", `${join(dir, "ca.pem")} — ${ca.certificate.subject.replace(/\n/g, ", ")}`);
+    record(
+      "Create a CA (EC P-256)",
+      `${join(dir, "ca.pem")} — ${ca.certificate.subject.replace(/\n/g, ", ")}`,
+    );
 
-    const admin = new RolesAnywhereClient({ region: emu.region, endpoint: emu.url, credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" }, maxAttempts: 1 });
+    const admin = new RolesAnywhereClient({
+      region: emu.region,
+      endpoint: emu.url,
+      credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" },
+      maxAttempts: 1,
+    });
     const { trustAnchor } = await admin.send(
-      new CreateTrustAnchorCommand({ name: "demo-anchor", enabled: true, source: { sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: ca.certificatePem } } }),
+      new CreateTrustAnchorCommand({
+        name: "demo-anchor",
+        enabled: true,
+        source: { sourceType: "CERTIFICATE_BUNDLE", sourceData: { x509CertificateData: ca.certificatePem } },
+      }),
     );
     record("Create a trust anchor for the CA", trustAnchor!.trustAnchorArn!);
 
@@ -72,15 +92,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           Effect: "Allow",
           Principal: { Service: "rolesanywhere.amazonaws.com" },
           Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-          Condition: { StringEquals: { "aws:PrincipalTag/x509Subject/OU": ou }, ArnEquals: { "aws:SourceArn": trustAnchor!.trustAnchorArn! } },
+          Condition: {
+            StringEquals: { "aws:PrincipalTag/x509Subject/OU": ou },
+            ArnEquals: { "aws:SourceArn": trustAnchor!.trustAnchorArn! },
+          },
         },
       ],
     });
     emu.putRole(roleArn, trustPolicy("demo-readers"));
     emu.putRole(otherRoleArn, trustPolicy("demo-admins"));
-    record("Create roles bound to certificate subjects", `${roleArn} trusts OU=demo-readers; ${otherRoleArn} trusts OU=demo-admins`);
+    record(
+      "Create roles bound to certificate subjects",
+      `${roleArn} trusts OU=demo-readers; ${otherRoleArn} trusts OU=demo-admins`,
+    );
 
-    const { profile } = await admin.send(new CreateProfileCommand({ name: "demo-profile", enabled: true, roleArns: [roleArn, otherRoleArn], durationSeconds: 3600 }));
+    const { profile } = await admin.send(
+      new CreateProfileCommand({
+        name: "demo-profile",
+        enabled: true,
+        roleArns: [roleArn, otherRoleArn],
+        durationSeconds: 3600,
+      }),
+    );
     record("Create a profile listing both roles", profile!.profileArn!);
 
     const leaf = await issueCertificate({
@@ -93,7 +126,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await writeFile(join(dir, "client.pem"), leaf.certificatePem);
     await writeFile(join(dir, "client.key"), leaf.privateKeyPem, { mode: 0o600 });
     await chmod(join(dir, "client.key"), 0o600);
-    record("Issue a client certificate", `${join(dir, "client.pem")} (key 0600) — CN=demo-host, OU=demo-readers`);
+    record(
+      "Issue a client certificate",
+      `${join(dir, "client.pem")} (key 0600) — CN=demo-host, OU=demo-readers`,
+    );
 
     const base = [
       quote(options.nodePath),
@@ -126,20 +162,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await writeFile(join(dir, "aws-credentials"), "", { mode: 0o600 });
     record("Write a throw-away AWS config (your ~/.aws is not touched)", configPath);
 
-    const awsEnv = { AWS_CONFIG_FILE: configPath, AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"), AWS_PROFILE: "iam-ra-demo" };
+    const awsEnv = {
+      AWS_CONFIG_FILE: configPath,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, "aws-credentials"),
+      AWS_PROFILE: "iam-ra-demo",
+    };
     const callerArn = await options.withAwsEnv(awsEnv, async () => {
       const sts = new STSClient({ region: emu.region, endpoint: emu.url, maxAttempts: 1 });
       const who = await sts.send(new GetCallerIdentityCommand({}));
       return who.Arn ?? "";
     });
-    record("AWS SDK for JavaScript (default credential chain → credential_process) calls sts:GetCallerIdentity", callerArn);
+    record(
+      "AWS SDK for JavaScript (default credential chain → credential_process) calls sts:GetCallerIdentity",
+      callerArn,
+    );
 
     try {
-      const { stdout } = await run("aws", ["sts", "get-caller-identity", "--endpoint-url", emu.url, "--output", "json"], {
-        env: { ...options.env, ...awsEnv },
-        timeout: 60_000,
-      });
-      record("aws CLI (credential_process, cached) calls sts get-caller-identity", (JSON.parse(stdout) as { Arn: string }).Arn);
+      const { stdout } = await run(
+        "aws",
+        ["sts", "get-caller-identity", "--endpoint-url", emu.url, "--output", "json"],
+        {
+          env: { ...options.env, ...awsEnv },
+          timeout: 60_000,
+        },
+      );
+      record(
+        "aws CLI (credential_process, cached) calls sts get-caller-identity",
+        (JSON.parse(stdout) as { Arn: string }).Arn,
+      );
     } catch (error) {
       const e = error as NodeJS.ErrnoException & { stderr?: string };
       if (e.code === "ENOENT") record("aws CLI", "not installed here; skipped");
@@ -149,10 +199,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const adminLine = `${base} --role-arn ${otherRoleArn}`;
     const refused = await run("/bin/sh", ["-c", adminLine], { env: options.env, timeout: 60_000 }).then(
       () => "",
-      (e: { stderr?: string }) => (e.stderr ?? "").split("\n").find((l) => l.startsWith("iam-ra:")) ?? "refused",
+      (e: { stderr?: string }) =>
+        (e.stderr ?? "").split("\n").find((l) => l.startsWith("iam-ra:")) ?? "refused",
     );
-    if (!refused) throw new Error("the demo-readers certificate obtained the admin role; the trust policy binding failed");
-    record("The same certificate cannot assume the admin role (trust policy binds the subject OU)", refused.trim());
+    if (!refused)
+      throw new Error(
+        "the demo-readers certificate obtained the admin role; the trust policy binding failed",
+      );
+    record(
+      "The same certificate cannot assume the admin role (trust policy binds the subject OU)",
+      refused.trim(),
+    );
     return { emulatorUrl: emu.url, workDir: options.keep ? dir : undefined, steps, callerArn };
   } finally {
     await emu.close();

@@ -27,7 +27,12 @@ export function parseArn(value: string): Arn | undefined {
 export type ArnKind = "trust-anchor" | "profile" | "role" | "crl";
 
 const KIND_RULES: Record<ArnKind, { service: string; prefix: string; regional: boolean; flag: string }> = {
-  "trust-anchor": { service: "rolesanywhere", prefix: "trust-anchor/", regional: true, flag: "--trust-anchor-arn" },
+  "trust-anchor": {
+    service: "rolesanywhere",
+    prefix: "trust-anchor/",
+    regional: true,
+    flag: "--trust-anchor-arn",
+  },
   profile: { service: "rolesanywhere", prefix: "profile/", regional: true, flag: "--profile-arn" },
   crl: { service: "rolesanywhere", prefix: "crl/", regional: true, flag: "--crl-arn" },
   role: { service: "iam", prefix: "role/", regional: false, flag: "--role-arn" },
@@ -44,7 +49,9 @@ export function validateArn(value: string | undefined, kind: ArnKind): Arn {
       ? "arn:aws:iam::123456789012:role/MyRole"
       : `arn:aws:rolesanywhere:us-east-1:123456789012:${rule.prefix}00000000-0000-0000-0000-000000000000`;
   if (value === undefined || value === "") {
-    throw new IamRaError("arn-invalid", `The ${kind} ARN is missing.`, { hint: `Pass ${rule.flag} ${example}` });
+    throw new IamRaError("arn-invalid", `The ${kind} ARN is missing.`, {
+      hint: `Pass ${rule.flag} ${example}`,
+    });
   }
   const arn = parseArn(value.trim());
   const ok =

@@ -163,19 +163,28 @@ function mapServiceError(statusCode: number, headers: Record<string, unknown>, b
   } catch {
     // not JSON
   }
-  const headerType = typeof headers["x-amzn-errortype"] === "string" ? (headers["x-amzn-errortype"] as string) : undefined;
-  const rawType = headerType ?? (typeof parsed.code === "string" ? parsed.code : undefined) ?? (typeof parsed.__type === "string" ? parsed.__type : undefined);
+  const headerType =
+    typeof headers["x-amzn-errortype"] === "string" ? (headers["x-amzn-errortype"] as string) : undefined;
+  const rawType =
+    headerType ??
+    (typeof parsed.code === "string" ? parsed.code : undefined) ??
+    (typeof parsed.__type === "string" ? parsed.__type : undefined);
   const errorType = rawType?.split(":")[0]?.split("#").at(-1);
   const serviceMessage = (parsed.message ?? parsed.Message) as string | undefined;
   const requestId = headers["x-amzn-requestid"] as string | undefined;
   const text = `${serviceMessage ?? ""}`;
   const retryable =
-    statusCode >= 500 || statusCode === 429 || /Throttl|TooManyRequests|RequestLimitExceeded/.test(errorType ?? "");
+    statusCode >= 500 ||
+    statusCode === 429 ||
+    /Throttl|TooManyRequests|RequestLimitExceeded/.test(errorType ?? "");
   let code: IamRaErrorCode = "access-denied";
   let hint: string | undefined;
   if (retryable) {
     code = statusCode >= 500 ? "service-unavailable" : "throttled";
-    hint = code === "throttled" ? "CreateSession is throttled (10 TPS per account); use --cache or `iam-ra serve`." : "The service is failing; retry later.";
+    hint =
+      code === "throttled"
+        ? "CreateSession is throttled (10 TPS per account); use --cache or `iam-ra serve`."
+        : "The service is failing; retry later.";
   } else if (errorType === "ResourceNotFoundException" || statusCode === 404) {
     code = "resource-not-found";
     hint = "Check the trust anchor, profile and role ARNs (and the region/endpoint).";
@@ -192,7 +201,20 @@ function mapServiceError(statusCode: number, headers: Record<string, unknown>, b
     }
   }
   const message = `CreateSession failed (HTTP ${statusCode}${errorType ? ` ${errorType}` : ""}): ${serviceMessage ?? (body.slice(0, 200) || "no message")}`;
-  return new ServiceError(code, message, { statusCode, errorType, serviceMessage, requestId, retryable }, { hint });
+  return new ServiceError(
+    code,
+    message,
+    { statusCode, errorType, serviceMessage, requestId, retryable },
+    { hint },
+  );
+}
+
+/** One entry of CreateSession's `credentialSet`, as received (nothing trusted yet). */
+interface CredentialSetEntry {
+  credentials?: Record<string, unknown>;
+  assumedRoleUser?: { arn?: string; assumedRoleId?: string };
+  roleArn?: string;
+  sourceIdentity?: string;
 }
 
 function parseSuccess(body: string, roleArn: string): CreateSessionResult {
@@ -203,8 +225,8 @@ function parseSuccess(body: string, roleArn: string): CreateSessionResult {
     throw new IamRaError("internal", "CreateSession answered with a body that is not JSON.", { cause });
   }
   const set = (value as { credentialSet?: unknown[] }).credentialSet;
-  const first = Array.isArray(set) ? (set[0] as Record<string, any> | undefined) : undefined;
-  const c = first?.credentials as Record<string, unknown> | undefined;
+  const first = Array.isArray(set) ? (set[0] as CredentialSetEntry | undefined) : undefined;
+  const c = first?.credentials;
   if (
     !c ||
     typeof c.accessKeyId !== "string" ||
@@ -271,7 +293,8 @@ export async function createSession(
   };
   let lastError: unknown;
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    if (attempt > 0) await sleep(Math.floor(random() * Math.min(20_000, base * 2 ** attempt)), options.signal);
+    if (attempt > 0)
+      await sleep(Math.floor(random() * Math.min(20_000, base * 2 ** attempt)), options.signal);
     const request = createSignedCreateSessionRequest({ endpoint, params, identity, date: clock.now() });
     let response: Awaited<ReturnType<HttpTransport>>;
     try {
@@ -297,8 +320,13 @@ export async function createSession(
       );
       continue;
     }
-    if (response.statusCode >= 200 && response.statusCode < 300) return parseSuccess(response.body, params.roleArn);
-    const error = mapServiceError(response.statusCode, response.headers as Record<string, unknown>, response.body);
+    if (response.statusCode >= 200 && response.statusCode < 300)
+      return parseSuccess(response.body, params.roleArn);
+    const error = mapServiceError(
+      response.statusCode,
+      response.headers as Record<string, unknown>,
+      response.body,
+    );
     if (!error.retryable) throw error;
     lastError = error;
   }

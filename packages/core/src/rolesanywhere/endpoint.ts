@@ -5,8 +5,16 @@ import { IamRaError } from "../errors.ts";
  * @public
  */
 export const PARTITIONS = {
-  aws: { dnsSuffix: "amazonaws.com", dualStackDnsSuffix: "api.aws", regionRe: /^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$/ },
-  "aws-cn": { dnsSuffix: "amazonaws.com.cn", dualStackDnsSuffix: "api.amazonwebservices.com.cn", regionRe: /^cn-\w+-\d+$/ },
+  aws: {
+    dnsSuffix: "amazonaws.com",
+    dualStackDnsSuffix: "api.aws",
+    regionRe: /^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$/,
+  },
+  "aws-cn": {
+    dnsSuffix: "amazonaws.com.cn",
+    dualStackDnsSuffix: "api.amazonwebservices.com.cn",
+    regionRe: /^cn-\w+-\d+$/,
+  },
   "aws-us-gov": { dnsSuffix: "amazonaws.com", dualStackDnsSuffix: "api.aws", regionRe: /^us-gov-\w+-\d+$/ },
   "aws-iso": { dnsSuffix: "c2s.ic.gov", dualStackDnsSuffix: undefined, regionRe: /^us-iso-\w+-\d+$/ },
   "aws-iso-b": { dnsSuffix: "sc2s.sgov.gov", dualStackDnsSuffix: undefined, regionRe: /^us-isob-\w+-\d+$/ },
@@ -69,9 +77,13 @@ export function resolveEndpoint(options: EndpointOptions): ResolvedEndpoint {
   }
   if (options.endpoint) {
     if (useFips || options.useDualStack) {
-      throw new IamRaError("endpoint-invalid", "A custom endpoint cannot be combined with FIPS or dual-stack.", {
-        hint: "Drop --endpoint, or drop the FIPS/dual-stack settings.",
-      });
+      throw new IamRaError(
+        "endpoint-invalid",
+        "A custom endpoint cannot be combined with FIPS or dual-stack.",
+        {
+          hint: "Drop --endpoint, or drop the FIPS/dual-stack settings.",
+        },
+      );
     }
     let url: URL;
     try {

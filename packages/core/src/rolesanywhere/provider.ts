@@ -1,7 +1,12 @@
 import { IamRaError } from "../errors.ts";
 import type { CredentialMaterial } from "../x509/material.ts";
 import { type ReadCredentialMaterialOptions, readCredentialMaterial } from "../x509/read.ts";
-import { type CreateSessionOptions, type CreateSessionResult, createSession, resolveSessionRegion } from "./client.ts";
+import {
+  type CreateSessionOptions,
+  type CreateSessionResult,
+  createSession,
+  resolveSessionRegion,
+} from "./client.ts";
 import type { CreateSessionParams } from "./signer.ts";
 
 /**

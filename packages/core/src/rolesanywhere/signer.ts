@@ -88,7 +88,9 @@ export function buildCreateSessionRequest(options: {
     "x-amz-x509": Buffer.from(options.certificateDer).toString("base64"),
   };
   if (options.chainDer && options.chainDer.length > 0) {
-    headers["x-amz-x509-chain"] = options.chainDer.map((der) => Buffer.from(der).toString("base64")).join(",");
+    headers["x-amz-x509-chain"] = options.chainDer
+      .map((der) => Buffer.from(der).toString("base64"))
+      .join(",");
   }
   const query: Array<[string, string]> = [
     ["profileArn", params.profileArn],

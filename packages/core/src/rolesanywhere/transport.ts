@@ -63,7 +63,9 @@ function proxyFor(url: URL, env: Readonly<Record<string, string | undefined>>): 
       if (host === bare || host.endsWith(`.${bare}`)) return undefined;
     }
   }
-  return url.protocol === "https:" ? (get("HTTPS_PROXY") ?? get("ALL_PROXY")) : (get("HTTP_PROXY") ?? get("ALL_PROXY"));
+  return url.protocol === "https:"
+    ? (get("HTTPS_PROXY") ?? get("ALL_PROXY"))
+    : (get("HTTP_PROXY") ?? get("ALL_PROXY"));
 }
 
 /**
@@ -98,7 +100,11 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
           headers: { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
           ...(agent ? { agent } : {}),
           ...(isHttps
-            ? { minVersion: "TLSv1.2", rejectUnauthorized: !options.insecureSkipVerify, ...(options.ca ? { ca: options.ca } : {}) }
+            ? {
+                minVersion: "TLSv1.2",
+                rejectUnauthorized: !options.insecureSkipVerify,
+                ...(options.ca ? { ca: options.ca } : {}),
+              }
             : {}),
           signal: request.signal,
         },
@@ -106,7 +112,11 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () =>
-            resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+            resolve({
+              statusCode: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString("utf8"),
+            }),
           );
           res.on("error", (e) => reject(new TransportError("ECONNRESET", e.message, { cause: e })));
         },

@@ -23,7 +23,10 @@ export interface SignableRequest {
 
 /** `YYYYMMDDTHHMMSSZ`. @public */
 export function formatAmzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  return date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 }
 
 /**
@@ -107,7 +110,8 @@ function canonicalHeaderValue(value: string | readonly string[]): string {
 export function getHeader(headers: HeaderMap, name: string): string | undefined {
   const lower = name.toLowerCase();
   for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === lower && value !== undefined) return typeof value === "string" ? value : value.join(",");
+    if (key.toLowerCase() === lower && value !== undefined)
+      return typeof value === "string" ? value : value.join(",");
   }
   return undefined;
 }
@@ -168,7 +172,9 @@ export function createStringToSign(
 /** The sorted, lower-case names of every header except those SigV4 must not sign. @public */
 export function defaultSignedHeaders(headers: HeaderMap): string[] {
   const unsigned = new Set(["authorization", "user-agent", "x-amzn-trace-id", "expect", "content-length"]);
-  return [...new Set(Object.keys(headers).map((h) => h.toLowerCase()))].filter((h) => !unsigned.has(h)).sort();
+  return [...new Set(Object.keys(headers).map((h) => h.toLowerCase()))]
+    .filter((h) => !unsigned.has(h))
+    .sort();
 }
 
 /**

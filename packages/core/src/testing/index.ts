@@ -2,7 +2,12 @@
  * Test helpers shared by every iam-ra package: a fixed clock and a small PKI.
  * @module
  */
-import { createSelfSignedCa, type IssuedCertificate, issueCertificate, type KeyAlgorithm } from "../x509/ca.ts";
+import {
+  createSelfSignedCa,
+  type IssuedCertificate,
+  issueCertificate,
+  type KeyAlgorithm,
+} from "../x509/ca.ts";
 
 /**
  * A clock that stands still until moved.
@@ -48,12 +53,19 @@ export interface TestPki {
  * Creates a small PKI valid around `at` (default: now): root and intermediate valid ±1 year.
  * @public
  */
-export async function createTestPki(options: { at?: Date; keyAlgorithm?: KeyAlgorithm } = {}): Promise<TestPki> {
+export async function createTestPki(
+  options: { at?: Date; keyAlgorithm?: KeyAlgorithm } = {},
+): Promise<TestPki> {
   const at = options.at ?? new Date();
   const day = 86_400_000;
   const notBefore = new Date(at.getTime() - 365 * day);
   const notAfter = new Date(at.getTime() + 365 * day);
-  const root = await createSelfSignedCa({ subject: "CN=iam-ra Test Root CA,O=iam-ra tests", notBefore, notAfter, keyAlgorithm: options.keyAlgorithm });
+  const root = await createSelfSignedCa({
+    subject: "CN=iam-ra Test Root CA,O=iam-ra tests",
+    notBefore,
+    notAfter,
+    keyAlgorithm: options.keyAlgorithm,
+  });
   const intermediate = await issueCertificate({
     subject: "CN=iam-ra Test Intermediate CA,O=iam-ra tests",
     issuer: root,

@@ -9,7 +9,14 @@ import { toPem } from "./pem.ts";
 export type KeyAlgorithm = "EC_P256" | "EC_P384" | "EC_P521" | "RSA_2048" | "RSA_3072" | "RSA_4096";
 
 /** Every supported {@link KeyAlgorithm}. @public */
-export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ["EC_P256", "EC_P384", "EC_P521", "RSA_2048", "RSA_3072", "RSA_4096"];
+export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = [
+  "EC_P256",
+  "EC_P384",
+  "EC_P521",
+  "RSA_2048",
+  "RSA_3072",
+  "RSA_4096",
+];
 
 /**
  * A certificate with its private key, as PEM and as Node objects.
@@ -78,18 +85,28 @@ function keyGenParams(alg: KeyAlgorithm): EcKeyGenParams | RsaHashedKeyGenParams
 
 function signingAlgorithmForSpec(alg: KeyAlgorithm): Algorithm | EcdsaParams {
   if (alg.startsWith("RSA")) return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as Algorithm;
-  return { name: "ECDSA", hash: alg === "EC_P384" ? "SHA-384" : alg === "EC_P521" ? "SHA-512" : "SHA-256" } as EcdsaParams;
+  return {
+    name: "ECDSA",
+    hash: alg === "EC_P384" ? "SHA-384" : alg === "EC_P521" ? "SHA-512" : "SHA-256",
+  } as EcdsaParams;
 }
 
 function signingAlgorithmFor(key: KeyObject): Algorithm | EcdsaParams {
   if (key.asymmetricKeyType === "ec") {
     const curve = key.asymmetricKeyDetails?.namedCurve;
-    return { name: "ECDSA", hash: curve === "secp384r1" ? "SHA-384" : curve === "secp521r1" ? "SHA-512" : "SHA-256" } as EcdsaParams;
+    return {
+      name: "ECDSA",
+      hash: curve === "secp384r1" ? "SHA-384" : curve === "secp521r1" ? "SHA-512" : "SHA-256",
+    } as EcdsaParams;
   }
   if (key.asymmetricKeyType === "rsa") return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as Algorithm;
-  throw new IamRaError("private-key-unsupported", `Cannot sign certificates with a ${key.asymmetricKeyType} key.`, {
-    hint: "Use an EC or RSA CA key.",
-  });
+  throw new IamRaError(
+    "private-key-unsupported",
+    `Cannot sign certificates with a ${key.asymmetricKeyType} key.`,
+    {
+      hint: "Use an EC or RSA CA key.",
+    },
+  );
 }
 
 async function toCryptoKey(key: KeyObject): Promise<CryptoKey> {
@@ -117,7 +134,9 @@ async function generateKeys(alg: KeyAlgorithm): Promise<CryptoKeyPair> {
 }
 
 async function finish(cert: { rawData: ArrayBuffer }, keys: CryptoKeyPair): Promise<IssuedCertificate> {
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as webcrypto.CryptoKey));
+  const pkcs8 = Buffer.from(
+    await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as webcrypto.CryptoKey),
+  );
   const privateKeyPem = toPem("PRIVATE KEY", pkcs8);
   return {
     certificatePem: toPem("CERTIFICATE", Buffer.from(cert.rawData)),
@@ -132,7 +151,9 @@ async function finish(cert: { rawData: ArrayBuffer }, keys: CryptoKeyPair): Prom
  * Anywhere `CERTIFICATE_BUNDLE` trust anchor.
  * @public
  */
-export async function createSelfSignedCa(spec: CertificateSpec & { pathLength?: number | undefined }): Promise<IssuedCertificate> {
+export async function createSelfSignedCa(
+  spec: CertificateSpec & { pathLength?: number | undefined },
+): Promise<IssuedCertificate> {
   const x509 = await loadX509();
   const keys = await generateKeys(spec.keyAlgorithm ?? "EC_P256");
   const cert = await x509.X509CertificateGenerator.createSelfSigned(
@@ -145,7 +166,10 @@ export async function createSelfSignedCa(spec: CertificateSpec & { pathLength?: 
       signingAlgorithm: signingAlgorithmForSpec(spec.keyAlgorithm ?? "EC_P256"),
       extensions: [
         new x509.BasicConstraintsExtension(true, spec.pathLength, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        ),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto as Crypto),
       ],
     },
@@ -180,12 +204,16 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
   const extensions: InstanceType<X509Module["Extension"]>[] = [
     new x509.BasicConstraintsExtension(options.ca !== undefined, options.ca?.pathLength, true),
     options.ca
-      ? new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true)
+      ? new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        )
       : new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false, webcrypto as Crypto),
     await x509.SubjectKeyIdentifierExtension.create(publicKey, false, webcrypto as Crypto),
   ];
-  if (!options.ca) extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false));
+  if (!options.ca)
+    extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false));
   const san = options.san;
   if (san && (san.dns?.length || san.uri?.length || san.email?.length || san.ip?.length)) {
     extensions.push(
@@ -240,7 +268,10 @@ export async function createCrl(options: CreateCrlOptions): Promise<Buffer> {
       nextUpdate: options.nextUpdate,
       signingKey: await toCryptoKey(options.issuer.privateKey),
       signingAlgorithm: signingAlgorithmFor(options.issuer.privateKey),
-      entries: options.revoked.map((r) => ({ serialNumber: r.serialNumber, revocationDate: r.revocationDate })),
+      entries: options.revoked.map((r) => ({
+        serialNumber: r.serialNumber,
+        revocationDate: r.revocationDate,
+      })),
       extensions: [await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false, webcrypto as Crypto)],
     },
     webcrypto as Crypto,

@@ -52,11 +52,15 @@ function parseCertificateDer(der: Buffer, source: string): X509Certificate {
   try {
     return new X509Certificate(der);
   } catch (cause) {
-    throw new CredentialMaterialError("certificate-invalid", `The ${source} is not a valid X.509 certificate.`, {
-      source,
-      cause,
-      hint: "Pass a PEM or DER certificate (the file usually starts with -----BEGIN CERTIFICATE-----).",
-    });
+    throw new CredentialMaterialError(
+      "certificate-invalid",
+      `The ${source} is not a valid X.509 certificate.`,
+      {
+        source,
+        cause,
+        hint: "Pass a PEM or DER certificate (the file usually starts with -----BEGIN CERTIFICATE-----).",
+      },
+    );
   }
 }
 
@@ -74,23 +78,38 @@ function mapKeyError(cause: unknown, encrypted: boolean, hasPassphrase: boolean)
   const code = (cause as { code?: string }).code ?? "";
   const message = cause instanceof Error ? cause.message : String(cause);
   if (encrypted && !hasPassphrase) {
-    return new CredentialMaterialError("private-key-password", "The private key is encrypted and no passphrase was given.", {
-      source: "private-key",
-      hint: "Provide the passphrase (IAM_RA_PRIVATE_KEY_PASSPHRASE or --private-key-passphrase-file).",
-    });
+    return new CredentialMaterialError(
+      "private-key-password",
+      "The private key is encrypted and no passphrase was given.",
+      {
+        source: "private-key",
+        hint: "Provide the passphrase (IAM_RA_PRIVATE_KEY_PASSPHRASE or --private-key-passphrase-file).",
+      },
+    );
   }
-  if (encrypted || /bad decrypt|BAD_DECRYPT|wrong password|mac verify|passphrase/i.test(`${code} ${message}`)) {
-    return new CredentialMaterialError("private-key-password", "The passphrase does not decrypt the private key.", {
-      source: "private-key",
-      hint: "Check the passphrase; it is the one used when the key was exported or encrypted.",
-    });
+  if (
+    encrypted ||
+    /bad decrypt|BAD_DECRYPT|wrong password|mac verify|passphrase/i.test(`${code} ${message}`)
+  ) {
+    return new CredentialMaterialError(
+      "private-key-password",
+      "The passphrase does not decrypt the private key.",
+      {
+        source: "private-key",
+        hint: "Check the passphrase; it is the one used when the key was exported or encrypted.",
+      },
+    );
   }
   if (/unsupported/i.test(`${code} ${message}`)) {
-    return new CredentialMaterialError("private-key-unsupported", "The private key uses an unsupported format or algorithm.", {
-      source: "private-key",
-      cause,
-      hint: "Use an RSA or EC (P-256, P-384, P-521) key in PEM (PKCS#1, PKCS#8 or SEC1), DER or PKCS#12.",
-    });
+    return new CredentialMaterialError(
+      "private-key-unsupported",
+      "The private key uses an unsupported format or algorithm.",
+      {
+        source: "private-key",
+        cause,
+        hint: "Use an RSA or EC (P-256, P-384, P-521) key in PEM (PKCS#1, PKCS#8 or SEC1), DER or PKCS#12.",
+      },
+    );
   }
   return new CredentialMaterialError("private-key-invalid", "The private key could not be read.", {
     source: "private-key",
@@ -110,12 +129,17 @@ function parsePrivateKey(data: Uint8Array | string, passphrase: string | undefin
         hint: "The key file should contain a -----BEGIN ... PRIVATE KEY----- block.",
       });
     }
-    const encrypted = block.label === "ENCRYPTED PRIVATE KEY" || (block.headers["Proc-Type"] ?? "").includes("ENCRYPTED");
+    const encrypted =
+      block.label === "ENCRYPTED PRIVATE KEY" || (block.headers["Proc-Type"] ?? "").includes("ENCRYPTED");
     try {
       return createPrivateKey({
         key: block.text,
         format: "pem",
-        ...(passphrase !== undefined && passphrase !== "" ? { passphrase } : encrypted ? { passphrase: "" } : {}),
+        ...(passphrase !== undefined && passphrase !== ""
+          ? { passphrase }
+          : encrypted
+            ? { passphrase: "" }
+            : {}),
       });
     } catch (cause) {
       throw mapKeyError(cause, encrypted, passphrase !== undefined && passphrase !== "");
@@ -148,17 +172,25 @@ function algorithmOf(key: KeyObject): { algorithm: X509SigningAlgorithm; keyType
   if (type === "ec") {
     const curve = key.asymmetricKeyDetails?.namedCurve ?? "";
     if (!SUPPORTED_CURVES.has(curve)) {
-      throw new CredentialMaterialError("private-key-unsupported", `EC curve "${curve}" is not supported by IAM Roles Anywhere.`, {
-        source: "private-key",
-        hint: "Use a P-256, P-384 or P-521 key.",
-      });
+      throw new CredentialMaterialError(
+        "private-key-unsupported",
+        `EC curve "${curve}" is not supported by IAM Roles Anywhere.`,
+        {
+          source: "private-key",
+          hint: "Use a P-256, P-384 or P-521 key.",
+        },
+      );
     }
     return { algorithm: "AWS4-X509-ECDSA-SHA256", keyType: "EC" };
   }
-  throw new CredentialMaterialError("private-key-unsupported", `Key type "${type}" is not supported by IAM Roles Anywhere.`, {
-    source: "private-key",
-    hint: "Use an RSA or EC (P-256, P-384, P-521) key.",
-  });
+  throw new CredentialMaterialError(
+    "private-key-unsupported",
+    `Key type "${type}" is not supported by IAM Roles Anywhere.`,
+    {
+      source: "private-key",
+      hint: "Use an RSA or EC (P-256, P-384, P-521) key.",
+    },
+  );
 }
 
 /**
@@ -182,10 +214,14 @@ function certificatesFrom(data: Uint8Array | string, source: string): X509Certif
     const blocks = parsePemBlocks(data);
     const other = blocks.find((b) => b.label !== "CERTIFICATE");
     if (other && source === "intermediates") {
-      throw new CredentialMaterialError("certificate-invalid", `The intermediates bundle holds a "${other.label}" block.`, {
-        source,
-        hint: "An intermediates bundle may only contain CERTIFICATE blocks.",
-      });
+      throw new CredentialMaterialError(
+        "certificate-invalid",
+        `The intermediates bundle holds a "${other.label}" block.`,
+        {
+          source,
+          hint: "An intermediates bundle may only contain CERTIFICATE blocks.",
+        },
+      );
     }
     return blocks.filter((b) => b.label === "CERTIFICATE").map((b) => parseCertificateDer(b.der, source));
   }
@@ -221,10 +257,14 @@ export async function parseCredentialMaterial(input: CredentialMaterialInput): P
   } else {
     leafCandidates = certificatesFrom(certData, "certificate");
     if (leafCandidates.length === 0) {
-      throw new CredentialMaterialError("certificate-invalid", "No certificate was found in the certificate input.", {
-        source: "certificate",
-        hint: "The certificate file should contain a -----BEGIN CERTIFICATE----- block (or be DER).",
-      });
+      throw new CredentialMaterialError(
+        "certificate-invalid",
+        "No certificate was found in the certificate input.",
+        {
+          source: "certificate",
+          hint: "The certificate file should contain a -----BEGIN CERTIFICATE----- block (or be DER).",
+        },
+      );
     }
     if (input.privateKey !== undefined) {
       privateKey = parsePrivateKey(input.privateKey, input.passphrase);
@@ -243,30 +283,47 @@ export async function parseCredentialMaterial(input: CredentialMaterialInput): P
   const publicKey = createPublicKey(privateKey);
   const leaf = leafCandidates.find((c) => c.publicKey.equals(publicKey));
   if (!leaf) {
-    throw new CredentialMaterialError("key-certificate-mismatch", "The private key does not belong to the certificate.", {
-      source: "private-key",
-      hint: "Pass the key that was generated with this certificate's request (their public keys differ).",
-    });
+    throw new CredentialMaterialError(
+      "key-certificate-mismatch",
+      "The private key does not belong to the certificate.",
+      {
+        source: "private-key",
+        hint: "Pass the key that was generated with this certificate's request (their public keys differ).",
+      },
+    );
   }
   if (input.validAt) {
     const problem = checkValidity(leaf, input.validAt);
     if (problem === "expired") {
-      throw new CredentialMaterialError("certificate-expired", `The certificate expired on ${new Date(leaf.validTo).toISOString()}.`, {
-        source: "certificate",
-        hint: "Issue a new certificate (iam-ra host rotate) and point to it.",
-      });
+      throw new CredentialMaterialError(
+        "certificate-expired",
+        `The certificate expired on ${new Date(leaf.validTo).toISOString()}.`,
+        {
+          source: "certificate",
+          hint: "Issue a new certificate (iam-ra host rotate) and point to it.",
+        },
+      );
     }
     if (problem === "not-yet-valid") {
       throw new CredentialMaterialError(
         "certificate-not-yet-valid",
         `The certificate is not valid before ${new Date(leaf.validFrom).toISOString()}.`,
-        { source: "certificate", hint: "Check this machine's clock, or wait until the certificate's notBefore." },
+        {
+          source: "certificate",
+          hint: "Check this machine's clock, or wait until the certificate's notBefore.",
+        },
       );
     }
   }
   const chain = [...leafCandidates.filter((c) => c !== leaf), ...extraChain].filter(
     (c, i, all) => all.findIndex((o) => o.raw.equals(c.raw)) === i && !c.raw.equals(leaf.raw),
   );
-  return { certificate: leaf, chain, privateKey, algorithm, keyType, serialNumber: serialToDecimal(leaf.serialNumber) };
+  return {
+    certificate: leaf,
+    chain,
+    privateKey,
+    algorithm,
+    keyType,
+    serialNumber: serialToDecimal(leaf.serialNumber),
+  };
 }
-

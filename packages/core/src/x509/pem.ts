@@ -14,7 +14,12 @@ const PEM_RE = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
 
 /** True when the bytes look like PEM text. @public */
 export function isPem(data: Uint8Array | string): boolean {
-  const text = typeof data === "string" ? data : Buffer.from(data).subarray(0, 64 * 1024).toString("latin1");
+  const text =
+    typeof data === "string"
+      ? data
+      : Buffer.from(data)
+          .subarray(0, 64 * 1024)
+          .toString("latin1");
   return text.includes("-----BEGIN ");
 }
 

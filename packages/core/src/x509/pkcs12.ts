@@ -23,16 +23,24 @@ export function parsePkcs12(der: Buffer, password: string): Pkcs12Contents {
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
     if (/mac|password|decrypt|invalid/i.test(message)) {
-      throw new CredentialMaterialError("private-key-password", "The password does not open the PKCS#12 archive.", {
-        source: "pkcs12",
-        hint: "Provide the archive's export password (IAM_RA_PKCS12_PASSWORD or --private-key-passphrase-file).",
-      });
+      throw new CredentialMaterialError(
+        "private-key-password",
+        "The password does not open the PKCS#12 archive.",
+        {
+          source: "pkcs12",
+          hint: "Provide the archive's export password (IAM_RA_PKCS12_PASSWORD or --private-key-passphrase-file).",
+        },
+      );
     }
-    throw new CredentialMaterialError("private-key-unsupported", `The PKCS#12 archive could not be read: ${message}.`, {
-      source: "pkcs12",
-      cause,
-      hint: "Re-export it with: openssl pkcs12 -export -inkey key.pem -in cert.pem -out bundle.p12",
-    });
+    throw new CredentialMaterialError(
+      "private-key-unsupported",
+      `The PKCS#12 archive could not be read: ${message}.`,
+      {
+        source: "pkcs12",
+        cause,
+        hint: "Re-export it with: openssl pkcs12 -export -inkey key.pem -in cert.pem -out bundle.p12",
+      },
+    );
   }
   const certificates: X509Certificate[] = [];
   let privateKey: KeyObject | undefined;
@@ -64,7 +72,9 @@ export function parsePkcs12(der: Buffer, password: string): Pkcs12Contents {
     });
   }
   if (certificates.length === 0) {
-    throw new CredentialMaterialError("certificate-invalid", "The PKCS#12 archive holds no certificate.", { source: "pkcs12" });
+    throw new CredentialMaterialError("certificate-invalid", "The PKCS#12 archive holds no certificate.", {
+      source: "pkcs12",
+    });
   }
   return { certificates, privateKey };
 }

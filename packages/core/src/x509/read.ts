@@ -22,7 +22,10 @@ export interface ReadCredentialMaterialOptions {
   validAt?: Date | undefined;
 }
 
-async function load(source: MaterialSource | undefined, what: string): Promise<Uint8Array | string | undefined> {
+async function load(
+  source: MaterialSource | undefined,
+  what: string,
+): Promise<Uint8Array | string | undefined> {
   if (source === undefined) return undefined;
   if (typeof source !== "string") return source;
   if (source.trimStart().startsWith("-----BEGIN")) return source;
@@ -32,7 +35,9 @@ async function load(source: MaterialSource | undefined, what: string): Promise<U
     const code = (cause as NodeJS.ErrnoException).code;
     throw new CredentialMaterialError(
       code === "ENOENT" ? "file-not-found" : "invalid-input",
-      code === "ENOENT" ? `The ${what} file ${source} does not exist.` : `The ${what} file ${source} cannot be read (${code}).`,
+      code === "ENOENT"
+        ? `The ${what} file ${source} does not exist.`
+        : `The ${what} file ${source} cannot be read (${code}).`,
       { source: what, cause, hint: `Check the ${what} path and that this user may read it.` },
     );
   }
@@ -43,7 +48,9 @@ async function load(source: MaterialSource | undefined, what: string): Promise<U
  * {@link parseCredentialMaterial}.
  * @public
  */
-export async function readCredentialMaterial(options: ReadCredentialMaterialOptions): Promise<CredentialMaterial> {
+export async function readCredentialMaterial(
+  options: ReadCredentialMaterialOptions,
+): Promise<CredentialMaterial> {
   const [certificate, privateKey, intermediates] = await Promise.all([
     load(options.certificate, "certificate"),
     load(options.privateKey, "private-key"),

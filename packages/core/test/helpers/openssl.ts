@@ -15,7 +15,8 @@ export function makeTempDir(prefix = "iam-ra-test-"): { dir: string; cleanup: ()
 }
 
 export const read = (dir: string, name: string) => readFileSync(join(dir, name));
-export const write = (dir: string, name: string, data: string | Buffer) => writeFileSync(join(dir, name), data);
+export const write = (dir: string, name: string, data: string | Buffer) =>
+  writeFileSync(join(dir, name), data);
 
 /**
  * Builds a small PKI with openssl only (an implementation we did not write): a root CA, an
@@ -36,16 +37,101 @@ export function buildOpensslPki(dir: string): void {
     "subjectAltName=DNS:host.example.com",
   ].join("\n");
   write(dir, "ext.cnf", ext);
-  openssl(dir, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "root.key", "-out", "root.pem", "-days", "3650", "-subj", "/CN=Test Root CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-  openssl(dir, ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "inter.key", "-out", "inter.csr", "-subj", "/CN=Test Intermediate CA"]);
-  openssl(dir, ["x509", "-req", "-in", "inter.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-out", "inter.pem", "-days", "3650", "-extfile", "ext.cnf", "-extensions", "ca"]);
+  openssl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    "root.key",
+    "-out",
+    "root.pem",
+    "-days",
+    "3650",
+    "-subj",
+    "/CN=Test Root CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
+  openssl(dir, [
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    "inter.key",
+    "-out",
+    "inter.csr",
+    "-subj",
+    "/CN=Test Intermediate CA",
+  ]);
+  openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    "inter.csr",
+    "-CA",
+    "root.pem",
+    "-CAkey",
+    "root.key",
+    "-CAcreateserial",
+    "-out",
+    "inter.pem",
+    "-days",
+    "3650",
+    "-extfile",
+    "ext.cnf",
+    "-extensions",
+    "ca",
+  ]);
   const leaf = (name: string, keyArgs: string[], subject: string) => {
     openssl(dir, ["genpkey", ...keyArgs, "-out", `${name}.key`]);
     openssl(dir, ["req", "-new", "-key", `${name}.key`, "-out", `${name}.csr`, "-subj", subject]);
-    openssl(dir, ["x509", "-req", "-in", `${name}.csr`, "-CA", "inter.pem", "-CAkey", "inter.key", "-CAcreateserial", "-out", `${name}.pem`, "-days", "365", "-extfile", "ext.cnf", "-extensions", "leaf"]);
+    openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "inter.pem",
+      "-CAkey",
+      "inter.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      "-days",
+      "365",
+      "-extfile",
+      "ext.cnf",
+      "-extensions",
+      "leaf",
+    ]);
   };
-  leaf("rsa2048", ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], "/CN=rsa2048/OU=readers/O=Example");
-  leaf("ecp256", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], "/CN=ecp256/OU=readers/O=Example");
-  leaf("ecp384", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"], "/CN=ecp384/OU=readers/O=Example");
-  leaf("ecp521", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"], "/CN=ecp521/OU=readers/O=Example");
+  leaf(
+    "rsa2048",
+    ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    "/CN=rsa2048/OU=readers/O=Example",
+  );
+  leaf(
+    "ecp256",
+    ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    "/CN=ecp256/OU=readers/O=Example",
+  );
+  leaf(
+    "ecp384",
+    ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+    "/CN=ecp384/OU=readers/O=Example",
+  );
+  leaf(
+    "ecp521",
+    ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"],
+    "/CN=ecp521/OU=readers/O=Example",
+  );
 }

@@ -6,6 +6,9 @@ export const ORACLE_PATH = fileURLToPath(new URL("../oracle/sigv4_x509.py", impo
 
 /** Runs the Python oracle with one JSON request. */
 export function runOracle<T>(request: Record<string, unknown>): T {
-  const out = execFileSync("python3", [ORACLE_PATH], { input: JSON.stringify(request), stdio: ["pipe", "pipe", "pipe"] });
+  const out = execFileSync("python3", [ORACLE_PATH], {
+    input: JSON.stringify(request),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   return JSON.parse(out.toString()) as T;
 }
