@@ -25,5 +25,4 @@ if (task !== "demo" && task !== "test") {
 }
 run(["install", "--frozen-lockfile", "--reporter=append-only"]);
 if (task === "demo") run(["--filter", "@iam-ra/cli", "run", "demo"]);
-else
-  run(["exec", "turbo", "run", "typecheck", "lint", "test", "--output-logs=errors-only", "--concurrency=2"]);
+else run(["exec", "turbo", "run", "typecheck", "lint", "test", "--concurrency=2"]);

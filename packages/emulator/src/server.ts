@@ -329,6 +329,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     putRole,
     reset,
     close: async () => {
+      if (!server.listening) return;
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
     },

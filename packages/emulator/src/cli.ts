@@ -1,0 +1,60 @@
+/**
+ * `npx @iam-ra/emulator`: runs the emulator until SIGINT/SIGTERM.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { startEmulator } from "./server.ts";
+
+export async function main(argv: string[]): Promise<void> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        region: { type: "string" },
+        "account-id": { type: "string" },
+        persist: { type: "string" },
+        "iam-endpoint": { type: "string" },
+        "acm-pca-endpoint": { type: "string" },
+        help: { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(
+      `iam-ra-emulator: ${(error as Error).message}\n  hint: run iam-ra-emulator --help\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  if (values.help) {
+    process.stdout.write(
+      "usage: iam-ra-emulator [--host 127.0.0.1] [--port 0] [--region us-east-1] [--account-id 123456789012]\n" +
+        "                       [--persist state.json] [--iam-endpoint URL] [--acm-pca-endpoint URL]\n",
+    );
+    return;
+  }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`iam-ra-emulator: --port must be 0–65535, not "${String(values.port)}"\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const emu = await startEmulator({
+    host: values.host as string | undefined,
+    port,
+    region: values.region as string | undefined,
+    accountId: values["account-id"] as string | undefined,
+    persistPath: values.persist as string | undefined,
+    iamEndpoint: values["iam-endpoint"] as string | undefined,
+    acmPcaEndpoint: values["acm-pca-endpoint"] as string | undefined,
+    logger: (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
+  });
+  process.stdout.write(`${emu.url}\n`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await emu.close();
+}
