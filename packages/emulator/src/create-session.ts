@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, verify as verifySignature } from "node:crypto";
+import { createHash, randomUUID, verify as verifySignature } from "node:crypto";
 import {
   createCanonicalRequest,
   createStringToSign,
@@ -8,7 +8,8 @@ import {
 } from "@iam-ra/core/sigv4";
 import { isValidTagValue, loadX509, type ParsedCertificate, parseCertificate } from "./certificates.ts";
 import { ApiError, type EmulatorRequest } from "./http.ts";
-import type { EmulatorStateData, ProfileRecord, SessionRecord, TrustAnchorRecord } from "./state.ts";
+import { assumedRoleArn, issueSession } from "./sessions.ts";
+import type { EmulatorStateData, ProfileRecord, TrustAnchorRecord } from "./state.ts";
 import { evaluateTrustPolicy } from "./trust-policy.ts";
 
 /** What CreateSession needs from the emulator around it. */
@@ -28,15 +29,6 @@ const ALGORITHMS = new Set(["AWS4-X509-RSA-SHA256", "AWS4-X509-ECDSA-SHA256"]);
 const denied = (message: string) => new ApiError(403, "AccessDeniedException", message);
 const invalid = (message: string) => new ApiError(400, "ValidationException", message);
 const untrusted = (detail: string) => denied(`Untrusted Signing Certificate: ${detail}`);
-
-/** Random upper-case alphanumerics, like AWS access key ids. */
-function randomId(prefix: string, length: number): string {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  const bytes = randomBytes(length);
-  let out = prefix;
-  for (const b of bytes) out += alphabet[b % alphabet.length];
-  return out;
-}
 
 interface SignatureClaim {
   serial: string;
@@ -347,26 +339,13 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
 
   const serialHex = leaf.node.serialNumber.toLowerCase();
   const sessionName = input.roleSessionName ?? serialHex;
-  const roleName = input.roleArn.split("/").at(-1)!;
-  const roleAccount = input.roleArn.split(":")[4]!;
-  const expiration = new Date(now.getTime() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-  const roleId = `AROA${createHash("sha256").update(input.roleArn).digest("hex").slice(0, 17).toUpperCase()}`;
-  const session: SessionRecord = {
-    accessKeyId: randomId("ASIA", 16),
-    secretAccessKey: randomBytes(30).toString("base64"),
-    sessionToken: `IQoJb3JpZ2luX2Vj${randomBytes(180).toString("base64")}`,
-    expiration,
+  const session = issueSession(ctx.state, {
     roleArn: input.roleArn,
-    roleSessionName: sessionName,
-    assumedRoleId: `${roleId}:${sessionName}`,
-    accountId: roleAccount,
+    sessionName,
+    durationSeconds,
+    now,
     sourceIdentity: leaf.subjectFields.get("CN"),
-  };
-  ctx.state.sessions.push(session);
-  // Forget expired sessions so long-running emulators do not grow without bound.
-  ctx.state.sessions = ctx.state.sessions.filter(
-    (s) => new Date(s.expiration).getTime() > now.getTime() - 3600_000,
-  );
+  });
 
   const seenAt = now.toISOString();
   let subject = ctx.state.subjects.find((s) => s.x509Subject === leaf.subject);
@@ -403,12 +382,12 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
     credentialSet: [
       {
         assumedRoleUser: {
-          arn: `arn:aws:sts::${roleAccount}:assumed-role/${roleName}/${sessionName}`,
+          arn: assumedRoleArn(session),
           assumedRoleId: session.assumedRoleId,
         },
         credentials: {
           accessKeyId: session.accessKeyId,
-          expiration,
+          expiration: session.expiration,
           secretAccessKey: session.secretAccessKey,
           sessionToken: session.sessionToken,
         },

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import {
   createCanonicalRequest,
   createStringToSign,
@@ -10,6 +10,7 @@ import {
   parseQueryString,
 } from "@iam-ra/core/sigv4";
 import { ApiError, type EmulatorRequest, xmlEscape } from "./http.ts";
+import { assumedRoleArn, issueSession } from "./sessions.ts";
 import type { EmulatorStateData, SessionRecord } from "./state.ts";
 import { evaluateTrustPolicy } from "./trust-policy.ts";
 
@@ -102,10 +103,6 @@ function authenticate(req: EmulatorRequest, ctx: StsContext): SessionRecord {
   return session;
 }
 
-function assumedRoleArn(s: SessionRecord): string {
-  return `arn:aws:sts::${s.accountId}:assumed-role/${s.roleArn.split("/").at(-1)}/${s.roleSessionName}`;
-}
-
 /** Handles an STS call and returns the XML answer. */
 export async function handleSts(req: EmulatorRequest, ctx: StsContext, requestId: string): Promise<string> {
   const params = new Map<string, string>([...req.query, ...parseQueryString(req.body.toString("utf8"))]);
@@ -161,24 +158,14 @@ export async function handleSts(req: EmulatorRequest, ctx: StsContext, requestId
         `User: ${assumedRoleArn(session)} is not authorized to perform: sts:AssumeRole on resource: ${roleArn} (${decision.reason})`,
       );
     }
-    const accountId = roleArn.split(":")[4]!;
-    const expiration = new Date(ctx.now().getTime() + duration * 1000)
-      .toISOString()
-      .replace(/\.\d{3}Z$/, "Z");
-    const roleId = `AROA${createHash("sha256").update(roleArn).digest("hex").slice(0, 17).toUpperCase()}`;
-    const next: SessionRecord = {
-      accessKeyId: `ASIA${randomBytes(10).toString("hex").toUpperCase().slice(0, 16)}`,
-      secretAccessKey: randomBytes(30).toString("base64"),
-      sessionToken: `IQoJb3JpZ2luX2Vj${randomBytes(180).toString("base64")}`,
-      expiration,
+    const next = issueSession(ctx.state, {
       roleArn,
-      roleSessionName: sessionName,
-      assumedRoleId: `${roleId}:${sessionName}`,
-      accountId,
+      sessionName,
+      durationSeconds: duration,
+      now: ctx.now(),
       sourceIdentity: session.sourceIdentity,
-    };
-    ctx.state.sessions.push(next);
-    return `<AssumeRoleResponse xmlns="${NS}"><AssumeRoleResult>${next.sourceIdentity ? `<SourceIdentity>${xmlEscape(next.sourceIdentity)}</SourceIdentity>` : ""}<AssumedRoleUser><AssumedRoleId>${xmlEscape(next.assumedRoleId)}</AssumedRoleId><Arn>${xmlEscape(assumedRoleArn(next))}</Arn></AssumedRoleUser><Credentials><AccessKeyId>${next.accessKeyId}</AccessKeyId><SecretAccessKey>${xmlEscape(next.secretAccessKey)}</SecretAccessKey><SessionToken>${xmlEscape(next.sessionToken)}</SessionToken><Expiration>${expiration}</Expiration></Credentials><PackedPolicySize>0</PackedPolicySize></AssumeRoleResult>${meta}</AssumeRoleResponse>`;
+    });
+    return `<AssumeRoleResponse xmlns="${NS}"><AssumeRoleResult>${next.sourceIdentity ? `<SourceIdentity>${xmlEscape(next.sourceIdentity)}</SourceIdentity>` : ""}<AssumedRoleUser><AssumedRoleId>${xmlEscape(next.assumedRoleId)}</AssumedRoleId><Arn>${xmlEscape(assumedRoleArn(next))}</Arn></AssumedRoleUser><Credentials><AccessKeyId>${next.accessKeyId}</AccessKeyId><SecretAccessKey>${xmlEscape(next.secretAccessKey)}</SecretAccessKey><SessionToken>${xmlEscape(next.sessionToken)}</SessionToken><Expiration>${next.expiration}</Expiration></Credentials><PackedPolicySize>0</PackedPolicySize></AssumeRoleResult>${meta}</AssumeRoleResponse>`;
   }
   throw new ApiError(
     400,
