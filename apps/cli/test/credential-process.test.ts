@@ -1,6 +1,16 @@
 import { execFile } from "node:child_process";
-import { createHash, createPublicKey } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createHash, createPublicKey, X509Certificate } from "node:crypto";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,6 +47,9 @@ beforeAll(async () => {
   const leaf = await pki.issueLeaf({ subject: "CN=ci-host,OU=ci,O=tests", issuer: "root" });
   writeFileSync(join(dir, "cert.pem"), leaf.certificatePem);
   writeFileSync(join(dir, "key.pem"), leaf.privateKeyPem, { mode: 0o600 });
+  const rotated = await pki.issueLeaf({ subject: "CN=ci-host,OU=ci,O=tests", issuer: "root" });
+  writeFileSync(join(dir, "rotated-cert.pem"), rotated.certificatePem);
+  writeFileSync(join(dir, "rotated-key.pem"), rotated.privateKeyPem, { mode: 0o600 });
   const other = await pki.issueLeaf({ issuer: "root" });
   writeFileSync(join(dir, "other-key.pem"), other.privateKeyPem, { mode: 0o600 });
   const call = async (path: string, body: unknown) =>
@@ -165,6 +178,34 @@ describe("iam-ra credential-process", () => {
       ).stdout,
     );
     expect(c.AccessKeyId).not.toBe(a.AccessKeyId);
+  });
+
+  it("--cache never serves credentials minted for a certificate that was rotated since", async () => {
+    const cacheDir = join(dir, "cache-rotation");
+    const live = join(dir, "live");
+    mkdirSync(live);
+    copyFileSync(join(dir, "cert.pem"), join(live, "cert.pem"));
+    copyFileSync(join(dir, "key.pem"), join(live, "key.pem"));
+    const liveArgs = args.map((a) =>
+      a === args[1] ? join(live, "cert.pem") : a === args[3] ? join(live, "key.pem") : a,
+    );
+    const first = JSON.parse((await cp([...liveArgs, "--cache", "--cache-dir", cacheDir])).stdout);
+    // Rotate the way cert-manager or an admin script does: new files renamed over the old ones.
+    copyFileSync(join(dir, "rotated-cert.pem"), join(live, "cert.pem.new"));
+    copyFileSync(join(dir, "rotated-key.pem"), join(live, "key.pem.new"));
+    renameSync(join(live, "key.pem.new"), join(live, "key.pem"));
+    renameSync(join(live, "cert.pem.new"), join(live, "cert.pem"));
+    const before = emu.state.sessions.length;
+    const second = JSON.parse((await cp([...liveArgs, "--cache", "--cache-dir", cacheDir])).stdout);
+    expect(second.AccessKeyId).not.toBe(first.AccessKeyId);
+    expect(emu.state.sessions.length).toBe(before + 1);
+    const entries = readdirSync(cacheDir).map((f) => JSON.parse(readFileSync(join(cacheDir, f), "utf8")));
+    const der = new X509Certificate(readFileSync(join(live, "cert.pem"))).raw;
+    expect(entries.map((e) => e.certificateSha256)).toContain(createHash("sha256").update(der).digest("hex"));
+    // A third run is a hit on the new entry.
+    const third = JSON.parse((await cp([...liveArgs, "--cache", "--cache-dir", cacheDir])).stdout);
+    expect(third.AccessKeyId).toBe(second.AccessKeyId);
+    expect(emu.state.sessions.length).toBe(before + 1);
   });
 
   it("flags can come from IAM_RA_* environment variables", async () => {

@@ -3,12 +3,22 @@
  * only what it needs. Flags and env vars come from the same table as the oclif command.
  * @module
  */
-import { parseArgs } from "node:util";
-import { IamRaError } from "@iam-ra/core";
+import { readCachedCredentials, resolveCacheSlot } from "../services/credential-cache.ts";
 import { CACHE_FLAGS, CREDENTIAL_FLAGS } from "../services/credential-options.ts";
-import { runCredentialProcess } from "../services/credential-process.ts";
+
+/** Thrown for a bad flag before @iam-ra/core is loaded; reported like an IamRaError. */
+class FlagError extends Error {
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
 
 const SPECS = [...CREDENTIAL_FLAGS, ...CACHE_FLAGS];
+// An ES import of node:util builds a namespace of every export, and util's lazy getters pull in
+// assert, worker_threads and the stderr stream (~5 ms); getBuiltinModule hands back the object.
+const { parseArgs } = process.getBuiltinModule("node:util");
 
 export async function main(argv: string[]): Promise<void> {
   try {
@@ -28,21 +38,30 @@ export async function main(argv: string[]): Promise<void> {
         value = spec.type === "boolean" ? /^(1|true|yes)$/i.test(fromEnv) : fromEnv;
       if (spec.type === "integer" && value !== undefined) {
         if (!/^\d+$/.test(String(value))) {
-          throw new IamRaError(
-            "invalid-input",
+          throw new FlagError(
             `--${spec.name} must be a whole number, not "${String(value)}".`,
-            { hint: `Pass --${spec.name} ${spec.name === "session-duration" ? "3600" : "<number>"}` },
+            `Pass --${spec.name} ${spec.name === "session-duration" ? "3600" : "<number>"}`,
           );
         }
         flags[spec.name] = Number(value);
       } else flags[spec.name] = value;
     }
-    const doc = await runCredentialProcess(flags, process.env);
-    process.stdout.write(JSON.stringify(doc));
+    // A cache hit must not pay for @iam-ra/core, node:crypto or the network stack.
+    const now = new Date();
+    const slot = flags.cache && flags.certificate ? await resolveCacheSlot(flags, process.env) : undefined;
+    const hit = slot ? await readCachedCredentials(slot, now) : undefined;
+    if (hit) {
+      process.stdout.write(JSON.stringify(hit));
+      return;
+    }
+    const { runCredentialProcess } = await import("../services/credential-process.ts");
+    process.stdout.write(JSON.stringify(await runCredentialProcess(flags, process.env, now)));
   } catch (error) {
     process.exitCode = 1;
-    if (error instanceof IamRaError) {
-      process.stderr.write(`iam-ra: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ""}`);
+    const { IamRaError } = await import("@iam-ra/core");
+    if (error instanceof FlagError || error instanceof IamRaError) {
+      const hint = (error as { hint?: string }).hint;
+      process.stderr.write(`iam-ra: ${error.message}\n${hint ? `  hint: ${hint}\n` : ""}`);
     } else if (
       error instanceof TypeError &&
       (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")

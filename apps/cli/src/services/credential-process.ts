@@ -1,23 +1,17 @@
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rename } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { readFile } from "node:fs/promises";
 import { IamRaError } from "@iam-ra/core";
 import { createNodeTransport, createSession } from "@iam-ra/core/rolesanywhere";
 import { readCredentialMaterial } from "@iam-ra/core/x509";
+import {
+  type CredentialProcessOutput,
+  readCachedCredentials,
+  resolveCacheSlot,
+  writeCachedCredentials,
+} from "./credential-cache.ts";
 import type { CredentialFlagValues } from "./credential-options.ts";
 
-/** The `credential_process` document (AWS CLI / SDK contract). */
-export interface CredentialProcessOutput {
-  Version: 1;
-  AccessKeyId: string;
-  SecretAccessKey: string;
-  SessionToken: string;
-  Expiration: string;
-}
-
-/** Refresh cached credentials this long before they expire (botocore's advisory window). */
-const CACHE_MARGIN_MS = 15 * 60_000;
+export type { CredentialProcessOutput } from "./credential-cache.ts";
 
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
 
@@ -38,53 +32,6 @@ async function readPassphrase(
   return env.IAM_RA_PRIVATE_KEY_PASSPHRASE;
 }
 
-function cacheDir(flags: CredentialFlagValues, env: NodeJS.ProcessEnv): string {
-  return (
-    str(flags["cache-dir"]) ??
-    join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "iam-ra", "credential-process")
-  );
-}
-
-/** The cache key: the certificate file's bytes plus every input that changes the session. */
-async function cacheKey(flags: CredentialFlagValues): Promise<string> {
-  const hash = createHash("sha256");
-  hash.update(await readFile(String(flags.certificate)));
-  for (const name of [
-    "trust-anchor-arn",
-    "profile-arn",
-    "role-arn",
-    "region",
-    "session-duration",
-    "role-session-name",
-    "endpoint",
-  ]) {
-    hash.update(`\0${name}=${String(flags[name] ?? "")}`);
-  }
-  return hash.digest("hex");
-}
-
-async function readCache(path: string, now: Date): Promise<CredentialProcessOutput | undefined> {
-  try {
-    const doc = JSON.parse(await readFile(path, "utf8")) as CredentialProcessOutput;
-    if (doc.Version === 1 && new Date(doc.Expiration).getTime() - now.getTime() > CACHE_MARGIN_MS) return doc;
-  } catch {
-    // missing or unreadable: a miss
-  }
-  return undefined;
-}
-
-async function writeCache(dir: string, path: string, doc: CredentialProcessOutput): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  const handle = await open(tmp, "w", 0o600);
-  try {
-    await handle.writeFile(JSON.stringify(doc));
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, path);
-}
-
 /**
  * Runs `credential-process`: returns the document to print. Uses the cache when asked.
  */
@@ -99,19 +46,10 @@ export async function runCredentialProcess(
       hint: "Pass --certificate (or set IAM_RA_CERTIFICATE).",
     });
   }
-  let cachePath: string | undefined;
-  let dir: string | undefined;
-  if (flags.cache) {
-    dir = cacheDir(flags, env);
-    try {
-      cachePath = join(dir, `${await cacheKey(flags)}.json`);
-    } catch {
-      cachePath = undefined; // unreadable certificate: let the full path report it
-    }
-    if (cachePath) {
-      const hit = await readCache(cachePath, now);
-      if (hit) return hit;
-    }
+  const slot = flags.cache ? await resolveCacheSlot(flags, env) : undefined;
+  if (slot) {
+    const hit = await readCachedCredentials(slot, now);
+    if (hit) return hit;
   }
   const material = await readCredentialMaterial({
     certificate,
@@ -151,6 +89,9 @@ export async function runCredentialProcess(
     SessionToken: result.credentials.sessionToken,
     Expiration: result.credentials.expirationText,
   };
-  if (cachePath && dir) await writeCache(dir, cachePath, doc);
+  if (slot) {
+    const fingerprint = createHash("sha256").update(material.certificate.raw).digest("hex");
+    await writeCachedCredentials(slot, fingerprint, doc);
+  }
   return doc;
 }

@@ -1,4 +1,6 @@
 import type { Agent, IncomingHttpHeaders } from "node:http";
+import { createRequire } from "node:module";
+import type { PeerCertificate } from "node:tls";
 
 /**
  * A response as the CreateSession client needs it.
@@ -68,6 +70,10 @@ function proxyFor(url: URL, env: Readonly<Record<string, string | undefined>>): 
     : (get("HTTP_PROXY") ?? get("ALL_PROXY"));
 }
 
+// `import("node:http")` builds an ES namespace of every export, and reading node:http's lazy
+// WebSocket getters loads undici: ~17 ms of a credential-process cold start. require() does not.
+const nodeRequire = createRequire(import.meta.url);
+
 /**
  * The default transport: `node:https`/`node:http`, honouring proxy variables (`HTTPS_PROXY`,
  * `HTTP_PROXY`, `NO_PROXY`) and a custom CA bundle. TLS 1.2 minimum.
@@ -77,7 +83,8 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
   const agents = new Map<string, Agent>();
   return async (request) => {
     const isHttps = request.url.protocol === "https:";
-    const mod = isHttps ? await import("node:https") : await import("node:http");
+    const mod: typeof import("node:http") = isHttps ? nodeRequire("node:https") : nodeRequire("node:http");
+    const tls: typeof import("node:tls") | undefined = isHttps ? nodeRequire("node:tls") : undefined;
     const proxy = proxyFor(request.url, options.proxyEnv ?? {});
     let agent: Agent | undefined;
     if (proxy) {
@@ -104,6 +111,10 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
                 minVersion: "TLSv1.2",
                 rejectUnauthorized: !options.insecureSkipVerify,
                 ...(options.ca ? { ca: options.ca } : {}),
+                // Through a CONNECT proxy the TLS socket loses the target host, so an IP endpoint
+                // would be checked against "localhost"; check the URL's own host instead.
+                checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+                  tls?.checkServerIdentity(request.url.hostname.replace(/^\[|\]$/g, ""), cert),
               }
             : {}),
           signal: request.signal,
