@@ -129,13 +129,15 @@ async function fetchIamTrustPolicy(endpoint: string, roleArn: string): Promise<u
     body: new URLSearchParams({ Action: "GetRole", RoleName: name, Version: "2010-05-08" }).toString(),
   });
   if (!res.ok) return undefined;
-  const xml = await res.text();
-  const arn = /<Arn>([^<]+)<\/Arn>/.exec(xml)?.[1];
-  const doc = /<AssumeRolePolicyDocument>([^<]+)<\/AssumeRolePolicyDocument>/.exec(xml)?.[1];
-  if (!doc || (arn && arn !== roleArn)) return undefined;
-  const text = decodeURIComponent(doc.replace(/&quot;/g, '"').replace(/&amp;/g, "&"));
+  // Query-protocol XML; the policy document arrives URL-encoded inside it (IAM's documented form).
+  const { XMLParser } = await import("fast-xml-parser");
+  const parsed = new XMLParser({ parseTagValue: false }).parse(await res.text()) as {
+    GetRoleResponse?: { GetRoleResult?: { Role?: { Arn?: string; AssumeRolePolicyDocument?: string } } };
+  };
+  const role = parsed.GetRoleResponse?.GetRoleResult?.Role;
+  if (!role?.AssumeRolePolicyDocument || (role.Arn && role.Arn !== roleArn)) return undefined;
   try {
-    return JSON.parse(text);
+    return JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument));
   } catch {
     return undefined;
   }

@@ -65,6 +65,26 @@ describe("CreateSession accepts valid requests", () => {
   });
 });
 
+describe("logs", () => {
+  it("one structured entry per request, and never a secret", async () => {
+    const entries: unknown[] = [];
+    const w = await createWorld({ logger: (e) => entries.push(e) });
+    const leaf = await w.pki.issueLeaf();
+    const { credentials } = await w.call(leaf);
+    await w.call(leaf, { durationSeconds: 7200 }).catch(() => undefined);
+    const text = entries.map((e) => JSON.stringify(e)).join("\n");
+    expect(entries.length).toBeGreaterThanOrEqual(4);
+    expect(text).toContain('"operation":"CreateSession"');
+    for (const secret of [
+      credentials.secretAccessKey,
+      credentials.sessionToken,
+      leaf.privateKeyPem.split("\n")[1]!,
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});
+
 describe("CreateSession rejects what AWS rejects", () => {
   it("clock skew over 5 minutes", async () => {
     const w = await createWorld();

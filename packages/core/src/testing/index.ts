@@ -1,5 +1,5 @@
 /**
- * Test helpers shared by every iam-ra package: a fixed clock and a small PKI.
+ * Test helpers shared by every iam-ra package: a fixed clock, a small PKI and a moto_server launcher.
  * @module
  */
 import {
@@ -8,6 +8,8 @@ import {
   issueCertificate,
   type KeyAlgorithm,
 } from "../x509/ca.ts";
+
+export { type MotoServer, type StartMotoOptions, startMoto } from "./moto.ts";
 
 /**
  * A clock that stands still until moved.

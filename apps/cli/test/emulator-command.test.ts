@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it, onTestFinished } from "vitest";
+
+const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
+const AUTH = {
+  "content-type": "application/json",
+  authorization:
+    "AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/rolesanywhere/aws4_request, SignedHeaders=host, Signature=00",
+};
+
+/** Starts `iam-ra emulator` and resolves with its URL, read from the first stdout line. */
+async function startCommand(
+  args: string[],
+): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [BIN, "emulator", "--json", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  onTestFinished(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const [first] = (await once(child.stdout!, "data")) as [Buffer];
+  const { url } = JSON.parse(first.toString().split("\n")[0]!) as { url: string };
+  return { child, url, stderr: () => stderr };
+}
+
+describe("iam-ra emulator", () => {
+  it("serves on a free port, persists state 0600 across restarts, logs JSON lines, stops on SIGTERM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "iam-ra-emu-cmd-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const persist = join(dir, "state.json");
+    const first = await startCommand(["--port", "0", "--persist", persist, "--region", "eu-west-1"]);
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${first.url}/_emulator/health`)).status).toBe(200);
+    const created = await (
+      await fetch(`${first.url}/profiles`, {
+        method: "POST",
+        headers: AUTH,
+        body: JSON.stringify({ name: "kept", roleArns: ["arn:aws:iam::123456789012:role/r"] }),
+      })
+    ).json();
+    expect(created.profile.profileArn).toMatch(/^arn:aws:rolesanywhere:eu-west-1:123456789012:profile\//);
+    first.child.kill("SIGTERM");
+    const [code] = await once(first.child, "exit");
+    expect(code).toBe(0);
+    expect(statSync(persist).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(persist, "utf8")).profiles).toHaveLength(1);
+    const logs = first
+      .stderr()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(logs.some((l) => l.operation === "CreateProfile" && l.status === 201)).toBe(true);
+
+    const second = await startCommand(["--persist", persist]);
+    const { profiles } = await (await fetch(`${second.url}/profiles`, { headers: AUTH })).json();
+    expect(profiles.map((p: { name: string }) => p.name)).toEqual(["kept"]);
+    second.child.kill("SIGINT");
+    expect((await once(second.child, "exit"))[0]).toBe(0);
+  }, 30_000);
+
+  it("a bad flag is a clear error with a non-zero exit and no stack trace", async () => {
+    const child = spawn(process.execPath, [BIN, "emulator", "--port", "not-a-port"], { stdio: "pipe" });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    const [code] = await once(child, "exit");
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/port/i);
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,155 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { createSession } from "@iam-ra/core/rolesanywhere";
+import { createTestPki, type MotoServer, startMoto } from "@iam-ra/core/testing";
+import { parseCredentialMaterial } from "@iam-ra/core/x509";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { startEmulator } from "../src/index.ts";
+import { boundTrustPolicy, controlPlane } from "./harness.ts";
+
+const exec = promisify(execFile);
+const SETUP = fileURLToPath(new URL("./fixtures/moto_setup.py", import.meta.url));
+
+/** Drives moto with boto3 (a stock client); returns the script's JSON. */
+async function boto3(moto: MotoServer, ...args: string[]) {
+  const { stdout } = await exec("python3", [SETUP, moto.url, ...args]);
+  return JSON.parse(stdout);
+}
+
+let moto: MotoServer;
+beforeAll(async () => {
+  moto = await startMoto();
+}, 60_000);
+afterAll(() => moto?.close());
+
+describe("with moto as ACM PCA and IAM", () => {
+  it("an AWS_ACM_PCA trust anchor trusts what the private CA issued, and only that", async () => {
+    const pca = await boto3(moto, "pca");
+    const emu = await startEmulator({ acmPcaEndpoint: moto.url });
+    onTestFinished(() => emu.close());
+    const { trustAnchor } = await controlPlane(emu, "POST", "/trustanchors", {
+      name: "pca-anchor",
+      enabled: true,
+      source: { sourceType: "AWS_ACM_PCA", sourceData: { acmPcaArn: pca.caArn } },
+    });
+    expect(trustAnchor.source).toEqual({ sourceType: "AWS_ACM_PCA", sourceData: { acmPcaArn: pca.caArn } });
+    const role = "arn:aws:iam::123456789012:role/pca-reader";
+    const { profile } = await controlPlane(emu, "POST", "/profiles", {
+      name: "p",
+      enabled: true,
+      roleArns: [role],
+    });
+    emu.putRole(role, boundTrustPolicy("pca"));
+    const params = {
+      trustAnchorArn: trustAnchor.trustAnchorArn,
+      profileArn: profile.profileArn,
+      roleArn: role,
+    };
+
+    const material = await parseCredentialMaterial({
+      certificate: pca.certificatePem,
+      privateKey: pca.privateKeyPem,
+      intermediates: pca.chainPem || undefined,
+    });
+    const ok = await createSession(material, params, { endpoint: emu.url, maxAttempts: 1 });
+    expect(ok.assumedRoleArn).toMatch(/assumed-role\/pca-reader\//);
+
+    // A certificate from another CA is refused by the same anchor.
+    const stranger = await (await createTestPki()).issueLeaf({ subject: "CN=x,OU=pca", issuer: "root" });
+    const strangerMaterial = await parseCredentialMaterial({
+      certificate: stranger.certificatePem,
+      privateKey: stranger.privateKeyPem,
+    });
+    await expect(
+      createSession(strangerMaterial, params, { endpoint: emu.url, maxAttempts: 1 }),
+    ).rejects.toMatchObject({ code: "untrusted-certificate", statusCode: 403 });
+  }, 60_000);
+
+  it("an AWS_ACM_PCA anchor whose CA the endpoint does not know trusts nothing", async () => {
+    const pca = await boto3(moto, "pca");
+    const emu = await startEmulator({ acmPcaEndpoint: moto.url });
+    onTestFinished(() => emu.close());
+    const { trustAnchor } = await controlPlane(emu, "POST", "/trustanchors", {
+      name: "ghost",
+      enabled: true,
+      source: {
+        sourceType: "AWS_ACM_PCA",
+        sourceData: {
+          acmPcaArn: pca.caArn.replace(/[0-9a-f-]{36}$/, "00000000-0000-0000-0000-000000000000"),
+        },
+      },
+    });
+    const role = "arn:aws:iam::123456789012:role/pca-reader";
+    const { profile } = await controlPlane(emu, "POST", "/profiles", {
+      name: "p",
+      enabled: true,
+      roleArns: [role],
+    });
+    emu.putRole(role, boundTrustPolicy("pca"));
+    const material = await parseCredentialMaterial({
+      certificate: pca.certificatePem,
+      privateKey: pca.privateKeyPem,
+    });
+    await expect(
+      createSession(
+        material,
+        { trustAnchorArn: trustAnchor.trustAnchorArn, profileArn: profile.profileArn, roleArn: role },
+        { endpoint: emu.url, maxAttempts: 1 },
+      ),
+    ).rejects.toMatchObject({ code: "untrusted-certificate" });
+  }, 60_000);
+
+  it("trust policies are read from IAM (moto GetRole) for roles not registered with the emulator", async () => {
+    const pki = await createTestPki();
+    const emu = await startEmulator({ iamEndpoint: moto.url });
+    onTestFinished(() => emu.close());
+    const { roleArn } = await boto3(moto, "iam", "moto-bound", JSON.stringify(boundTrustPolicy("moto-team")));
+    const { roleArn: openArn } = await boto3(
+      moto,
+      "iam",
+      "moto-not-for-rolesanywhere",
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+        ],
+      }),
+    );
+    expect(roleArn).toBe("arn:aws:iam::123456789012:role/workloads/moto-bound");
+    const { trustAnchor } = await controlPlane(emu, "POST", "/trustanchors", {
+      name: "a",
+      enabled: true,
+      source: {
+        sourceType: "CERTIFICATE_BUNDLE",
+        sourceData: { x509CertificateData: pki.root.certificatePem },
+      },
+    });
+    const unknownArn = "arn:aws:iam::123456789012:role/not-in-iam";
+    const { profile } = await controlPlane(emu, "POST", "/profiles", {
+      name: "p",
+      enabled: true,
+      roleArns: [roleArn, openArn, unknownArn],
+    });
+    const call = async (ou: string, role: string) => {
+      const leaf = await pki.issueLeaf({ subject: `CN=w,OU=${ou}`, issuer: "root" });
+      const material = await parseCredentialMaterial({
+        certificate: leaf.certificatePem,
+        privateKey: leaf.privateKeyPem,
+      });
+      return createSession(
+        material,
+        { trustAnchorArn: trustAnchor.trustAnchorArn, profileArn: profile.profileArn, roleArn: role },
+        { endpoint: emu.url, maxAttempts: 1 },
+      );
+    };
+    await expect(call("moto-team", roleArn)).resolves.toMatchObject({
+      assumedRoleArn: expect.stringMatching(/assumed-role\/moto-bound\//),
+    });
+    // The policy's condition binds the subject OU: another team's certificate is refused.
+    await expect(call("other-team", roleArn)).rejects.toMatchObject({ statusCode: 403 });
+    // A role that trusts another service, and a role IAM does not know, are refused.
+    await expect(call("moto-team", openArn)).rejects.toMatchObject({ statusCode: 403 });
+    await expect(call("moto-team", unknownArn)).rejects.toMatchObject({ statusCode: 403 });
+  }, 60_000);
+});
