@@ -23,14 +23,16 @@ const { createSignedCreateSessionRequest, resolveEndpoint } = await import(
 const runs = Number(process.argv[2] ?? 20);
 const bin = join(root, "apps/cli/bin/run.js");
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const time = (fn) => {
-  const samples = [];
+const timeInterleaved = (fns) => {
+  const samples = fns.map(() => []);
   for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    fn();
-    samples.push(performance.now() - t);
+    fns.forEach((fn, j) => {
+      const t = performance.now();
+      fn();
+      samples[j].push(performance.now() - t);
+    });
   }
-  return median(samples);
+  return samples.map(median);
 };
 
 const emu = await startEmulator();
@@ -98,12 +100,13 @@ try {
   const url = await new Promise((resolve) => child.stdout.once("data", (d) => resolve(String(d).trim())));
   const childArgs = args.map((a) => (a === emu.url ? url : a));
   try {
-    const floor = time(() => execFileSync(process.execPath, ["-e", "0"]));
-    const miss = time(() => execFileSync(process.execPath, childArgs));
     execFileSync(process.execPath, [...childArgs, "--cache", "--cache-dir", cacheDir]);
-    const hit = time(() =>
-      execFileSync(process.execPath, [...childArgs, "--cache", "--cache-dir", cacheDir]),
-    );
+    // Interleaved, so drift in machine load hits floor, hit and miss alike.
+    const [floor, hit, miss] = timeInterleaved([
+      () => execFileSync(process.execPath, ["-e", "0"]),
+      () => execFileSync(process.execPath, [...childArgs, "--cache", "--cache-dir", cacheDir]),
+      () => execFileSync(process.execPath, childArgs),
+    ]);
 
     const material = await parseCredentialMaterial({
       certificate: leaf.certificatePem,

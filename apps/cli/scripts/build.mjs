@@ -1,15 +1,16 @@
-// Bundles the CLI: dist/index.js (oclif commands) and dist/credential-process.js (the fast path).
-// Workspace packages are read from source through the "@iam-ra/source" condition and bundled in;
-// published dependencies stay external.
+// Bundles the CLI. Workspace packages are read from source through the "@iam-ra/source" condition
+// and bundled in; published dependencies stay external.
+// - dist/index.js (+ chunks): the oclif commands, and dist/credential-process-miss.js, the
+//   credential-process work after a cache miss.
+// - dist/credential-process.js: the fast path, ONE self-contained module (flags, cache lookup), so a
+//   cache hit resolves and evaluates a single file; a miss imports credential-process-miss.js.
 import { rmSync } from "node:fs";
 import { build } from "esbuild";
 
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
-await build({
-  entryPoints: { index: "src/index.ts", "credential-process": "src/fast/credential-process.ts" },
+const common = {
   outdir: "dist",
   bundle: true,
-  splitting: true,
   format: "esm",
   platform: "node",
   target: "node20",
@@ -19,4 +20,25 @@ await build({
     js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);",
   },
   logLevel: "warning",
+};
+await build({
+  ...common,
+  entryPoints: { index: "src/index.ts", "credential-process-miss": "src/services/credential-process.ts" },
+  splitting: true,
+});
+await build({
+  ...common,
+  banner: {}, // no createRequire: nothing here requires, and node:module costs a namespace
+  entryPoints: { "credential-process": "src/fast/credential-process.ts" },
+  plugins: [
+    {
+      name: "miss-path-stays-out",
+      setup(b) {
+        b.onResolve({ filter: /\/services\/credential-process\.ts$/ }, () => ({
+          path: "./credential-process-miss.js",
+          external: true,
+        }));
+      },
+    },
+  ],
 });

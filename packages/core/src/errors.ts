@@ -14,6 +14,7 @@
 export type IamRaErrorCode =
   | "invalid-input"
   | "file-not-found"
+  | "file-permission"
   | "certificate-invalid"
   | "certificate-expired"
   | "certificate-not-yet-valid"
@@ -39,6 +40,14 @@ export type IamRaErrorCode =
   | "service-unavailable"
   | "network"
   | "timeout"
+  | "not-initialized"
+  | "state-conflict"
+  | "already-exists"
+  | "not-found"
+  | "in-use"
+  | "stack-failed"
+  | "aborted"
+  | "tool-missing"
   | "internal";
 
 /** Options shared by all {@link IamRaError} constructors. @public */

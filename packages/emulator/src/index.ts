@@ -4,6 +4,8 @@
  */
 export type { Emulator, EmulatorLogEntry, EmulatorOptions } from "./server.ts";
 export { startEmulator } from "./server.ts";
+export type { RolesAnywhereSetUp, SetUpRolesAnywhereOptions } from "./setup.ts";
+export { createBoundTrustPolicy, setUpRolesAnywhere } from "./setup.ts";
 export type { EmulatorStateData, RoleRecord } from "./state.ts";
 export type { TrustDecision, TrustRequest } from "./trust-policy.ts";
 export { evaluateTrustPolicy } from "./trust-policy.ts";

@@ -58,7 +58,8 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(JSON.stringify(await runCredentialProcess(flags, process.env, now)));
   } catch (error) {
     process.exitCode = 1;
-    const { IamRaError } = await import("@iam-ra/core");
+    // The class the miss path throws (the fast bundle holds no copy of @iam-ra/core).
+    const { IamRaError } = await import("../services/credential-process.ts");
     if (error instanceof FlagError || error instanceof IamRaError) {
       const hint = (error as { hint?: string }).hint;
       process.stderr.write(`iam-ra: ${error.message}\n${hint ? `  hint: ${hint}\n` : ""}`);

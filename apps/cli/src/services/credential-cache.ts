@@ -10,10 +10,14 @@
  * the certificate's SHA-256 fingerprint, computed on the miss path where crypto is loaded anyway.
  * @module
  */
-import { mkdir, open, readFile, rename, stat } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
 import type { CredentialFlagValues } from "./credential-options.ts";
+
+// Builtins through getBuiltinModule and synchronous IO: ES imports of node:fs/promises, node:os and
+// node:path and the promise machinery cost ~5 ms of a ~35 ms cache hit (measured on Node 24).
+const { mkdirSync, openSync, closeSync, writeFileSync, readFileSync, renameSync, statSync } =
+  process.getBuiltinModule("node:fs");
+const { homedir } = process.getBuiltinModule("node:os");
+const { join, resolve } = process.getBuiltinModule("node:path");
 
 /** The `credential_process` document (AWS CLI / SDK contract). */
 export interface CredentialProcessOutput {
@@ -69,7 +73,7 @@ export async function resolveCacheSlot(
   const certificate = resolve(String(flags.certificate));
   let identity: string;
   try {
-    const s = await stat(certificate, { bigint: true });
+    const s = statSync(certificate, { bigint: true });
     identity = [s.dev, s.ino, s.size, s.mtimeNs, s.ctimeNs].join(":");
   } catch {
     return undefined; // the full path reports an unreadable certificate properly
@@ -92,7 +96,7 @@ export async function readCachedCredentials(
   now: Date,
 ): Promise<CredentialProcessOutput | undefined> {
   try {
-    const entry = JSON.parse(await readFile(slot.path, "utf8")) as CacheEntry;
+    const entry = JSON.parse(readFileSync(slot.path, "utf8")) as CacheEntry;
     const doc = entry.credentials;
     if (
       entry.key === slot.key &&
@@ -113,14 +117,14 @@ export async function writeCachedCredentials(
   credentials: CredentialProcessOutput,
 ): Promise<void> {
   const path = slot.path;
-  await mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
+  mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
-  const handle = await open(tmp, "w", 0o600);
+  const fd = openSync(tmp, "w", 0o600);
   try {
     const entry: CacheEntry = { key: slot.key, certificateSha256, credentials };
-    await handle.writeFile(JSON.stringify(entry));
+    writeFileSync(fd, JSON.stringify(entry));
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
-  await rename(tmp, path);
+  renameSync(tmp, path);
 }

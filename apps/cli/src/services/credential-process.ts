@@ -11,6 +11,8 @@ import {
 } from "./credential-cache.ts";
 import type { CredentialFlagValues } from "./credential-options.ts";
 
+/** Re-exported for the fast path's error report (same class as thrown here). */
+export { IamRaError } from "@iam-ra/core";
 export type { CredentialProcessOutput } from "./credential-cache.ts";
 
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);

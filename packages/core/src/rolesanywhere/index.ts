@@ -14,6 +14,10 @@ export type {
 export { createSession, resolveSessionRegion, validateDuration } from "./client.ts";
 export type { EndpointOptions, PartitionName, ResolvedEndpoint } from "./endpoint.ts";
 export { PARTITIONS, partitionOfRegion, resolveEndpoint } from "./endpoint.ts";
+export type { CredentialOptionSpec } from "./option-specs.ts";
+export { CREDENTIAL_OPTIONS } from "./option-specs.ts";
+export type { CredentialOptionValues, SessionInputs } from "./options.ts";
+export { readPassphrase, resolveSessionInputs, stringOption } from "./options.ts";
 export type { AwsCredentials, FromRolesAnywhereOptions, RolesAnywhereProvider } from "./provider.ts";
 export { fromRolesAnywhere } from "./provider.ts";
 export type {

@@ -9,7 +9,12 @@ import {
   type KeyAlgorithm,
 } from "../x509/ca.ts";
 
-export { type MotoServer, type StartMotoOptions, startMoto } from "./moto.ts";
+export {
+  type MotoServer,
+  motoRolesAnywhereLauncher,
+  type StartMotoOptions,
+  startMoto,
+} from "./moto.ts";
 
 /**
  * A clock that stands still until moved.
@@ -90,3 +95,5 @@ export async function createTestPki(
       }),
   };
 }
+
+export { createMemoryObjectStore, type MemoryObjectStore } from "./memory-objects.ts";

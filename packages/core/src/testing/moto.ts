@@ -1,6 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The Python launcher that runs moto_server with CloudFormation models for
+ * `AWS::RolesAnywhere::TrustAnchor`, `::Profile` and `::CRL` backed by an iam-ra emulator
+ * (`IAM_RA_EMULATOR_URL=<emulator url> python3 <this path> -H 127.0.0.1 -p 5000`). It ships next to
+ * this module (`src/testing/moto_ra/`, copied to `dist/testing/moto_ra/` by the build).
+ * @public
+ */
+export const motoRolesAnywhereLauncher: string = fileURLToPath(
+  new URL("./moto_ra/launcher.py", import.meta.url),
+);
 
 /**
  * A running moto_server (local AWS: CloudFormation, S3, SSM, IAM, KMS, STS, ACM PCA, Secrets Manager).
@@ -19,10 +32,27 @@ export interface MotoServer {
  * @public
  */
 export interface StartMotoOptions {
-  /** The executable. Default `moto_server` from PATH. */
+  /**
+   * The executable. Default `moto_server` from PATH; with `rolesAnywhereEndpoint`, the Python
+   * interpreter that runs the launcher (default `python3`).
+   */
   command?: string | undefined;
-  /** Arguments before `-H`/`-p` (e.g. a launcher script run by `python3`). Default none. */
+  /**
+   * Arguments before `-H`/`-p` (e.g. a launcher script run by `python3`); with
+   * `rolesAnywhereEndpoint`, arguments after the launcher's path. Default none.
+   */
   args?: readonly string[] | undefined;
+  /**
+   * Teach moto's CloudFormation `AWS::RolesAnywhere::TrustAnchor`, `::Profile` and `::CRL`: their
+   * create/update/delete call the Roles Anywhere control plane at this URL (an iam-ra emulator's
+   * `url`). Runs {@link motoRolesAnywhereLauncher} instead of plain `moto_server`.
+   */
+  rolesAnywhereEndpoint?: string | undefined;
+  /**
+   * Run the launcher (and with it its fixes of moto's CloudFormation: change-set outputs, rollback on
+   * failure) even without a Roles Anywhere endpoint. Implied by `rolesAnywhereEndpoint`.
+   */
+  cloudFormationFixes?: boolean | undefined;
   /** Give up waiting for the first answer after this long. Default 30 000 ms. */
   startTimeoutMs?: number | undefined;
 }
@@ -43,11 +73,22 @@ async function freePort(): Promise<number> {
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
-    options.command ?? "moto_server",
-    [...(options.args ?? []), "-H", "127.0.0.1", "-p", String(port)],
-    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true" } },
-  );
+  const env: NodeJS.ProcessEnv = { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true" };
+  let command = options.command ?? "moto_server";
+  let args = [...(options.args ?? [])];
+  if (options.rolesAnywhereEndpoint !== undefined || options.cloudFormationFixes) {
+    if (!existsSync(motoRolesAnywhereLauncher)) {
+      throw new Error(`The moto Roles Anywhere launcher is missing: ${motoRolesAnywhereLauncher}`);
+    }
+    command = options.command ?? "python3";
+    args = [motoRolesAnywhereLauncher, ...args];
+    if (options.rolesAnywhereEndpoint !== undefined) env.IAM_RA_EMULATOR_URL = options.rolesAnywhereEndpoint;
+    env.PYTHONDONTWRITEBYTECODE = "1";
+  }
+  const child: ChildProcess = spawn(command, [...args, "-H", "127.0.0.1", "-p", String(port)], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env,
+  });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

@@ -1,4 +1,11 @@
-import { createPrivateKey, type KeyObject, randomBytes, webcrypto, X509Certificate } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  type KeyObject,
+  randomBytes,
+  webcrypto,
+  X509Certificate,
+} from "node:crypto";
 import { IamRaError } from "../errors.ts";
 import { toPem } from "./pem.ts";
 
@@ -196,11 +203,18 @@ export interface IssueCertificateOptions extends CertificateSpec {
  * @public
  */
 export async function issueCertificate(options: IssueCertificateOptions): Promise<IssuedCertificate> {
+  const keys = await generateKeys(options.keyAlgorithm ?? "EC_P256");
+  const cert = await buildCertificate(options, keys.publicKey);
+  return await finish(cert, keys);
+}
+
+async function buildCertificate(
+  options: Omit<IssueCertificateOptions, "keyAlgorithm">,
+  publicKey: CryptoKey,
+): Promise<{ rawData: ArrayBuffer }> {
   const x509 = await loadX509();
   const issuerCert = new x509.X509Certificate(options.issuer.certificatePem);
   const signingKey = await toCryptoKey(options.issuer.privateKey);
-  const keys = await generateKeys(options.keyAlgorithm ?? "EC_P256");
-  const publicKey = keys.publicKey;
   const extensions: InstanceType<X509Module["Extension"]>[] = [
     new x509.BasicConstraintsExtension(options.ca !== undefined, options.ca?.pathLength, true),
     options.ca
@@ -225,7 +239,7 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
       ]),
     );
   }
-  const cert = await x509.X509CertificateGenerator.create(
+  return await x509.X509CertificateGenerator.create(
     {
       serialNumber: options.serialNumber ?? randomSerial(),
       subject: options.subject,
@@ -239,7 +253,81 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
     },
     webcrypto as Crypto,
   );
-  return await finish(cert, keys);
+}
+
+/**
+ * A certificate signing request, checked: its self-signature verifies and its key is one Roles
+ * Anywhere accepts.
+ * @public
+ */
+export interface ParsedCsr {
+  /** The subject the requester asked for (iam-ra decides the subject it issues). */
+  requestedSubject: string;
+  publicKey: KeyObject;
+  keyType: "EC" | "RSA";
+}
+
+/**
+ * Parses a PEM (or DER) PKCS#10 CSR and verifies its signature, so only the holder of the private
+ * key can have it certified.
+ * @public
+ */
+export async function parseCsr(csr: string | Uint8Array): Promise<ParsedCsr> {
+  const x509 = await loadX509();
+  let req: InstanceType<X509Module["Pkcs10CertificateRequest"]>;
+  try {
+    req = new x509.Pkcs10CertificateRequest(typeof csr === "string" ? csr : Buffer.from(csr));
+  } catch (cause) {
+    throw new IamRaError("invalid-input", "The CSR is not a PKCS#10 certificate request (PEM or DER).", {
+      cause,
+      hint: "Create one with e.g. `openssl req -new -key host.key -subj /CN=host -out host.csr`.",
+    });
+  }
+  if (!(await req.verify(webcrypto as Crypto))) {
+    throw new IamRaError("invalid-input", "The CSR's signature does not verify.", {
+      hint: "Re-create the CSR with the host's private key.",
+    });
+  }
+  const publicKey = createPublicKey({ key: Buffer.from(req.publicKey.rawData), format: "der", type: "spki" });
+  const type = publicKey.asymmetricKeyType;
+  if (type !== "ec" && type !== "rsa") {
+    throw new IamRaError("private-key-unsupported", `A ${type} key cannot be used with Roles Anywhere.`, {
+      hint: "Use an EC (P-256/P-384/P-521) or RSA (2048+) key.",
+    });
+  }
+  if (type === "rsa" && (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new IamRaError("private-key-unsupported", "RSA keys under 2048 bits are refused.", {
+      hint: "Use an RSA key of 2048 bits or more, or an EC key.",
+    });
+  }
+  return { requestedSubject: req.subject, publicKey, keyType: type === "ec" ? "EC" : "RSA" };
+}
+
+/**
+ * Issues an end-entity certificate for a public key (from {@link parseCsr}): the private key never
+ * leaves the host. Returns the certificate only.
+ * @public
+ */
+export async function issueCertificateForKey(
+  options: Omit<IssueCertificateOptions, "keyAlgorithm" | "ca">,
+  publicKey: KeyObject,
+): Promise<{ certificatePem: string; certificate: X509Certificate }> {
+  const spki = publicKey.export({ format: "der", type: "spki" });
+  const params =
+    publicKey.asymmetricKeyType === "ec"
+      ? {
+          name: "ECDSA",
+          namedCurve: { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" }[
+            publicKey.asymmetricKeyDetails?.namedCurve ?? ""
+          ] as string,
+        }
+      : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  const key = (await webcrypto.subtle.importKey("spki", spki, params, true, ["verify"])) as CryptoKey;
+  const cert = await buildCertificate(options, key);
+  return {
+    certificatePem: toPem("CERTIFICATE", Buffer.from(cert.rawData)),
+    certificate: new X509Certificate(Buffer.from(cert.rawData)),
+  };
 }
 
 /**

@@ -10,8 +10,18 @@ export type {
   IssueCertificateOptions,
   IssuedCertificate,
   KeyAlgorithm,
+  ParsedCsr,
 } from "./ca.ts";
-export { createCrl, createSelfSignedCa, issueCertificate, KEY_ALGORITHMS } from "./ca.ts";
+export {
+  createCrl,
+  createSelfSignedCa,
+  issueCertificate,
+  issueCertificateForKey,
+  KEY_ALGORITHMS,
+  parseCsr,
+} from "./ca.ts";
+export type { EncryptedKeyEnvelope, KmsPort } from "./envelope.ts";
+export { openKeyEnvelope, sealKeyEnvelope } from "./envelope.ts";
 export type { CredentialMaterial, CredentialMaterialInput, X509SigningAlgorithm } from "./material.ts";
 export { checkValidity, parseCredentialMaterial, serialToDecimal } from "./material.ts";
 export type { PemBlock } from "./pem.ts";

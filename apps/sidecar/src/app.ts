@@ -1,0 +1,280 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { CredentialSource, HeldCredentials } from "./credential-source.ts";
+import type { SidecarMetrics } from "./metrics.ts";
+
+/** Where stock SDKs are pointed: `AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:<port>/v1/credentials`. */
+export const CONTAINER_CREDENTIALS_PATH = "/v1/credentials";
+/** IMDSv2 session tokens live at most 6 hours, as on EC2. */
+export const IMDS_MAX_TTL_SECONDS = 21_600;
+const IMDS_MAX_TOKENS = 10_000;
+
+/** What the request handler needs; it does no IO of its own at construction. */
+export interface AppDeps {
+  source: Pick<CredentialSource, "current" | "status">;
+  metrics: SidecarMetrics;
+  clock: { now(): Date };
+  /** Token the container-credentials route requires in `Authorization`. Undefined: route disabled. */
+  authorizationToken: string | undefined;
+  /** Serve IMDSv2 (`/latest/...`) as well. */
+  imds: { enabled: boolean; roleName: string; region: string };
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type = "application/json",
+  extra: readonly string[] = [],
+) {
+  // A flat [name, value, …] list is the cheapest form for node:http to write.
+  res.writeHead(status, [
+    "content-type",
+    type,
+    "content-length",
+    String(Buffer.byteLength(body)),
+    "cache-control",
+    "no-store",
+    ...extra,
+  ]);
+  res.end(body);
+}
+
+const errorBody = (code: string, message: string) => JSON.stringify({ code, message });
+
+/** The container-credentials document (what the SDKs' HTTP credential providers parse). */
+function containerDocument(c: HeldCredentials): string {
+  return JSON.stringify({
+    AccessKeyId: c.accessKeyId,
+    SecretAccessKey: c.secretAccessKey,
+    Token: c.sessionToken,
+    Expiration: c.expiration.toISOString(),
+    AccountId: c.accountId,
+  });
+}
+
+/** The IMDS `security-credentials/<role>` document. */
+function imdsDocument(c: HeldCredentials, extended: boolean): string {
+  return JSON.stringify({
+    Code: "Success",
+    LastUpdated: c.obtainedAt.toISOString(),
+    Type: "AWS-HMAC",
+    AccessKeyId: c.accessKeyId,
+    SecretAccessKey: c.secretAccessKey,
+    Token: c.sessionToken,
+    Expiration: c.expiration.toISOString(),
+    ...(extended ? { AccountId: c.accountId } : {}),
+  });
+}
+
+/**
+ * The sidecar's request handler: container credentials, IMDSv2, health, readiness and metrics.
+ * Credentials come only from what the source already holds; no request waits on the network.
+ */
+export function createApp(deps: AppDeps): Handler {
+  const expected = deps.authorizationToken === undefined ? undefined : Buffer.from(deps.authorizationToken);
+  const imdsTokens = new Map<string, number>();
+  // Serialized once per set of credentials, not once per request.
+  let lastHeld: HeldCredentials | undefined;
+  let lastBody = "";
+  const containerBody = (c: HeldCredentials) => {
+    if (c !== lastHeld) {
+      lastHeld = c;
+      lastBody = containerDocument(c);
+    }
+    return lastBody;
+  };
+
+  const credentialsOr503 = (res: ServerResponse): HeldCredentials | undefined => {
+    const c = deps.source.current();
+    if (!c) {
+      const last = deps.source.status().lastRefresh;
+      send(
+        res,
+        503,
+        errorBody(
+          "CredentialsUnavailable",
+          `No valid credentials are held${last && !last.ok ? `; the last refresh failed: ${last.error}` : " yet"}.`,
+        ),
+      );
+    }
+    return c;
+  };
+
+  const imdsTokenValid = (token: string | undefined): boolean => {
+    if (!token) return false;
+    const expiry = imdsTokens.get(token);
+    if (expiry === undefined) return false;
+    if (expiry <= deps.clock.now().getTime()) {
+      imdsTokens.delete(token);
+      return false;
+    }
+    return true;
+  };
+
+  const issueImdsToken = (req: IncomingMessage, res: ServerResponse): number => {
+    // EC2 refuses token requests that went through a proxy; so do we.
+    if (req.headers["x-forwarded-for"] !== undefined) {
+      send(res, 403, "Forbidden", "text/plain");
+      return 403;
+    }
+    const raw = req.headers["x-aws-ec2-metadata-token-ttl-seconds"];
+    const ttl = typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(ttl >= 1 && ttl <= IMDS_MAX_TTL_SECONDS)) {
+      send(res, 400, "Bad Request: X-aws-ec2-metadata-token-ttl-seconds must be 1-21600", "text/plain");
+      return 400;
+    }
+    const now = deps.clock.now().getTime();
+    if (imdsTokens.size >= IMDS_MAX_TOKENS) {
+      for (const [t, exp] of imdsTokens) if (exp <= now) imdsTokens.delete(t);
+      if (imdsTokens.size >= IMDS_MAX_TOKENS) imdsTokens.delete(imdsTokens.keys().next().value!);
+    }
+    const token = randomBytes(32).toString("base64url");
+    imdsTokens.set(token, now + ttl * 1000);
+    send(res, 200, token, "text/plain", ["x-aws-ec2-metadata-token-ttl-seconds", String(ttl)]);
+    return 200;
+  };
+
+  const imds = (req: IncomingMessage, res: ServerResponse, path: string): number => {
+    if (path === "/latest/api/token") {
+      if (req.method !== "PUT") {
+        send(res, 405, "Method Not Allowed", "text/plain", ["allow", "PUT"]);
+        return 405;
+      }
+      return issueImdsToken(req, res);
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      send(res, 405, "Method Not Allowed", "text/plain", ["allow", "GET"]);
+      return 405;
+    }
+    // IMDSv1 (no token) is refused, as on an instance that requires IMDSv2.
+    const token = req.headers["x-aws-ec2-metadata-token"];
+    if (!imdsTokenValid(typeof token === "string" ? token : undefined)) {
+      send(res, 401, "Unauthorized", "text/plain");
+      return 401;
+    }
+    const role = deps.imds.roleName;
+    const match = /^\/latest\/meta-data\/iam\/security-credentials(-extended)?\/(.*)$/.exec(path);
+    if (match) {
+      const [, extended, name] = match;
+      if (name === "") {
+        send(res, 200, role, "text/plain");
+        return 200;
+      }
+      if (name !== role && name !== `${role}/`) {
+        send(res, 404, "Not Found", "text/plain");
+        return 404;
+      }
+      const c = credentialsOr503(res);
+      if (!c) return 503;
+      send(res, 200, imdsDocument(c, extended !== undefined));
+      return 200;
+    }
+    if (
+      path === "/latest/meta-data/iam/security-credentials" ||
+      path === "/latest/meta-data/iam/security-credentials-extended"
+    ) {
+      send(res, 200, role, "text/plain");
+      return 200;
+    }
+    if (path === "/latest/meta-data/placement/region") {
+      send(res, 200, deps.imds.region, "text/plain");
+      return 200;
+    }
+    // botocore derives the region from the zone name by dropping its last letter.
+    if (
+      path === "/latest/meta-data/placement/availability-zone" ||
+      path === "/latest/meta-data/placement/availability-zone/"
+    ) {
+      send(res, 200, `${deps.imds.region}a`, "text/plain");
+      return 200;
+    }
+    send(res, 404, "Not Found", "text/plain");
+    return 404;
+  };
+
+  const route = (req: IncomingMessage, res: ServerResponse, path: string): [string, number] => {
+    if (path === CONTAINER_CREDENTIALS_PATH) {
+      if (!expected) {
+        send(res, 404, errorBody("NotFound", "Container credentials are not enabled."));
+        return ["credentials", 404];
+      }
+      const given = req.headers.authorization;
+      // Constant time over the token's bytes; only a length mismatch returns early.
+      const givenBytes = typeof given === "string" ? Buffer.from(given) : undefined;
+      if (!givenBytes || givenBytes.length !== expected.length || !timingSafeEqual(givenBytes, expected)) {
+        send(
+          res,
+          401,
+          errorBody("Unauthorized", "The Authorization header does not carry the sidecar's token."),
+        );
+        return ["credentials", 401];
+      }
+      const c = credentialsOr503(res);
+      if (!c) return ["credentials", 503];
+      send(res, 200, containerBody(c));
+      return ["credentials", 200];
+    }
+    if (path === "/healthz") {
+      send(res, 200, '{"status":"ok"}');
+      return ["healthz", 200];
+    }
+    if (path === "/readyz") {
+      const c = deps.source.current();
+      if (c) send(res, 200, JSON.stringify({ status: "ready", expiration: c.expiration.toISOString() }));
+      else send(res, 503, errorBody("NotReady", "No valid credentials are held."));
+      return ["readyz", c ? 200 : 503];
+    }
+    if (path === "/status") {
+      // What `iam-ra credentials status --server` shows; expiry only, never the credentials.
+      const st = deps.source.status();
+      send(
+        res,
+        200,
+        JSON.stringify({
+          ready: st.credentials !== undefined,
+          credentials: st.credentials
+            ? {
+                expiration: st.credentials.expiration.toISOString(),
+                obtainedAt: st.credentials.obtainedAt.toISOString(),
+                roleArn: st.credentials.roleArn,
+                accountId: st.credentials.accountId,
+              }
+            : null,
+          certificate: st.certificate
+            ? { ...st.certificate, notAfter: st.certificate.notAfter.toISOString() }
+            : null,
+          lastRefresh: st.lastRefresh ? { ...st.lastRefresh, at: st.lastRefresh.at.toISOString() } : null,
+          nextRefreshAt: st.nextRefreshAt?.toISOString() ?? null,
+        }),
+      );
+      return ["status", 200];
+    }
+    if (path === "/metrics") {
+      // Gauges collect synchronously, so the registry's promise settles at once.
+      void deps.metrics.registry
+        .metrics()
+        .then((text) => send(res, 200, text, deps.metrics.registry.contentType));
+      return ["metrics", 200];
+    }
+    if (deps.imds.enabled && path.startsWith("/latest/")) return ["imds", imds(req, res, path)];
+    send(res, 404, errorBody("NotFound", `No route for ${path}.`));
+    return ["other", 404];
+  };
+
+  return (req, res) => {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q === -1 ? url : url.slice(0, q);
+    let outcome: [string, number];
+    try {
+      outcome = route(req, res, path);
+    } catch {
+      if (!res.headersSent) send(res, 500, errorBody("InternalError", "The sidecar failed to answer."));
+      outcome = ["error", 500];
+    }
+    deps.metrics.countRequest(outcome[0], outcome[1]);
+  };
+}

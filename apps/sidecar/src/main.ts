@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * The sidecar process: options from flags and IAM_RA_* variables, JSON logs on stderr, graceful
+ * shutdown on SIGTERM/SIGINT. Exit 1 with a one-line reason (and a hint) on bad configuration.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { IamRaError } from "@iam-ra/core";
+import { mergeEnv, resolveSidecarConfig, SIDECAR_OPTIONS } from "./config.ts";
+import { createLogger } from "./logger.ts";
+import { startSidecar } from "./server.ts";
+
+const HELP = `iam-ra-sidecar: AWS credentials from an X.509 certificate (IAM Roles Anywhere), served to
+stock SDKs as container credentials (and optionally IMDSv2).
+
+Options (each also from its environment variable):
+${SIDECAR_OPTIONS.map((s) => `  --${s.name.padEnd(28)} ${s.env.padEnd(36)} ${s.description}`).join("\n")}
+`;
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === "healthcheck") {
+    // For Docker's HEALTHCHECK without a shell or curl in the image: exit 0 when /healthz answers.
+    const port = process.env.IAM_RA_PORT || "9911";
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(
+      () => undefined,
+    );
+    process.exit(res?.ok ? 0 : 1);
+  }
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const { values } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(
+      SIDECAR_OPTIONS.map((s) => [s.name, { type: s.type === "boolean" ? "boolean" : "string" }]),
+    ) as Record<string, { type: "string" | "boolean" }>,
+    strict: true,
+    allowPositionals: false,
+  });
+  const config = await resolveSidecarConfig(
+    mergeEnv(values as Record<string, string | boolean>, process.env),
+    process.env,
+  );
+  const logger = createLogger((line) => process.stderr.write(line), config.logLevel);
+  const sidecar = await startSidecar(config, { logger });
+  const stop = (signal: string) => {
+    logger("info", "shutting down", { signal });
+    void sidecar.close().then(() => process.exit(0));
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof IamRaError) {
+    process.stderr.write(`iam-ra-sidecar: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ""}`);
+  } else if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    process.stderr.write(
+      `iam-ra-sidecar: ${(error as Error).message}\n  hint: run with --help for the options.\n`,
+    );
+  } else {
+    process.stderr.write(`iam-ra-sidecar: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestPki, type TestPki } from "@iam-ra/core/testing";
+import {
+  createBoundTrustPolicy,
+  type Emulator,
+  type EmulatorOptions,
+  type RolesAnywhereSetUp,
+  setUpRolesAnywhere,
+  startEmulator,
+} from "@iam-ra/emulator";
+
+export const ROLE_ARN = "arn:aws:iam::123456789012:role/sidecar-app";
+
+/**
+ * A directory laid out like a mounted Kubernetes Secret: `tls.crt` → `..data/tls.crt` →
+ * `..<version>/tls.crt`; `publish` swaps `..data` atomically, as the kubelet does.
+ */
+export function createSecretDir() {
+  const dir = mkdtempSync(join(tmpdir(), "iam-ra-secret-"));
+  let version = 0;
+  const publish = (files: Record<string, string>) => {
+    version++;
+    const target = `..2026_11_22_${String(version).padStart(2, "0")}`;
+    mkdirSync(join(dir, target));
+    for (const [name, content] of Object.entries(files))
+      writeFileSync(join(dir, target, name), content, { mode: 0o600 });
+    symlinkSync(target, join(dir, "..data_tmp"));
+    renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
+    if (version === 1)
+      for (const name of Object.keys(files)) symlinkSync(join("..data", name), join(dir, name));
+    else rmSync(join(dir, `..2026_11_22_${String(version - 1).padStart(2, "0")}`), { recursive: true });
+  };
+  return {
+    dir,
+    certificate: join(dir, "tls.crt"),
+    privateKey: join(dir, "tls.key"),
+    publish,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface World extends RolesAnywhereSetUp {
+  emu: Emulator;
+  pki: TestPki;
+  /** Issues a leaf the role's trust policy accepts (subject OU=sidecar). */
+  issue(): Promise<{ certificatePem: string; privateKeyPem: string; serialHex: string }>;
+}
+
+/** An emulator with a trust anchor, a profile and a role bound to OU=sidecar. */
+export async function createWorld(options: EmulatorOptions = {}): Promise<World> {
+  const emu = await startEmulator(options);
+  const pki = await createTestPki();
+  const setUp = await setUpRolesAnywhere(emu, {
+    caCertificatePem: pki.root.certificatePem,
+    roles: [{ roleArn: ROLE_ARN, trustPolicy: createBoundTrustPolicy("sidecar") }],
+  });
+  return {
+    emu,
+    pki,
+    ...setUp,
+    async issue() {
+      const leaf = await pki.issueLeaf({ subject: "CN=app,OU=sidecar", issuer: "root" });
+      return {
+        certificatePem: leaf.certificatePem,
+        privateKeyPem: leaf.privateKeyPem,
+        serialHex: leaf.certificate.serialNumber.toLowerCase(),
+      };
+    },
+  };
+}
+
+/** Polls `check` until it returns a value (not undefined) or the time runs out. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting${lastError ? `: ${String(lastError)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,117 @@
+// Pure data, no imports: the credential-process fast path bundles this table alone.
+
+/**
+ * One credential option as every front end (CLI flag, sidecar flag, environment variable) names it.
+ * @public
+ */
+export interface CredentialOptionSpec {
+  /** Kebab-case flag name, e.g. `trust-anchor-arn`. */
+  name: string;
+  /** Environment variable read when the flag is absent. */
+  env: string;
+  description: string;
+  type: "string" | "boolean" | "integer";
+}
+
+/**
+ * The options that say which certificate signs and which session to create, defined once for the
+ * CLI (`credential-process`, `update`, `serve`), the sidecar and the docs. Names follow the
+ * official helper's flags.
+ * @public
+ */
+export const CREDENTIAL_OPTIONS = [
+  {
+    name: "certificate",
+    env: "IAM_RA_CERTIFICATE",
+    type: "string",
+    description: "Certificate: PEM (chain and key may follow), DER, or PKCS#12 (.p12/.pfx).",
+  },
+  {
+    name: "private-key",
+    env: "IAM_RA_PRIVATE_KEY",
+    type: "string",
+    description: "Private key file (PKCS#1, PKCS#8, encrypted PKCS#8, SEC1; PEM or DER).",
+  },
+  {
+    name: "intermediates",
+    env: "IAM_RA_INTERMEDIATES",
+    type: "string",
+    description: "PEM bundle of intermediate CA certificates.",
+  },
+  {
+    name: "private-key-passphrase-file",
+    env: "IAM_RA_PRIVATE_KEY_PASSPHRASE_FILE",
+    type: "string",
+    description:
+      "File holding the key or PKCS#12 password (or set IAM_RA_PRIVATE_KEY_PASSPHRASE). Never on the command line.",
+  },
+  {
+    name: "trust-anchor-arn",
+    env: "IAM_RA_TRUST_ANCHOR_ARN",
+    type: "string",
+    description: "Trust anchor ARN.",
+  },
+  { name: "profile-arn", env: "IAM_RA_PROFILE_ARN", type: "string", description: "Profile ARN." },
+  { name: "role-arn", env: "IAM_RA_ROLE_ARN", type: "string", description: "ARN of the role to assume." },
+  {
+    name: "region",
+    env: "IAM_RA_REGION",
+    type: "string",
+    description: "Region (default: the trust anchor's).",
+  },
+  {
+    name: "session-duration",
+    env: "IAM_RA_SESSION_DURATION",
+    type: "integer",
+    description: "Session duration in seconds, 900–43200 (default 3600).",
+  },
+  {
+    name: "role-session-name",
+    env: "IAM_RA_ROLE_SESSION_NAME",
+    type: "string",
+    description: "Role session name (the profile must accept it).",
+  },
+  {
+    name: "endpoint",
+    env: "IAM_RA_ENDPOINT",
+    type: "string",
+    description: "Custom Roles Anywhere endpoint URL (a base path is signed).",
+  },
+  {
+    name: "use-fips-endpoint",
+    env: "IAM_RA_USE_FIPS_ENDPOINT",
+    type: "boolean",
+    description: "Use the FIPS endpoint.",
+  },
+  {
+    name: "use-dualstack-endpoint",
+    env: "IAM_RA_USE_DUALSTACK_ENDPOINT",
+    type: "boolean",
+    description: "Use the dual-stack endpoint.",
+  },
+  {
+    name: "no-verify-ssl",
+    env: "IAM_RA_NO_VERIFY_SSL",
+    type: "boolean",
+    description: "Skip TLS certificate verification (testing only).",
+  },
+  {
+    name: "ca-bundle",
+    env: "AWS_CA_BUNDLE",
+    type: "string",
+    description: "Extra CA certificates (PEM) to trust for the endpoint.",
+  },
+  {
+    name: "timeout",
+    env: "IAM_RA_TIMEOUT",
+    type: "integer",
+    description: "Per-attempt timeout in milliseconds (default 10000).",
+  },
+  {
+    name: "max-attempts",
+    env: "IAM_RA_MAX_ATTEMPTS",
+    type: "integer",
+    description: "Attempts including the first (default 3); throttling, 5xx and network errors are retried.",
+  },
+] as const satisfies readonly CredentialOptionSpec[];
+

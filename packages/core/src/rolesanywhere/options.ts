@@ -1,0 +1,111 @@
+import { readFile } from "node:fs/promises";
+import { IamRaError } from "../errors.ts";
+import type { ReadCredentialMaterialOptions } from "../x509/read.ts";
+import type { CreateSessionOptions } from "./client.ts";
+import type { CreateSessionParams } from "./signer.ts";
+import { createNodeTransport } from "./transport.ts";
+
+
+
+/**
+ * Option values keyed by option name (flags already merged with their environment variables).
+ * @public
+ */
+export type CredentialOptionValues = Partial<Record<string, string | boolean | number | undefined>>;
+
+/**
+ * What a CreateSession needs, resolved from option values.
+ * @public
+ */
+export interface SessionInputs {
+  /** Paths (or PEM text) of the certificate, key and chain, plus the passphrase. */
+  material: Omit<ReadCredentialMaterialOptions, "validAt"> & { certificate: string };
+  params: CreateSessionParams;
+  options: Omit<CreateSessionOptions, "signal">;
+}
+
+/** A non-empty string value, or undefined. @public */
+export const stringOption = (v: unknown): string | undefined =>
+  typeof v === "string" && v !== "" ? v : undefined;
+
+/**
+ * The key or PKCS#12 password: from `private-key-passphrase-file`, else
+ * `IAM_RA_PRIVATE_KEY_PASSPHRASE` in `env`. Never from a flag value.
+ * @public
+ */
+export async function readPassphrase(
+  values: CredentialOptionValues,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string | undefined> {
+  const file = stringOption(values["private-key-passphrase-file"]);
+  if (file) {
+    try {
+      return (await readFile(file, "utf8")).replace(/\r?\n$/, "");
+    } catch {
+      throw new IamRaError("file-not-found", `The passphrase file ${file} cannot be read.`, {
+        hint: "Check --private-key-passphrase-file (or IAM_RA_PRIVATE_KEY_PASSPHRASE_FILE).",
+      });
+    }
+  }
+  return env.IAM_RA_PRIVATE_KEY_PASSPHRASE;
+}
+
+/**
+ * Turns option values into CreateSession inputs: material sources, parameters and client options
+ * (transport with the proxy variables and CA bundle of `env`). Throws when no certificate is given.
+ * @public
+ */
+export async function resolveSessionInputs(
+  values: CredentialOptionValues,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<SessionInputs> {
+  const certificate = stringOption(values.certificate);
+  if (!certificate) {
+    throw new IamRaError("invalid-input", "No certificate was given.", {
+      hint: "Pass --certificate (or set IAM_RA_CERTIFICATE).",
+    });
+  }
+  const privateKey = stringOption(values["private-key"]);
+  const intermediates = stringOption(values.intermediates);
+  const passphrase = await readPassphrase(values, env);
+  const caBundle = stringOption(values["ca-bundle"]);
+  const duration = values["session-duration"];
+  let ca: string | undefined;
+  if (caBundle) {
+    try {
+      ca = await readFile(caBundle, "utf8");
+    } catch {
+      throw new IamRaError("file-not-found", `The CA bundle ${caBundle} cannot be read.`, {
+        hint: "Check --ca-bundle (or AWS_CA_BUNDLE).",
+      });
+    }
+  }
+  return {
+    material: {
+      certificate,
+      ...(privateKey ? { privateKey } : {}),
+      ...(intermediates ? { intermediates } : {}),
+      ...(passphrase !== undefined ? { passphrase } : {}),
+    },
+    params: {
+      trustAnchorArn: stringOption(values["trust-anchor-arn"]) ?? "",
+      profileArn: stringOption(values["profile-arn"]) ?? "",
+      roleArn: stringOption(values["role-arn"]) ?? "",
+      durationSeconds: duration === undefined ? undefined : Number(duration),
+      roleSessionName: stringOption(values["role-session-name"]),
+    },
+    options: {
+      region: stringOption(values.region),
+      endpoint: stringOption(values.endpoint),
+      useFips: Boolean(values["use-fips-endpoint"]),
+      useDualStack: Boolean(values["use-dualstack-endpoint"]),
+      timeoutMs: values.timeout === undefined ? undefined : Number(values.timeout),
+      maxAttempts: values["max-attempts"] === undefined ? undefined : Number(values["max-attempts"]),
+      transport: createNodeTransport({
+        proxyEnv: env,
+        ca,
+        insecureSkipVerify: Boolean(values["no-verify-ssl"]),
+      }),
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import * as v from "valibot";
+
+/**
+ * The current version of the state document. Older documents (ours, and the Python `iam-ra`'s v1/v2
+ * layouts) are migrated on read by {@link migrateState}.
+ * @public
+ */
+export const STATE_VERSION = 3;
+
+const Arn = v.pipe(
+  v.string(),
+  v.regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$/, "not an ARN"),
+);
+const IsoDate = v.pipe(v.string(), v.isoTimestamp());
+
+/** How a CA scope's certificates are issued. @public */
+export const CaModeSchema = v.picklist(["self-signed", "pca-new", "pca-existing"]);
+
+/** Certificate facts kept in state (never key material). @public */
+export const CertificateRecordSchema = v.object({
+  serialNumber: v.pipe(v.string(), v.regex(/^\d+$/)),
+  fingerprintSha256: v.pipe(v.string(), v.regex(/^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/)),
+  subject: v.string(),
+  notBefore: IsoDate,
+  notAfter: IsoDate,
+});
+
+/** A CA scope: one trust anchor, one CloudFormation stack. @public */
+export const CaScopeSchema = v.object({
+  stackName: v.string(),
+  mode: CaModeSchema,
+  trustAnchorArn: Arn,
+  pcaArn: v.nullable(Arn),
+  keyAlgorithm: v.picklist(["EC_P256", "EC_P384", "EC_P521", "RSA_2048", "RSA_3072", "RSA_4096"]),
+  /** The CA certificate (self-signed mode), its PEM in S3 at `certificateKey`. */
+  certificate: v.nullable(CertificateRecordSchema),
+  certificateKey: v.nullable(v.string()),
+  /** The envelope-encrypted CA private key in S3 (self-signed mode). */
+  privateKeyKey: v.nullable(v.string()),
+  /** The CRL stack, once a certificate of this scope was revoked. */
+  crl: v.nullable(
+    v.object({ stackName: v.string(), crlArn: v.nullable(v.string()), revokedSerials: v.array(v.string()) }),
+  ),
+  createdAt: IsoDate,
+});
+
+/** How a role is bound to certificates: a principal-tag condition in its trust policy. @public */
+export const RoleBindingSchema = v.object({
+  /** e.g. `x509Subject/OU`. */
+  tag: v.pipe(v.string(), v.regex(/^x509(Subject|Issuer|SAN)\/[A-Za-z]+$/)),
+  value: v.string(),
+});
+
+/** A role and its Roles Anywhere profile. @public */
+export const RoleSchema = v.object({
+  stackName: v.string(),
+  roleArn: Arn,
+  profileArn: Arn,
+  scope: v.string(),
+  policies: v.array(Arn),
+  sessionDurationSeconds: v.pipe(v.number(), v.integer(), v.minValue(900), v.maxValue(43200)),
+  /** Null only for roles imported from the Python `iam-ra`, which bound nothing; `role update` binds them. */
+  binding: v.nullable(RoleBindingSchema),
+  createdAt: IsoDate,
+  updatedAt: IsoDate,
+});
+
+/** A host's certificate, current or past. @public */
+export const HostCertificateSchema = v.object({
+  ...CertificateRecordSchema.entries,
+  status: v.picklist(["active", "superseded", "revoked"]),
+  /** `generated`: key made by iam-ra; `csr`: the host kept its key and sent a CSR. */
+  keySource: v.picklist(["generated", "csr"]),
+  revokedAt: v.nullable(IsoDate),
+});
+
+/** A host onboarded to a role. @public */
+export const HostSchema = v.object({
+  role: v.string(),
+  scope: v.string(),
+  /** Secrets Manager secret holding `{certificate, privateKey?, chain}` (JSON). */
+  secretArn: v.nullable(Arn),
+  certificates: v.array(HostCertificateSchema),
+  /** What the Python `iam-ra` created for this host (a host stack with two secrets), if imported. */
+  legacy: v.nullable(
+    v.object({
+      stackName: v.string(),
+      certificateSecretArn: v.nullable(v.string()),
+      privateKeySecretArn: v.nullable(v.string()),
+    }),
+  ),
+  createdAt: IsoDate,
+  updatedAt: IsoDate,
+});
+
+/** A Kubernetes cluster registered with `k8s setup`. @public */
+export const K8sClusterSchema = v.object({
+  name: v.string(),
+  createdAt: IsoDate,
+});
+
+/** A workload onboarded with `k8s onboard`. @public */
+export const K8sWorkloadSchema = v.object({
+  name: v.string(),
+  cluster: v.string(),
+  namespace: v.string(),
+  role: v.string(),
+  createdAt: IsoDate,
+  updatedAt: IsoDate,
+});
+
+/** The whole state document of one (account, region, namespace). @public */
+export const StateSchema = v.object({
+  version: v.literal(STATE_VERSION),
+  namespace: v.string(),
+  region: v.string(),
+  accountId: v.pipe(v.string(), v.regex(/^\d{12}$/)),
+  init: v.nullable(
+    v.object({
+      stackName: v.string(),
+      bucketName: v.string(),
+      kmsKeyArn: Arn,
+      createdAt: IsoDate,
+    }),
+  ),
+  cas: v.record(v.string(), CaScopeSchema),
+  roles: v.record(v.string(), RoleSchema),
+  hosts: v.record(v.string(), HostSchema),
+  k8s: v.object({
+    clusters: v.record(v.string(), K8sClusterSchema),
+    workloads: v.record(v.string(), K8sWorkloadSchema),
+  }),
+  updatedAt: IsoDate,
+});
+
+/** @public */
+export type CaMode = v.InferOutput<typeof CaModeSchema>;
+/** @public */
+export type CaScope = v.InferOutput<typeof CaScopeSchema>;
+/** @public */
+export type Role = v.InferOutput<typeof RoleSchema>;
+/** @public */
+export type RoleBinding = v.InferOutput<typeof RoleBindingSchema>;
+/** @public */
+export type Host = v.InferOutput<typeof HostSchema>;
+/** @public */
+export type HostCertificate = v.InferOutput<typeof HostCertificateSchema>;
+/** @public */
+export type CertificateRecord = v.InferOutput<typeof CertificateRecordSchema>;
+/** @public */
+export type K8sWorkload = v.InferOutput<typeof K8sWorkloadSchema>;
+/** @public */
+export type State = v.InferOutput<typeof StateSchema>;

@@ -1,0 +1,31 @@
+"""Runs moto_server with CloudFormation support for AWS::RolesAnywhere::* resources.
+
+Usage: IAM_RA_EMULATOR_URL=http://127.0.0.1:PORT python3 launcher.py -H 127.0.0.1 -p 5000
+
+The TrustAnchor, Profile and CRL resources of a stack are created, updated and deleted through
+the control-plane API of the iam-ra emulator at IAM_RA_EMULATOR_URL (see docs/emulator.md). A
+resource the emulator refuses rolls the stack back, as in AWS. Every argument is moto_server's.
+"""
+
+import os
+import sys
+
+# Keep the source tree free of __pycache__ folders.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+# moto collects CloudFormation models with CloudFormationModel.__subclasses__() the first time a
+# template is parsed, so the models must be defined (imported) before the server starts.
+from iam_ra_moto.rolesanywhere import (  # noqa: E402
+    install_change_set_outputs,
+    install_parameter_default_diff,
+    install_stack_rollback,
+)
+from moto.server import main  # noqa: E402
+
+if __name__ == "__main__":
+    # Fixes of moto's CloudFormation that make stacks behave as in AWS (see each one).
+    install_stack_rollback()
+    install_parameter_default_diff()
+    install_change_set_outputs()
+    main(sys.argv[1:])
