@@ -114,4 +114,3 @@ export const CREDENTIAL_OPTIONS = [
     description: "Attempts including the first (default 3); throttling, 5xx and network errors are retried.",
   },
 ] as const satisfies readonly CredentialOptionSpec[];
-

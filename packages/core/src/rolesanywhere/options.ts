@@ -5,8 +5,6 @@ import type { CreateSessionOptions } from "./client.ts";
 import type { CreateSessionParams } from "./signer.ts";
 import { createNodeTransport } from "./transport.ts";
 
-
-
 /**
  * Option values keyed by option name (flags already merged with their environment variables).
  * @public
