@@ -2,20 +2,50 @@
  * @iam-ra/cli: the `iam-ra` command. Commands are registered explicitly (oclif "explicit" strategy).
  * @module
  */
+import { CaDelete } from "./commands/ca/delete.ts";
+import { CaList } from "./commands/ca/list.ts";
+import { CaSetup } from "./commands/ca/setup.ts";
 import { CredentialProcess } from "./commands/credential-process.ts";
 import { CredentialsStatus } from "./commands/credentials/status.ts";
 import { Demo } from "./commands/demo.ts";
+import { Destroy } from "./commands/destroy.ts";
 import { EmulatorCommand } from "./commands/emulator.ts";
+import { HostList } from "./commands/host/list.ts";
+import { HostOffboard } from "./commands/host/offboard.ts";
+import { HostOnboard } from "./commands/host/onboard.ts";
+import { HostRevoke } from "./commands/host/revoke.ts";
+import { HostRotate } from "./commands/host/rotate.ts";
+import { Init } from "./commands/init.ts";
 import { ProfileConfigure } from "./commands/profile/configure.ts";
 import { ProfileList } from "./commands/profile/list.ts";
 import { ProfileRemove } from "./commands/profile/remove.ts";
 import { ReadCertificateData } from "./commands/read-certificate-data.ts";
+import { RoleCreate } from "./commands/role/create.ts";
+import { RoleDelete } from "./commands/role/delete.ts";
+import { RoleList } from "./commands/role/list.ts";
+import { RoleUpdate } from "./commands/role/update.ts";
 import { Serve } from "./commands/serve.ts";
 import { ServiceInstall } from "./commands/service/install.ts";
 import { SignString } from "./commands/sign-string.ts";
+import { Status } from "./commands/status.ts";
 import { Update } from "./commands/update.ts";
 
 export const COMMANDS = {
+  "ca:delete": CaDelete,
+  "ca:list": CaList,
+  "ca:setup": CaSetup,
+  destroy: Destroy,
+  "host:list": HostList,
+  "host:offboard": HostOffboard,
+  "host:onboard": HostOnboard,
+  "host:revoke": HostRevoke,
+  "host:rotate": HostRotate,
+  init: Init,
+  "role:create": RoleCreate,
+  "role:delete": RoleDelete,
+  "role:list": RoleList,
+  "role:update": RoleUpdate,
+  status: Status,
   "credential-process": CredentialProcess,
   "credentials:status": CredentialsStatus,
   demo: Demo,

@@ -144,7 +144,7 @@ describe("iam-ra profile configure", () => {
     ["no profile name", [], /No profile name/, /NAME=ROLE_ARN/],
     ["a name without a role", ["ci"], /has no role/, /--role-arn/],
     ["a malformed role", ["ci=arn:aws:iam::1:user/x"], /not a valid role ARN/, /looks like/],
-    ["a name with a space", ["my ci=" + ROLES[0]], /not a usable profile name/, /ci-reader/],
+    ["a name with a space", [`my ci=${ROLES[0]}`], /not a usable profile name/, /ci-reader/],
     ["the same name twice", [`a=${ROLES[0]}`, `a=${ROLES[1]}`], /given twice/, /once/],
     [
       "--set credential_process",

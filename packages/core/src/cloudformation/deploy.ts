@@ -159,8 +159,7 @@ async function waitForStack(
         options.onEvent(e);
       }
     }
-    if (!stack || !stack.status.endsWith("_IN_PROGRESS") || stack.status === "REVIEW_IN_PROGRESS")
-      return stack;
+    if (!stack?.status.endsWith("_IN_PROGRESS") || stack.status === "REVIEW_IN_PROGRESS") return stack;
     if (clock.now().getTime() > deadline) {
       throw new IamRaError(
         "timeout",

@@ -42,7 +42,7 @@ export function initTemplate(namespace: string): CfnTemplate {
           PendingWindowInDays: 7,
           // A string: moto (and CloudFormation) accept both; ${} placeholders are substituted.
           KeyPolicy: sub(JSON.stringify(keyPolicy)),
-          Tags: tags({ "iam-ra:namespace": namespace }),
+          // Tagged through the stack's tags (CloudFormation propagates them).
         },
       },
       KeyAlias: {

@@ -304,6 +304,32 @@ export async function parseCsr(csr: string | Uint8Array): Promise<ParsedCsr> {
 }
 
 /**
+ * Creates a key pair and a PKCS#10 CSR for it (for AWS Private CA issuance when iam-ra generates the
+ * host key itself).
+ * @public
+ */
+export async function createCsr(
+  subject: string,
+  keyAlgorithm: KeyAlgorithm = "EC_P256",
+): Promise<{ csrPem: string; privateKeyPem: string }> {
+  const x509 = await loadX509();
+  const keys = await generateKeys(keyAlgorithm);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create(
+    {
+      name: subject,
+      keys,
+      signingAlgorithm: signingAlgorithmForSpec(keyAlgorithm),
+      extensions: [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false)],
+    },
+    webcrypto as Crypto,
+  );
+  const pkcs8 = Buffer.from(
+    await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as webcrypto.CryptoKey),
+  );
+  return { csrPem: csr.toString("pem"), privateKeyPem: toPem("PRIVATE KEY", pkcs8) };
+}
+
+/**
  * Issues an end-entity certificate for a public key (from {@link parseCsr}): the private key never
  * leaves the host. Returns the certificate only.
  * @public

@@ -14,6 +14,7 @@ export type {
 } from "./ca.ts";
 export {
   createCrl,
+  createCsr,
   createSelfSignedCa,
   issueCertificate,
   issueCertificateForKey,

@@ -1,0 +1,73 @@
+import { createInterface } from "node:readline/promises";
+import { IamRaError } from "@iam-ra/core";
+import type { AdminDeps } from "@iam-ra/core/admin";
+import { Flags } from "@oclif/core";
+import { BaseCommand } from "./base-command.ts";
+import { createAdminDeps, type ProgressSink } from "./services/admin-deps.ts";
+
+/**
+ * The base of admin commands: namespace, region and profile flags (with the AWS environment as
+ * defaults, never a hard-coded region), live progress on a TTY, and confirmation of destructive steps.
+ */
+export abstract class AdminCommand extends BaseCommand {
+  static override baseFlags = {
+    ...BaseCommand.baseFlags,
+    namespace: Flags.string({
+      char: "n",
+      description:
+        "Namespace: separates independent set-ups in one account and region. [env: IAM_RA_NAMESPACE]",
+      env: "IAM_RA_NAMESPACE",
+      default: "default",
+    }),
+    region: Flags.string({
+      char: "r",
+      description: "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's region).",
+    }),
+    profile: Flags.string({
+      char: "p",
+      description: "AWS profile for the admin credentials. [env: AWS_PROFILE]",
+      env: "AWS_PROFILE",
+    }),
+  };
+
+  /** Progress lines go to stderr on a TTY only, so stdout stays clean and --json stays pure. */
+  protected progress(): ProgressSink {
+    const live = process.stderr.isTTY === true && !this.jsonEnabled();
+    return {
+      step: (m) => {
+        if (live) process.stderr.write(`• ${m}\n`);
+      },
+      event: (stack, e) => {
+        if (live)
+          process.stderr.write(
+            `    ${e.timestamp.toISOString().slice(11, 19)} ${stack} ${e.logicalResourceId} ${e.status}${e.reason ? ` — ${e.reason}` : ""}\n`,
+          );
+      },
+    };
+  }
+
+  protected async adminDeps(flags: {
+    namespace: string;
+    region?: string | undefined;
+    profile?: string | undefined;
+  }): Promise<AdminDeps> {
+    return await createAdminDeps(flags, process.env, this.progress());
+  }
+
+  /** Asks before a destructive step; without a TTY, `--yes` is required. */
+  protected async confirm(question: string, yes: boolean | undefined): Promise<void> {
+    if (yes) return;
+    if (!process.stdin.isTTY || this.jsonEnabled()) {
+      throw new IamRaError("aborted", `${question} — not confirmed.`, {
+        hint: "Pass --yes to confirm without a prompt.",
+      });
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await rl.question(`${question} [y/N] `);
+      if (!/^y(es)?$/i.test(answer.trim())) throw new IamRaError("aborted", "Aborted; nothing was changed.");
+    } finally {
+      rl.close();
+    }
+  }
+}

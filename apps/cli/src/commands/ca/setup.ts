@@ -1,0 +1,53 @@
+import { type CaSetupResult, setUpCa } from "@iam-ra/core/admin";
+import type { CaMode } from "@iam-ra/core/state";
+import { Flags } from "@oclif/core";
+import { AdminCommand } from "../../admin-command.ts";
+
+export const caFlags = {
+  "pca-arn": Flags.string({ description: "ARN of an existing AWS Private CA (pca-existing)." }),
+  "key-algorithm": Flags.string({
+    description: "CA key algorithm.",
+    options: ["EC_P256", "EC_P384", "EC_P521", "RSA_2048", "RSA_3072", "RSA_4096"],
+    default: "EC_P256",
+  }),
+  "ca-validity-years": Flags.integer({ description: "CA validity in years (1–30).", default: 10 }),
+};
+
+export const caModeOf = (mode: string): CaMode => mode as CaMode;
+
+export class CaSetup extends AdminCommand {
+  static override summary =
+    "Create a CA scope (its own trust anchor): self-signed, new AWS Private CA, or an existing one.";
+  static override description =
+    `A self-signed CA's key is generated here and stored envelope-encrypted with the
+namespace's KMS key in its bucket, so any admin allowed to use that key can issue — it is never written
+unencrypted and never passes through CloudFormation.`;
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> --scope team-a",
+    "<%= config.bin %> <%= command.id %> --scope pca --ca-mode pca-existing --pca-arn arn:aws:acm-pca:… --json",
+  ];
+  static override flags = {
+    ...caFlags,
+    scope: Flags.string({ char: "s", description: "Scope name.", required: true }),
+    "ca-mode": Flags.string({
+      options: ["self-signed", "pca-new", "pca-existing"],
+      default: "self-signed",
+      description: "How the scope issues certificates.",
+    }),
+  };
+
+  async run(): Promise<CaSetupResult> {
+    const { flags } = await this.parse(CaSetup);
+    const result = await setUpCa(await this.adminDeps(flags), flags.scope, {
+      mode: caModeOf(flags["ca-mode"]),
+      pcaArn: flags["pca-arn"],
+      keyAlgorithm: flags["key-algorithm"] as never,
+      validityYears: flags["ca-validity-years"],
+    });
+    if (!this.jsonEnabled())
+      this.log(
+        `CA scope ${result.scope} (${result.mode}): ${result.outcome}\n  trust anchor ${result.trustAnchorArn}`,
+      );
+    return result;
+  }
+}

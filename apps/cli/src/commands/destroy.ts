@@ -1,0 +1,34 @@
+import { type DestroyResult, destroyNamespace } from "@iam-ra/core/admin";
+import { Flags } from "@oclif/core";
+import { AdminCommand } from "../admin-command.ts";
+
+export class Destroy extends AdminCommand {
+  static override summary =
+    "Remove everything the namespace created (hosts' secrets, CRL, role, CA and init stacks, bucket).";
+  static override description =
+    `The KMS key is scheduled for deletion (7 days) by CloudFormation. With --retain-bucket the
+bucket and its object history stay (the state document is removed). Safe to re-run after a failure.`;
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> -n staging --yes",
+    "<%= config.bin %> <%= command.id %> --retain-bucket --yes --json",
+  ];
+  static override flags = {
+    "retain-bucket": Flags.boolean({ description: "Keep the bucket and its data." }),
+    yes: Flags.boolean({ char: "y", description: "Do not ask for confirmation." }),
+  };
+
+  async run(): Promise<DestroyResult> {
+    const { flags } = await this.parse(Destroy);
+    const deps = await this.adminDeps(flags);
+    await this.confirm(
+      `Destroy namespace ${deps.namespace} in ${deps.region} (account ${deps.accountId})? Every host certificate stops working.`,
+      flags.yes,
+    );
+    const result = await destroyNamespace(deps, { retainBucket: flags["retain-bucket"] });
+    if (!this.jsonEnabled())
+      this.log(
+        `Destroyed namespace ${result.namespace}: ${result.stacks.length} stacks, ${result.secrets} secrets, bucket ${result.bucket}.`,
+      );
+    return result;
+  }
+}

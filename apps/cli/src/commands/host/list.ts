@@ -1,0 +1,56 @@
+import { readNamespaceState } from "@iam-ra/core/admin";
+import { Flags } from "@oclif/core";
+import { AdminCommand } from "../../admin-command.ts";
+
+export interface HostListResult {
+  namespace: string;
+  items: Array<{
+    hostname: string;
+    role: string;
+    scope: string;
+    serialNumber: string | null;
+    notAfter: string | null;
+    daysLeft: number | null;
+    status: "active" | "revoked" | "none";
+    secretArn: string | null;
+  }>;
+}
+
+export class HostList extends AdminCommand {
+  static override summary = "List hosts with their certificate's serial and expiry.";
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> --expiring 30",
+    "<%= config.bin %> <%= command.id %> --json",
+  ];
+  static override flags = {
+    expiring: Flags.integer({ description: "Only hosts whose certificate expires within N days." }),
+  };
+
+  async run(): Promise<HostListResult> {
+    const { flags } = await this.parse(HostList);
+    const state = await readNamespaceState(await this.adminDeps(flags));
+    const now = Date.now();
+    let items: HostListResult["items"] = Object.entries(state.hosts).map(([hostname, h]) => {
+      const active = h.certificates.filter((c) => c.status === "active").at(-1);
+      const last = active ?? h.certificates.at(-1);
+      return {
+        hostname,
+        role: h.role,
+        scope: h.scope,
+        serialNumber: last?.serialNumber ?? null,
+        notAfter: last?.notAfter ?? null,
+        daysLeft: last ? Math.floor((Date.parse(last.notAfter) - now) / 86_400_000) : null,
+        status: active ? "active" : last ? "revoked" : "none",
+        secretArn: h.secretArn,
+      };
+    });
+    if (flags.expiring !== undefined)
+      items = items.filter((i) => i.daysLeft !== null && i.daysLeft <= flags.expiring!);
+    if (!this.jsonEnabled())
+      for (const i of items)
+        this.log(
+          `${i.hostname.padEnd(28)} ${i.role.padEnd(16)} ${i.status.padEnd(7)} ${i.notAfter ?? "-"} (${i.daysLeft ?? "-"} days)`,
+        );
+    return { namespace: state.namespace, items };
+  }
+}

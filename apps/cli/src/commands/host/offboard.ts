@@ -1,0 +1,26 @@
+import { offboardHost } from "@iam-ra/core/admin";
+import { Args, Flags } from "@oclif/core";
+import { AdminCommand } from "../../admin-command.ts";
+
+export class HostOffboard extends AdminCommand {
+  static override summary = "Remove a host: revoke its certificate (default), delete its secret and record.";
+  static override examples = ["<%= config.bin %> <%= command.id %> web-1.example.com --yes --json"];
+  static override args = { hostname: Args.string({ required: true, description: "Host name." }) };
+  static override flags = {
+    "no-revoke": Flags.boolean({ description: "Keep the certificate valid until it expires." }),
+    yes: Flags.boolean({ char: "y", description: "Do not ask for confirmation." }),
+  };
+
+  async run(): Promise<{ hostname: string; revoked: string[]; secretDeleted: boolean }> {
+    const { args, flags } = await this.parse(HostOffboard);
+    const deps = await this.adminDeps(flags);
+    await this.confirm(
+      `Offboard ${args.hostname}${flags["no-revoke"] ? "" : " and revoke its certificate"}?`,
+      flags.yes,
+    );
+    const result = await offboardHost(deps, args.hostname, { revoke: !flags["no-revoke"] });
+    if (!this.jsonEnabled())
+      this.log(`Offboarded ${result.hostname}; revoked ${result.revoked.join(", ") || "nothing"}.`);
+    return result;
+  }
+}

@@ -1,0 +1,60 @@
+import { putRole, type RoleResult } from "@iam-ra/core/admin";
+import { Args, Flags } from "@oclif/core";
+import { AdminCommand } from "../../admin-command.ts";
+
+export const roleFlags = {
+  scope: Flags.string({
+    char: "s",
+    description: "CA scope whose trust anchor the role trusts (default: default).",
+  }),
+  policy: Flags.string({ description: "Managed policy ARN to attach (repeatable).", multiple: true }),
+  "session-duration": Flags.integer({
+    description: "Session duration in seconds, 900–43200 (default 3600).",
+  }),
+  "binding-tag": Flags.string({
+    description: "Certificate attribute the trust policy binds (default x509Subject/OU).",
+  }),
+  "binding-value": Flags.string({ description: "Value that attribute must have (default: the role name)." }),
+  "dry-run": Flags.boolean({ description: "Show the change set; change nothing." }),
+};
+
+export function printRole(log: (s: string) => void, r: RoleResult) {
+  log(`Role ${r.name}: ${r.outcome}`);
+  if (r.roleArn) log(`  role ARN     ${r.roleArn}\n  profile ARN  ${r.profileArn}`);
+  log(`  binding      aws:PrincipalTag/${r.binding.tag} = ${r.binding.value}`);
+  log(`  duration     ${r.sessionDurationSeconds} s; policies: ${r.policies.join(", ") || "none"}`);
+  for (const c of r.changes)
+    log(
+      `  change       ${c.action} ${c.logicalResourceId} (${c.resourceType})${c.replacement === "True" ? " REPLACEMENT" : ""}`,
+    );
+}
+
+export class RoleCreate extends AdminCommand {
+  static override summary =
+    "Create an IAM role and its Roles Anywhere profile, bound to certificates issued for it.";
+  static override description =
+    `The role's trust policy admits only the scope's trust anchor and only certificates whose
+bound attribute (default: subject OU) equals the role's value, so a certificate issued for one role
+cannot assume another.`;
+  static override examples = [
+    "<%= config.bin %> <%= command.id %> web-reader --policy arn:aws:iam::aws:policy/ReadOnlyAccess",
+    "<%= config.bin %> <%= command.id %> deployer --scope ci --session-duration 900 --json",
+  ];
+  static override args = { name: Args.string({ required: true, description: "Role name." }) };
+  static override flags = roleFlags;
+
+  async run(): Promise<RoleResult> {
+    const { args, flags } = await this.parse(RoleCreate);
+    const result = await putRole(await this.adminDeps(flags), args.name, {
+      mode: "create",
+      scope: flags.scope,
+      policies: flags.policy,
+      sessionDurationSeconds: flags["session-duration"],
+      bindingTag: flags["binding-tag"],
+      bindingValue: flags["binding-value"],
+      dryRun: flags["dry-run"],
+    });
+    if (!this.jsonEnabled()) printRole((s) => this.log(s), result);
+    return result;
+  }
+}

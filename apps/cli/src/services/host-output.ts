@@ -1,0 +1,112 @@
+import { spawnSync } from "node:child_process";
+import { mkdir, open, rename } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { IamRaError } from "@iam-ra/core";
+import type { HostResult } from "@iam-ra/core/admin";
+
+/** Writes a file atomically with a mode (temp + rename); the key is 0600, the rest 0644. */
+async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const handle = await open(tmp, "w", mode);
+  try {
+    await handle.writeFile(content);
+    await handle.chmod(mode);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, path);
+}
+
+/** Where the host's material went. */
+export interface HostFiles {
+  certificate: string;
+  chain: string | null;
+  privateKey: string | null;
+}
+
+/** Writes cert.pem, chain.pem and (when generated here) key.pem (0600) into `dir`. */
+export async function writeHostFiles(dir: string, host: HostResult): Promise<HostFiles> {
+  const abs = resolve(dir);
+  await mkdir(abs, { recursive: true, mode: 0o700 });
+  const files: HostFiles = { certificate: join(abs, "cert.pem"), chain: null, privateKey: null };
+  if (host.privateKeyPem) {
+    files.privateKey = join(abs, "key.pem");
+    await writeFileAtomic(files.privateKey, host.privateKeyPem, 0o600);
+  }
+  await writeFileAtomic(files.certificate, host.certificatePem, 0o644);
+  if (host.chainPem.trim()) {
+    files.chain = join(abs, "chain.pem");
+    await writeFileAtomic(files.chain, host.chainPem, 0o644);
+  }
+  return files;
+}
+
+/** Fails early (before anything is issued) when --sops is asked and the binary is absent. */
+export function requireSops(): void {
+  const probe = spawnSync("sops", ["--version"], { stdio: "ignore" });
+  if (probe.error || probe.status !== 0) {
+    throw new IamRaError("tool-missing", "--sops needs the `sops` binary, which is not on PATH.", {
+      hint: "Install sops (https://github.com/getsops/sops) and a .sops.yaml creation rule, or use --output-dir.",
+    });
+  }
+}
+
+/**
+ * Encrypts the host's secrets with sops straight from memory (stdin), so no plaintext file is ever
+ * written; sops picks the keys from the .sops.yaml rule matching `path`.
+ */
+export async function writeSopsFile(path: string, host: HostResult): Promise<void> {
+  const doc = {
+    certificate: host.certificatePem,
+    ...(host.privateKeyPem ? { private_key: host.privateKeyPem } : {}),
+    ...(host.chainPem.trim() ? { chain: host.chainPem } : {}),
+    trust_anchor_arn: host.trustAnchorArn,
+    profile_arn: host.profileArn,
+    role_arn: host.roleArn,
+    region: host.region,
+  };
+  const out = spawnSync(
+    "sops",
+    ["--encrypt", "--input-type", "json", "--output-type", "yaml", "--filename-override", path, "/dev/stdin"],
+    { input: JSON.stringify(doc), encoding: "utf8" },
+  );
+  if (out.status !== 0) {
+    throw new IamRaError(
+      "tool-missing",
+      `sops could not encrypt ${path}: ${(out.stderr || "").trim().split("\n").at(-1)}`,
+      {
+        hint: "Check your .sops.yaml creation rules and keys; the host is onboarded, re-run `iam-ra host rotate` with --sops to write the file.",
+      },
+    );
+  }
+  await writeFileAtomic(resolve(path), out.stdout, 0o600);
+}
+
+/** The ready-to-paste host configuration: `iam-ra profile configure …` and a Nix snippet. */
+export function hostConfigSnippets(
+  host: HostResult,
+  files: HostFiles | null,
+): { shell: string; nix: string } {
+  const cert = files?.certificate ?? "/etc/iam-ra/cert.pem";
+  const key = files?.privateKey ?? "/etc/iam-ra/key.pem";
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const shell = [
+    `iam-ra profile configure ${host.role}=${host.roleArn} \\`,
+    `  --certificate ${q(cert)} --private-key ${q(key)} \\`,
+    ...(files?.chain ? [`  --intermediates ${q(files.chain)} \\`] : []),
+    `  --trust-anchor-arn ${host.trustAnchorArn} \\`,
+    `  --profile-arn ${host.profileArn} --region ${host.region} --cache`,
+    `aws sts get-caller-identity --profile ${host.role}`,
+  ].join("\n");
+  const nix = [
+    "programs.iamRolesAnywhere = {",
+    "  enable = true;",
+    `  certificate = { certPath = "${cert}"; keyPath = "${key}"; };`,
+    `  trustAnchorArn = "${host.trustAnchorArn}";`,
+    `  region = "${host.region}";`,
+    `  profiles.${host.role} = { profileArn = "${host.profileArn}"; roleArn = "${host.roleArn}"; };`,
+    "};",
+  ].join("\n");
+  return { shell, nix };
+}

@@ -1,0 +1,258 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalAws, startLocalAws } from "./helpers/local-aws.ts";
+
+const exec = promisify(execFile);
+const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
+
+let aws: LocalAws;
+let dir: string;
+
+/** Runs `iam-ra … --json` against local AWS; returns the parsed stdout (or the failure). */
+async function iamRa(args: string[]): Promise<{ code: number; json: any; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args, "--json"], {
+      env: aws.env,
+      maxBuffer: 10e6,
+    });
+    return { code: 0, json: JSON.parse(stdout), stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    let json: unknown = null;
+    try {
+      json = JSON.parse(err.stdout);
+    } catch {}
+    return { code: err.code, json, stderr: err.stderr };
+  }
+}
+
+/** credential-process for a host's files against the emulator. */
+async function credentials(
+  files: { certificate: string; privateKey: string },
+  arns: { trustAnchorArn: string; profileArn: string; roleArn: string },
+) {
+  return await exec(
+    process.execPath,
+    [
+      BIN,
+      "credential-process",
+      "--certificate",
+      files.certificate,
+      "--private-key",
+      files.privateKey,
+      "--trust-anchor-arn",
+      arns.trustAnchorArn,
+      "--profile-arn",
+      arns.profileArn,
+      "--role-arn",
+      arns.roleArn,
+      "--endpoint",
+      aws.emu.url,
+    ],
+    { env: aws.env },
+  ).then(
+    (r) => ({ ok: true as const, doc: JSON.parse(r.stdout) }),
+    (e: { stderr: string }) => ({ ok: false as const, stderr: e.stderr }),
+  );
+}
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  dir = mkdtempSync(join(tmpdir(), "iam-ra-admin-"));
+}, 60_000);
+afterAll(async () => {
+  await aws?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("admin plane, end to end on moto + the emulator", () => {
+  let roleA: any;
+  let roleB: any;
+
+  it("init creates the namespace; re-running changes nothing", async () => {
+    const first = await iamRa(["init", "-n", "e2e"]);
+    expect(first.code).toBe(0);
+    expect(first.json).toMatchObject({
+      outcome: "created",
+      namespace: "e2e",
+      region: "us-east-1",
+      ca: { outcome: "created", mode: "self-signed" },
+    });
+    const again = await iamRa(["init", "-n", "e2e"]);
+    expect(again.json).toMatchObject({
+      outcome: "unchanged",
+      ca: { outcome: "unchanged", trustAnchorArn: first.json.ca.trustAnchorArn },
+    });
+  }, 60_000);
+
+  it("role create binds each role to its own certificates", async () => {
+    roleA = (
+      await iamRa([
+        "role",
+        "create",
+        "app-a",
+        "-n",
+        "e2e",
+        "--policy",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+      ])
+    ).json;
+    roleB = (await iamRa(["role", "create", "app-b", "-n", "e2e"])).json;
+    expect(roleA).toMatchObject({
+      outcome: "created",
+      binding: { tag: "x509Subject/OU", value: "app-a" },
+      roleArn: expect.stringMatching(/role\/iam-ra-e2e-app-a$/),
+    });
+    expect(roleB.profileArn).toMatch(/^arn:aws:rolesanywhere:us-east-1:123456789012:profile\//);
+    const list = (await iamRa(["role", "list", "-n", "e2e"])).json;
+    expect(list.items.map((i: { name: string }) => i.name).sort()).toEqual(["app-a", "app-b"]);
+  }, 60_000);
+
+  it("host onboard → credentials from the emulator; not for another role; revoke → refused", async () => {
+    const out = join(dir, "web-1");
+    const onboard = await iamRa([
+      "host",
+      "onboard",
+      "web-1.example.com",
+      "--role",
+      "app-a",
+      "-n",
+      "e2e",
+      "--output-dir",
+      out,
+    ]);
+    expect(onboard.code).toBe(0);
+    expect(onboard.json).toMatchObject({
+      hostname: "web-1.example.com",
+      role: "app-a",
+      privateKeyGenerated: true,
+      certificate: { keySource: "generated" },
+    });
+    expect(JSON.stringify(onboard.json)).not.toContain("PRIVATE KEY");
+    expect(statSync(onboard.json.files.privateKey).mode & 0o777).toBe(0o600);
+    const files = { certificate: onboard.json.files.certificate, privateKey: onboard.json.files.privateKey };
+    const ok = await credentials(files, onboard.json);
+    expect(ok).toMatchObject({ ok: true, doc: { Version: 1 } });
+    // The same certificate cannot take role B (its trust policy wants OU=app-b).
+    const other = await credentials(files, {
+      trustAnchorArn: onboard.json.trustAnchorArn,
+      profileArn: roleB.profileArn,
+      roleArn: roleB.roleArn,
+    });
+    expect(other.ok).toBe(false);
+    const revoke = await iamRa(["host", "revoke", "web-1.example.com", "-n", "e2e", "--yes"]);
+    expect(revoke.json).toMatchObject({ revoked: [onboard.json.certificate.serialNumber] });
+    const refused = await credentials(files, onboard.json);
+    expect(refused).toMatchObject({ ok: false, stderr: expect.stringMatching(/revoked/i) });
+    const hosts = (await iamRa(["host", "list", "-n", "e2e"])).json;
+    expect(hosts.items).toEqual([
+      expect.objectContaining({ hostname: "web-1.example.com", status: "revoked" }),
+    ]);
+  }, 120_000);
+
+  it("host onboard --csr: the key never leaves the host", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const key = join(dir, "h2.key");
+    const csr = join(dir, "h2.csr");
+    execFileSync("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key]);
+    execFileSync("openssl", ["req", "-new", "-key", key, "-subj", "/CN=whatever", "-out", csr]);
+    const out = join(dir, "h2");
+    const r = await iamRa([
+      "host",
+      "onboard",
+      "h2",
+      "--role",
+      "app-b",
+      "-n",
+      "e2e",
+      "--csr",
+      csr,
+      "--output-dir",
+      out,
+    ]);
+    expect(r.json).toMatchObject({
+      privateKeyGenerated: false,
+      certificate: { keySource: "csr", subject: "CN=h2,OU=app-b" },
+      files: { privateKey: null },
+    });
+    const got = await credentials({ certificate: r.json.files.certificate, privateKey: key }, r.json);
+    expect(got.ok).toBe(true);
+    const secret = JSON.parse(
+      (
+        await exec(
+          "aws",
+          [
+            "secretsmanager",
+            "get-secret-value",
+            "--secret-id",
+            r.json.secretArn,
+            "--query",
+            "SecretString",
+            "--output",
+            "text",
+            "--endpoint-url",
+            aws.moto.url,
+          ],
+          { env: aws.env },
+        )
+      ).stdout,
+    );
+    expect(secret).not.toHaveProperty("privateKey");
+    expect(secret.certificate).toBe(readFileSync(r.json.files.certificate, "utf8"));
+  }, 120_000);
+
+  it("10 concurrent role create on one namespace: all 10 recorded", async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `par-${i}`);
+    const results = await Promise.all(names.map((n) => iamRa(["role", "create", n, "-n", "e2e"])));
+    expect(results.map((r) => r.code)).toEqual(names.map(() => 0));
+    const list = (await iamRa(["role", "list", "-n", "e2e"])).json;
+    expect(list.items.map((i: { name: string }) => i.name)).toEqual(expect.arrayContaining(names));
+  }, 180_000);
+
+  it("bad input is refused before any AWS call, with a hint and no stack trace", async () => {
+    for (const args of [
+      ["role", "create", "bad name", "-n", "e2e"],
+      ["role", "create", "x", "-n", "e2e", "--session-duration", "100"],
+      ["role", "create", "x", "-n", "e2e", "--policy", "not-an-arn"],
+      ["host", "onboard", "bad_host", "--role", "app-a", "-n", "e2e"],
+      ["init", "-n", "Bad-NS"],
+    ]) {
+      const r = await iamRa(args);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.json.error).toMatchObject({ code: expect.any(String), hint: expect.any(String) });
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  }, 60_000);
+
+  it("destroy leaves no stack, parameter, secret or bucket", async () => {
+    const r = await iamRa(["destroy", "-n", "e2e", "--yes"]);
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ namespace: "e2e", bucket: "deleted" });
+    const q = async (args: string[]) =>
+      JSON.parse(
+        (await exec("aws", [...args, "--endpoint-url", aws.moto.url, "--output", "json"], { env: aws.env }))
+          .stdout,
+      );
+    const stacks = (await q(["cloudformation", "list-stacks"])).StackSummaries.filter(
+      (s: { StackStatus: string; StackName: string }) =>
+        s.StackStatus !== "DELETE_COMPLETE" && s.StackName.startsWith("iam-ra-e2e"),
+    );
+    expect(stacks).toEqual([]);
+    expect(
+      (await q(["ssm", "get-parameters-by-path", "--path", "/iam-ra/e2e", "--recursive"])).Parameters,
+    ).toEqual([]);
+    expect(
+      (await q(["secretsmanager", "list-secrets"])).SecretList.filter((s: { Name: string }) =>
+        s.Name.startsWith("iam-ra/e2e/"),
+      ),
+    ).toEqual([]);
+    expect(((await q(["s3api", "list-buckets"])).Buckets ?? []).length).toBe(0);
+    const status = await iamRa(["status", "-n", "e2e"]);
+    expect(status.json).toMatchObject({ initialized: false });
+  }, 120_000);
+});

@@ -1,0 +1,272 @@
+import {
+  type ACMPCAClient,
+  DescribeCertificateAuthorityCommand,
+  GetCertificateAuthorityCertificateCommand,
+  GetCertificateCommand,
+  IssueCertificateCommand,
+  RevokeCertificateCommand,
+} from "@aws-sdk/client-acm-pca";
+import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import {
+  GetProfileCommand,
+  GetTrustAnchorCommand,
+  type RolesAnywhereClient,
+} from "@aws-sdk/client-rolesanywhere";
+import {
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import { fromCloudFormationClient } from "../cloudformation/aws.ts";
+import { fromS3Client } from "../state/aws.ts";
+import type { AdminDeps, BucketPort, PcaPort, RolesAnywhereReadPort, SecretsPort } from "./ports.ts";
+
+type Sender<C> = Pick<C, Extract<keyof C, "send">>;
+
+const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+const named = (e: unknown, ...names: string[]) => e instanceof Error && names.includes(e.name);
+
+/**
+ * The SDK clients the admin plane uses; the app builds them (region, credentials, endpoint).
+ * @public
+ */
+export interface AwsAdminClients {
+  cloudFormation: Sender<CloudFormationClient>;
+  s3: Sender<S3Client>;
+  ssm: Sender<SSMClient>;
+  kms: Sender<KMSClient>;
+  secretsManager: Sender<SecretsManagerClient>;
+  acmPca: Sender<ACMPCAClient>;
+  rolesAnywhere: Sender<RolesAnywhereClient>;
+}
+
+function bucketPort(s3: Sender<S3Client>, bucket: string, kmsKeyArn: string | undefined): BucketPort {
+  const objects = fromS3Client(s3 as S3Client, bucket, kmsKeyArn);
+  const sse = kmsKeyArn ? ({ ServerSideEncryption: "aws:kms", SSEKMSKeyId: kmsKeyArn } as const) : {};
+  return {
+    ...objects,
+    async write(key, body, contentType) {
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ...sse }),
+      );
+    },
+    async read(key) {
+      try {
+        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return (await out.Body?.transformToString("utf8")) ?? "";
+      } catch (e) {
+        if (status(e) === 404 || named(e, "NoSuchKey")) return undefined;
+        throw e;
+      }
+    },
+    async remove(key) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+    async destroy() {
+      for (;;) {
+        let listed: ListObjectVersionsCommandOutput;
+        try {
+          listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+        } catch (e) {
+          if (status(e) === 404 || named(e, "NoSuchBucket")) return;
+          throw e;
+        }
+        const all = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])];
+        if (all.length === 0) break;
+        await s3.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: all.map((o) => ({ Key: o.Key!, VersionId: o.VersionId })), Quiet: true },
+          }),
+        );
+      }
+      await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    },
+  };
+}
+
+function secretsPort(sm: Sender<SecretsManagerClient>): SecretsPort {
+  return {
+    async put(name, value, kmsKeyArn, tags) {
+      try {
+        const out = await sm.send(
+          new CreateSecretCommand({
+            Name: name,
+            SecretString: value,
+            KmsKeyId: kmsKeyArn,
+            Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+          }),
+        );
+        return out.ARN ?? name;
+      } catch (e) {
+        if (!named(e, "ResourceExistsException")) throw e;
+        const out = await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+        return out.ARN ?? name;
+      }
+    },
+    async get(id) {
+      try {
+        return (await sm.send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
+      } catch (e) {
+        if (named(e, "ResourceNotFoundException")) return undefined;
+        throw e;
+      }
+    },
+    async remove(id) {
+      try {
+        await sm.send(new DeleteSecretCommand({ SecretId: id, ForceDeleteWithoutRecovery: true }));
+      } catch (e) {
+        if (!named(e, "ResourceNotFoundException")) throw e;
+      }
+    },
+  };
+}
+
+function pcaPort(pca: Sender<ACMPCAClient>, sleep: (ms: number) => Promise<void>): PcaPort {
+  return {
+    async describe(caArn) {
+      const out = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }));
+      const ca = out.CertificateAuthority;
+      return {
+        status: ca?.Status ?? "UNKNOWN",
+        keyAlgorithm: ca?.CertificateAuthorityConfiguration?.KeyAlgorithm ?? "",
+        signingAlgorithm: ca?.CertificateAuthorityConfiguration?.SigningAlgorithm ?? "",
+      };
+    },
+    async issue(caArn, csrPem, validityDays, signingAlgorithm) {
+      const { CertificateArn } = await pca.send(
+        new IssueCertificateCommand({
+          CertificateAuthorityArn: caArn,
+          Csr: Buffer.from(csrPem),
+          SigningAlgorithm: signingAlgorithm as never,
+          // Passes the CSR's subject through and adds clientAuth, which Roles Anywhere needs.
+          TemplateArn: "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1",
+          Validity: { Type: "DAYS", Value: validityDays },
+        }),
+      );
+      for (let i = 0; i < 60; i++) {
+        try {
+          const out = await pca.send(
+            new GetCertificateCommand({ CertificateAuthorityArn: caArn, CertificateArn: CertificateArn! }),
+          );
+          return { certificatePem: out.Certificate ?? "", chainPem: out.CertificateChain ?? "" };
+        } catch (e) {
+          if (!named(e, "RequestInProgressException")) throw e;
+          await sleep(Math.min(500 * 1.5 ** i, 5000));
+        }
+      }
+      throw new Error("AWS Private CA did not issue the certificate in time.");
+    },
+    async revoke(caArn, serialHex) {
+      await pca.send(
+        new RevokeCertificateCommand({
+          CertificateAuthorityArn: caArn,
+          CertificateSerial: serialHex.match(/../g)!.join(":").toLowerCase(),
+          RevocationReason: "CESSATION_OF_OPERATION",
+        }),
+      );
+    },
+    async caCertificate(caArn) {
+      const out = await pca.send(
+        new GetCertificateAuthorityCertificateCommand({ CertificateAuthorityArn: caArn }),
+      );
+      return [out.Certificate, out.CertificateChain].filter(Boolean).join("\n");
+    },
+  };
+}
+
+function rolesAnywherePort(ra: Sender<RolesAnywhereClient>): RolesAnywhereReadPort {
+  const idOf = (arn: string) => arn.split("/").at(-1)!;
+  return {
+    async trustAnchor(arn) {
+      try {
+        const { trustAnchor } = await ra.send(new GetTrustAnchorCommand({ trustAnchorId: idOf(arn) }));
+        if (!trustAnchor) return undefined;
+        return {
+          enabled: trustAnchor.enabled ?? false,
+          sourceType: trustAnchor.source?.sourceType ?? "",
+          certificatePem: (trustAnchor.source?.sourceData as { x509CertificateData?: string } | undefined)
+            ?.x509CertificateData,
+        };
+      } catch (e) {
+        if (status(e) === 404 || named(e, "ResourceNotFoundException")) return undefined;
+        throw e;
+      }
+    },
+    async profile(arn) {
+      try {
+        const { profile } = await ra.send(new GetProfileCommand({ profileId: idOf(arn) }));
+        if (!profile) return undefined;
+        return {
+          enabled: profile.enabled ?? false,
+          roleArns: profile.roleArns ?? [],
+          durationSeconds: profile.durationSeconds ?? 3600,
+        };
+      } catch (e) {
+        if (status(e) === 404 || named(e, "ResourceNotFoundException")) return undefined;
+        throw e;
+      }
+    },
+  };
+}
+
+/**
+ * {@link AdminDeps} over AWS SDK v3 clients.
+ * @public
+ */
+export function createAwsAdminDeps(
+  clients: AwsAdminClients,
+  context: Pick<
+    AdminDeps,
+    "namespace" | "region" | "accountId" | "clock" | "progress" | "onStackEvent" | "signal"
+  > & {
+    sleep?: ((ms: number) => Promise<void>) | undefined;
+  },
+): AdminDeps {
+  const sleep = context.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  return {
+    ...context,
+    sleep,
+    cfn: fromCloudFormationClient(clients.cloudFormation as CloudFormationClient),
+    bucket: (name, kmsKeyArn) => bucketPort(clients.s3, name, kmsKeyArn),
+    async parameter(name) {
+      try {
+        return (await clients.ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+      } catch (e) {
+        if (named(e, "ParameterNotFound")) return undefined;
+        throw e;
+      }
+    },
+    kms: {
+      async generateDataKey(keyArn, ctx) {
+        const out = await clients.kms.send(
+          new GenerateDataKeyCommand({ KeyId: keyArn, KeySpec: "AES_256", EncryptionContext: ctx }),
+        );
+        return { plaintext: out.Plaintext!, ciphertext: out.CiphertextBlob! };
+      },
+      async decrypt(ciphertext, ctx) {
+        const out = await clients.kms.send(
+          new DecryptCommand({ CiphertextBlob: ciphertext, EncryptionContext: ctx }),
+        );
+        return out.Plaintext!;
+      },
+    },
+    secrets: secretsPort(clients.secretsManager),
+    pca: pcaPort(clients.acmPca, sleep),
+    rolesAnywhere: rolesAnywherePort(clients.rolesAnywhere),
+  };
+}
