@@ -9,6 +9,7 @@ import { CredentialProcess } from "./commands/credential-process.ts";
 import { CredentialsStatus } from "./commands/credentials/status.ts";
 import { Demo } from "./commands/demo.ts";
 import { Destroy } from "./commands/destroy.ts";
+import { Doctor } from "./commands/doctor.ts";
 import { EmulatorCommand } from "./commands/emulator.ts";
 import { HostList } from "./commands/host/list.ts";
 import { HostOffboard } from "./commands/host/offboard.ts";
@@ -35,6 +36,7 @@ export const COMMANDS = {
   "ca:list": CaList,
   "ca:setup": CaSetup,
   destroy: Destroy,
+  doctor: Doctor,
   "host:list": HostList,
   "host:offboard": HostOffboard,
   "host:onboard": HostOnboard,

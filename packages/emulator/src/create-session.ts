@@ -1,4 +1,5 @@
 import { createHash, randomUUID, verify as verifySignature } from "node:crypto";
+import { evaluateTrustPolicy } from "@iam-ra/core/rolesanywhere";
 import {
   createCanonicalRequest,
   createStringToSign,
@@ -6,11 +7,10 @@ import {
   parseAmzDate,
   parseAuthorization,
 } from "@iam-ra/core/sigv4";
-import { isValidTagValue, loadX509, type ParsedCertificate, parseCertificate } from "./certificates.ts";
+import { derivePrincipalTags, loadX509, type ParsedCertificate, parseCertificate } from "@iam-ra/core/x509";
 import { ApiError, type EmulatorRequest } from "./http.ts";
 import { assumedRoleArn, issueSession } from "./sessions.ts";
 import type { EmulatorStateData, ProfileRecord, TrustAnchorRecord } from "./state.ts";
-import { evaluateTrustPolicy } from "./trust-policy.ts";
 
 /** What CreateSession needs from the emulator around it. */
 export interface CreateSessionContext {
@@ -243,14 +243,9 @@ export function deriveTrustContext(
     ["aws:SourceArn", anchorArn],
     ["aws:SourceAccount", accountId],
   ]);
-  const tags = new Map<string, string>();
-  for (const [field, value] of leaf.subjectFields) tags.set(`x509Subject/${field}`, value);
-  for (const [field, value] of leaf.issuerFields) tags.set(`x509Issuer/${field}`, value);
-  if (leaf.san.DNS[0] !== undefined) tags.set("x509SAN/DNS", leaf.san.DNS[0]);
-  if (leaf.san.URI[0] !== undefined) tags.set("x509SAN/URI", leaf.san.URI[0]);
-  if (leaf.san.Name[0] !== undefined) tags.set("x509SAN/Name", leaf.san.Name[0]);
+  const { tags, invalid } = derivePrincipalTags(leaf);
+  if (invalid.length > 0) throw denied(`Some attributes fail to be mapped into session tags: ${invalid[0]}.`);
   for (const [key, value] of tags) {
-    if (!isValidTagValue(value)) throw denied(`Some attributes fail to be mapped into session tags: ${key}.`);
     ctx.set(`aws:PrincipalTag/${key}`, value);
     ctx.set(`aws:RequestTag/${key}`, value);
   }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { evaluateTrustPolicy } from "@iam-ra/core/rolesanywhere";
 import {
   createCanonicalRequest,
   createStringToSign,
@@ -12,7 +13,6 @@ import {
 import { ApiError, type EmulatorRequest, xmlEscape } from "./http.ts";
 import { assumedRoleArn, issueSession } from "./sessions.ts";
 import type { EmulatorStateData, SessionRecord } from "./state.ts";
-import { evaluateTrustPolicy } from "./trust-policy.ts";
 
 /** What STS needs from the emulator around it. */
 export interface StsContext {
@@ -38,7 +38,7 @@ function authenticate(req: EmulatorRequest, ctx: StsContext): SessionRecord {
   if (!header)
     throw new ApiError(403, "MissingAuthenticationToken", "Request is missing Authentication Token");
   const auth = parseAuthorization(header);
-  if (!auth || auth.algorithm !== "AWS4-HMAC-SHA256") {
+  if (auth?.algorithm !== "AWS4-HMAC-SHA256") {
     throw new ApiError(
       400,
       "IncompleteSignature",

@@ -201,6 +201,7 @@ function rolesAnywherePort(ra: Sender<RolesAnywhereClient>): RolesAnywhereReadPo
           sourceType: trustAnchor.source?.sourceType ?? "",
           certificatePem: (trustAnchor.source?.sourceData as { x509CertificateData?: string } | undefined)
             ?.x509CertificateData,
+          pcaArn: (trustAnchor.source?.sourceData as { acmPcaArn?: string } | undefined)?.acmPcaArn,
         };
       } catch (e) {
         if (status(e) === 404 || named(e, "ResourceNotFoundException")) return undefined;

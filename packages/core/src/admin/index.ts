@@ -5,6 +5,8 @@
  */
 export type { AwsAdminClients } from "./aws.ts";
 export { createAwsAdminDeps } from "./aws.ts";
+export type { DoctorCheck, DoctorDeps, DoctorInput, DoctorResult } from "./doctor.ts";
+export { runDoctor } from "./doctor.ts";
 export type { AdminDeps, BucketPort, PcaPort, RolesAnywhereReadPort, SecretsPort } from "./ports.ts";
 export type {
   CaSetupOptions,

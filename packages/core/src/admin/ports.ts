@@ -55,7 +55,10 @@ export interface PcaPort {
 export interface RolesAnywhereReadPort {
   trustAnchor(
     arn: string,
-  ): Promise<{ enabled: boolean; sourceType: string; certificatePem: string | undefined } | undefined>;
+  ): Promise<
+    | { enabled: boolean; sourceType: string; certificatePem: string | undefined; pcaArn: string | undefined }
+    | undefined
+  >;
   profile(
     arn: string,
   ): Promise<{ enabled: boolean; roleArns: string[]; durationSeconds: number } | undefined>;

@@ -262,7 +262,14 @@ export async function deployStack(options: DeployOptions): Promise<DeployResult>
       changes: [],
     };
   }
-  const cs = await waitForChangeSet(options, changeSetName);
+  let cs: Awaited<ReturnType<typeof waitForChangeSet>>;
+  try {
+    cs = await waitForChangeSet(options, changeSetName);
+  } catch (error) {
+    // Never leave a half-made (REVIEW_IN_PROGRESS) stack behind a change set we could not read.
+    if (!existing) await options.cfn.deleteStack(options.stackName).catch(() => {});
+    throw error;
+  }
   if (cs.status === "FAILED") {
     await options.cfn.deleteChangeSet(options.stackName, changeSetName).catch(() => {});
     if (/didn't contain changes|No updates are to be performed/i.test(cs.statusReason ?? "")) {

@@ -35,3 +35,5 @@ export {
 } from "./signer.ts";
 export type { HttpResponse, HttpTransport, NodeTransportOptions } from "./transport.ts";
 export { createNodeTransport, TransportError } from "./transport.ts";
+export type { ConditionContext, TrustDecision, TrustRequest } from "./trust-policy.ts";
+export { evaluateTrustPolicy, wildcardMatch } from "./trust-policy.ts";

@@ -63,7 +63,8 @@ export interface CertificateSpec {
 
 type X509Module = typeof import("@peculiar/x509");
 
-async function loadX509(): Promise<X509Module> {
+/** Loads @peculiar/x509 after its polyfill (lazily). @internal */
+export async function loadX509(): Promise<X509Module> {
   // @peculiar/x509 needs the reflect-metadata polyfill before it loads; both stay off the import
   // graph of callers that never create certificates.
   await import("reflect-metadata");

@@ -19,8 +19,11 @@ export {
   issueCertificate,
   issueCertificateForKey,
   KEY_ALGORITHMS,
+  loadX509,
   parseCsr,
 } from "./ca.ts";
+export type { ParsedCertificate } from "./certificate-info.ts";
+export { derivePrincipalTags, isValidTagValue, parseCertificate } from "./certificate-info.ts";
 export type { EncryptedKeyEnvelope, KmsPort } from "./envelope.ts";
 export { openKeyEnvelope, sealKeyEnvelope } from "./envelope.ts";
 export type { CredentialMaterial, CredentialMaterialInput, X509SigningAlgorithm } from "./material.ts";

@@ -1,0 +1,98 @@
+// Bundles the action into two self-contained files, as a JavaScript action must ship: dist/index.js
+// (runs.main) and dist/post.js (runs.post). Every dependency is inside; workspace packages are read
+// from source through the "@iam-ra/source" condition. dist/package.json marks the bundles as ESM,
+// so the published action folder works without the workspace's package.json, and
+// dist/licenses.txt carries the license of every package bundled in.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const here = fileURLToPath(new URL("..", import.meta.url));
+
+// @actions/core imports @actions/http-client (and with it all of undici) only for getIDToken(),
+// the OIDC token this action never asks for; loading undici doubled the step's start-up time.
+// This stub stands in for it and fails loudly should anything ever call it.
+const withoutHttpClient = {
+  name: "without-actions-http-client",
+  setup(b) {
+    b.onResolve({ filter: /^@actions\/http-client(\/.*)?$/ }, (args) => ({
+      path: args.path,
+      namespace: "http-client-stub",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "http-client-stub" }, () => ({
+      loader: "js",
+      contents: `const unavailable = () => { throw new Error("@actions/http-client is not bundled into iam-ra-action"); };
+export class HttpClient { constructor() { unavailable(); } }
+export class BearerCredentialHandler { constructor() { unavailable(); } }`,
+    }));
+  },
+};
+
+const dist = new URL("../dist/", import.meta.url);
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist);
+const result = await build({
+  absWorkingDir: here,
+  entryPoints: { index: "src/index.ts", post: "src/post.ts" },
+  outdir: "dist",
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  // The runner uses Node 24 (runs.using); node20 keeps the bundle runnable by the tests on Node 20.
+  target: "node20",
+  conditions: ["@iam-ra/source"],
+  // CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
+  banner: {
+    js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);",
+  },
+  plugins: [withoutHttpClient],
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+});
+writeFileSync(new URL("package.json", dist), `${JSON.stringify({ type: "module" }, null, 2)}\n`);
+
+/** The package.json directory of a bundled file under node_modules. */
+function packageDirOf(file) {
+  for (let dir = dirname(join(here, file)); dir.includes("node_modules"); dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) {
+      const { name } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+      if (name) return dir;
+    }
+  }
+  return undefined;
+}
+const packages = new Map();
+// Only what made it into an output: inputs that tree-shaking dropped are not shipped.
+const shipped = new Set(
+  Object.values(result.metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs)
+      .filter(([, use]) => use.bytesInOutput > 0)
+      .map(([file]) => file),
+  ),
+);
+for (const file of shipped) {
+  const dir = packageDirOf(file);
+  if (!dir) continue;
+  const { name, version, license } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+  const licenseFile = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
+  packages.set(`${name}@${version}`, {
+    license: typeof license === "string" ? license : "see the license text",
+    text: licenseFile
+      ? readFileSync(join(dir, licenseFile), "utf8").trim()
+      : "(no license file in the package)",
+  });
+}
+writeFileSync(
+  new URL("licenses.txt", dist),
+  `Third-party packages bundled into dist/index.js and dist/post.js.\n\n${[...packages]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, p]) => `${"=".repeat(78)}\n${id} (${p.license})\n${"=".repeat(78)}\n${p.text}\n`)
+    .join("\n")}`,
+);
+console.log(`dist/licenses.txt: ${packages.size} packages`);
+for (const file of ["index.js", "post.js"]) {
+  const kib = (statSync(new URL(file, dist)).size / 1024).toFixed(0);
+  console.log(`dist/${file}: ${kib} KiB`);
+}

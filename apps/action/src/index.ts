@@ -1,0 +1,15 @@
+/**
+ * Entry of the main step (`runs.main`): runs the action and turns any failure into one
+ * `::error::` line with the next step, and exit code 1.
+ * @module
+ */
+import * as core from "@actions/core";
+import { describeFailure } from "./failure.ts";
+import { run } from "./main.ts";
+
+try {
+  await run();
+} catch (error) {
+  if (error instanceof Error && error.stack) core.debug(error.stack);
+  core.setFailed(describeFailure(error));
+}

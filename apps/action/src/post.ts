@@ -1,0 +1,14 @@
+/**
+ * Entry of the post step (`runs.post`): clears what the main step exported.
+ * @module
+ */
+import * as core from "@actions/core";
+import { run } from "./cleanup.ts";
+import { describeFailure } from "./failure.ts";
+
+try {
+  await run();
+} catch (error) {
+  if (error instanceof Error && error.stack) core.debug(error.stack);
+  core.setFailed(describeFailure(error));
+}

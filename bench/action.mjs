@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+// Benchmark (not a test): the GitHub Action's main step, `node dist/index.js` run the way the runner
+// runs it (INPUT_* variables, GITHUB_ENV/GITHUB_OUTPUT/GITHUB_STATE files) from process start to
+// exit with the credentials exported: CreateSession, GetCallerIdentity, file commands. Compared with
+// the `node -e 0` floor in the same run, samples interleaved, medians (target <= 2x). Also times the
+// post step and prints the bundle sizes. The emulator runs in another process, so these blocking
+// child runs never wait on this process's event loop.
+// Run after the builds (`npx -y pnpm@10.34.9 -r run build`):  node bench/action.mjs [runs]
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const runs = Number(process.argv[2] ?? 20);
+const distDir = join(root, "apps/action/dist");
+for (const [file, build] of [
+  ["packages/emulator/dist/index.js", "npx -y pnpm@10.34.9 -r run build"],
+  ["apps/action/dist/index.js", "npx -y pnpm@10.34.9 --filter @iam-ra/action run build"],
+]) {
+  try {
+    statSync(join(root, file));
+  } catch {
+    console.error(`bench: build first: ${build}`);
+    process.exit(2);
+  }
+}
+
+// The emulator process: sets up a trust anchor, profile and role, prints them with a leaf
+// certificate as one JSON line, then serves and logs each request's duration to a file (written
+// synchronously, so this process can read it between its blocking child runs).
+const EMULATOR = `
+  import { appendFileSync } from "node:fs";
+  const [emulatorDist, testingDist, logFile] = process.argv.slice(1);
+  const { startEmulator, setUpRolesAnywhere, createBoundTrustPolicy } = await import(emulatorDist);
+  const { createTestPki } = await import(testingDist);
+  const emu = await startEmulator({ logger: (e) => appendFileSync(logFile, JSON.stringify(e) + "\\n") });
+  const pki = await createTestPki();
+  const leaf = await pki.issueLeaf({
+    subject: "CN=bench,OU=bench", issuer: "root", notAfter: new Date(Date.now() + 90 * 86_400_000),
+  });
+  const roleArn = "arn:aws:iam::123456789012:role/bench";
+  const setUp = await setUpRolesAnywhere(emu, {
+    caCertificatePem: pki.root.certificatePem,
+    roles: [{ roleArn, trustPolicy: createBoundTrustPolicy("bench") }],
+  });
+  process.stdout.write(JSON.stringify({ url: emu.url, roleArn, ...setUp, certificatePem: leaf.certificatePem,
+    privateKeyPem: leaf.privateKeyPem }) + "\\n");
+  process.on("SIGTERM", () => emu.close().then(() => process.exit(0)));`;
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const dir = mkdtempSync(join(tmpdir(), "iam-ra-bench-action-"));
+const logFile = join(dir, "emulator.log");
+writeFileSync(logFile, "");
+const emulator = spawn(
+  process.execPath,
+  [
+    "--input-type=module",
+    "-e",
+    EMULATOR,
+    join(root, "packages/emulator/dist/index.js"),
+    join(root, "packages/core/dist/testing/index.js"),
+    logFile,
+  ],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
+try {
+  const world = await new Promise((resolve, reject) => {
+    let out = "";
+    emulator.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) resolve(JSON.parse(out));
+    });
+    emulator.once("exit", (code) => reject(new Error(`the emulator exited (${code})`)));
+  });
+  const files = {
+    GITHUB_ENV: join(dir, "env"),
+    GITHUB_OUTPUT: join(dir, "output"),
+    GITHUB_STATE: join(dir, "state"),
+  };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    RUNNER_TEMP: dir,
+    ...files,
+    INPUT_CERTIFICATE: world.certificatePem,
+    "INPUT_PRIVATE-KEY": world.privateKeyPem,
+    "INPUT_TRUST-ANCHOR-ARN": world.trustAnchorArn,
+    "INPUT_PROFILE-ARN": world.profileArn,
+    "INPUT_ROLE-TO-ASSUME": world.roleArn,
+    INPUT_ENDPOINT: world.url,
+    "INPUT_STS-ENDPOINT": world.url,
+    "INPUT_ROLE-DURATION-SECONDS": "3600",
+    "INPUT_RETRY-MAX-ATTEMPTS": "12",
+  };
+  const resetFiles = () => {
+    for (const file of Object.values(files)) writeFileSync(file, "");
+  };
+  let logOffset = 0;
+  /** Milliseconds the emulator spent serving the requests logged since the last call. */
+  const serverMs = () => {
+    const text = readFileSync(logFile, "utf8");
+    const lines = text.slice(logOffset).split("\n").filter(Boolean);
+    logOffset = text.length;
+    return lines.reduce((sum, line) => sum + (JSON.parse(line).durationMs ?? 0), 0);
+  };
+  const main = () => {
+    resetFiles();
+    execFileSync(process.execPath, [join(distDir, "index.js")], {
+      env,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  };
+
+  // Warm-up, and a check that the step really exported credentials.
+  main();
+  if (!/^AWS_SECRET_ACCESS_KEY<</m.test(readFileSync(files.GITHUB_ENV, "utf8"))) {
+    throw new Error("the action exported no credentials");
+  }
+  // The runner hands the main step's saved state to the post step as STATE_<name>.
+  const exported = /^exported<<(\S+)\n(.*)\n\1$/m.exec(readFileSync(files.GITHUB_STATE, "utf8"))?.[2];
+  if (!exported) throw new Error("the action saved no state for its post step");
+  const postEnv = { PATH: process.env.PATH, ...files, STATE_exported: exported };
+  const post = () => {
+    resetFiles();
+    execFileSync(process.execPath, [join(distDir, "post.js")], { env: postEnv, stdio: "ignore" });
+  };
+  serverMs();
+
+  // Interleaved, so drift in machine load hits the floor and the steps alike.
+  const floor = [];
+  const wall = [];
+  const own = [];
+  const server = [];
+  const postWall = [];
+  for (let i = 0; i < runs; i++) {
+    let t = performance.now();
+    execFileSync(process.execPath, ["-e", "0"]);
+    floor.push(performance.now() - t);
+    t = performance.now();
+    main();
+    const ms = performance.now() - t;
+    const served = serverMs();
+    wall.push(ms);
+    server.push(served);
+    own.push(ms - served);
+    t = performance.now();
+    post();
+    postWall.push(performance.now() - t);
+  }
+  const f = median(floor);
+  const size = (file) => {
+    const bytes = readFileSync(join(distDir, file));
+    return `${(bytes.length / 1024).toFixed(0)} KiB (${(gzipSync(bytes).length / 1024).toFixed(0)} KiB gzip)`;
+  };
+  const row = (label, ms, note = "") =>
+    console.log(`${label.padEnd(44)}${ms.toFixed(1).padStart(6)} ms  ${(ms / f).toFixed(2)}x floor${note}`);
+
+  console.log(`node ${process.version}, ${runs} runs each, interleaved, medians`);
+  console.log(`${"node -e 0 (floor)".padEnd(44)}${f.toFixed(1).padStart(6)} ms`);
+  row("main step, start to credentials exported", median(wall), " (target <= 2x)");
+  console.log(
+    `${"  of which the emulator serving 2 calls".padEnd(44)}${median(server).toFixed(1).padStart(6)} ms`,
+  );
+  row("  the action's own time (wall - emulator)", median(own));
+  row("post step, variables cleared", median(postWall));
+  console.log(`bundle: dist/index.js ${size("index.js")}, dist/post.js ${size("post.js")}`);
+} finally {
+  emulator.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
