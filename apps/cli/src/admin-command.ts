@@ -3,7 +3,7 @@ import { IamRaError } from "@iam-ra/core";
 import type { AdminDeps } from "@iam-ra/core/admin";
 import { Flags } from "@oclif/core";
 import { BaseCommand } from "./base-command.ts";
-import { createAdminDeps, type ProgressSink } from "./services/admin-deps.ts";
+import type { ProgressSink } from "./services/admin-deps.ts";
 
 /**
  * The base of admin commands: namespace, region and profile flags (with the AWS environment as
@@ -51,6 +51,8 @@ export abstract class AdminCommand extends BaseCommand {
     region?: string | undefined;
     profile?: string | undefined;
   }): Promise<AdminDeps> {
+    // The AWS SDK loads only when a command needs it, not for --help or --version.
+    const { createAdminDeps } = await import("./services/admin-deps.ts");
     return await createAdminDeps(flags, process.env, this.progress());
   }
 

@@ -6,7 +6,7 @@ import type { CredentialFlagSpec } from "./services/credential-options.ts";
 export function flagsFromSpecs(specs: readonly CredentialFlagSpec[]): Interfaces.FlagInput {
   const out: Interfaces.FlagInput = {};
   for (const s of specs) {
-    const common = { description: `${s.description} [env: ${s.env}]`, env: s.env };
+    const common = { description: s.description, env: s.env };
     out[s.name] =
       s.type === "boolean"
         ? Flags.boolean({ ...common, allowNo: false })

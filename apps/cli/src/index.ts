@@ -17,6 +17,12 @@ import { HostOnboard } from "./commands/host/onboard.ts";
 import { HostRevoke } from "./commands/host/revoke.ts";
 import { HostRotate } from "./commands/host/rotate.ts";
 import { Init } from "./commands/init.ts";
+import { K8sList } from "./commands/k8s/list.ts";
+import { K8sOffboard } from "./commands/k8s/offboard.ts";
+import { K8sOnboard } from "./commands/k8s/onboard.ts";
+import { K8sSetup } from "./commands/k8s/setup.ts";
+import { K8sTeardown } from "./commands/k8s/teardown.ts";
+import { Migrate } from "./commands/migrate.ts";
 import { ProfileConfigure } from "./commands/profile/configure.ts";
 import { ProfileList } from "./commands/profile/list.ts";
 import { ProfileRemove } from "./commands/profile/remove.ts";
@@ -43,6 +49,12 @@ export const COMMANDS = {
   "host:revoke": HostRevoke,
   "host:rotate": HostRotate,
   init: Init,
+  "k8s:list": K8sList,
+  "k8s:offboard": K8sOffboard,
+  "k8s:onboard": K8sOnboard,
+  "k8s:setup": K8sSetup,
+  "k8s:teardown": K8sTeardown,
+  migrate: Migrate,
   "role:create": RoleCreate,
   "role:delete": RoleDelete,
   "role:list": RoleList,

@@ -14,10 +14,13 @@ let aws: LocalAws;
 let dir: string;
 
 /** Runs `iam-ra … --json` against local AWS; returns the parsed stdout (or the failure). */
-async function iamRa(args: string[]): Promise<{ code: number; json: any; stderr: string }> {
+async function iamRa(
+  args: string[],
+  env: NodeJS.ProcessEnv = aws.env,
+): Promise<{ code: number; json: any; stderr: string }> {
   try {
     const { stdout, stderr } = await exec(process.execPath, [BIN, ...args, "--json"], {
-      env: aws.env,
+      env,
       maxBuffer: 10e6,
     });
     return { code: 0, json: JSON.parse(stdout), stderr };
@@ -279,16 +282,28 @@ describe("admin plane, end to end on moto + the emulator", () => {
   }, 180_000);
 
   it("bad input is refused before any AWS call, with a hint and no stack trace", async () => {
+    // Every AWS endpoint is a closed port: an AWS call would fail as a network error, not as bad input.
+    const offline = {
+      ...aws.env,
+      AWS_ENDPOINT_URL: "http://127.0.0.1:1",
+      AWS_ENDPOINT_URL_ROLESANYWHERE: "http://127.0.0.1:1",
+    };
     for (const args of [
       ["role", "create", "bad name", "-n", "e2e"],
       ["role", "create", "x", "-n", "e2e", "--session-duration", "100"],
       ["role", "create", "x", "-n", "e2e", "--policy", "not-an-arn"],
       ["host", "onboard", "bad_host", "--role", "app-a", "-n", "e2e"],
       ["init", "-n", "Bad-NS"],
+      ["init", "-n", "ok", "--ca-mode", "pca-existing", "--pca-arn", "arn:aws:acm-pca:nope"],
+      ["role", "create", "x", "-n", "e2e", "--binding-tag", "Subject/OU"],
+      ["host", "onboard", "h", "--role", "app-a", "-n", "e2e", "--validity-days", "0"],
     ]) {
-      const r = await iamRa(args);
+      const r = await iamRa(args, offline);
       expect(r.code, args.join(" ")).toBe(1);
-      expect(r.json.error).toMatchObject({ code: expect.any(String), hint: expect.any(String) });
+      expect(r.json.error, args.join(" ")).toMatchObject({
+        code: expect.stringMatching(/invalid|arn/),
+        hint: expect.any(String),
+      });
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   }, 60_000);

@@ -13,6 +13,8 @@ import { startSidecar } from "./server.ts";
 const HELP = `iam-ra-sidecar: AWS credentials from an X.509 certificate (IAM Roles Anywhere), served to
 stock SDKs as container credentials (and optionally IMDSv2).
 
+  iam-ra-sidecar healthcheck [/healthz|/readyz]   exit 0 when the running sidecar answers (probes)
+
 Options (each also from its environment variable):
 ${SIDECAR_OPTIONS.map((s) => `  --${s.name.padEnd(28)} ${s.env.padEnd(36)} ${s.description}`).join("\n")}
 `;
@@ -20,9 +22,11 @@ ${SIDECAR_OPTIONS.map((s) => `  --${s.name.padEnd(28)} ${s.env.padEnd(36)} ${s.d
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === "healthcheck") {
-    // For Docker's HEALTHCHECK without a shell or curl in the image: exit 0 when /healthz answers.
+    // For Docker's HEALTHCHECK and Kubernetes exec probes (the server is on loopback, out of an httpGet
+    // probe's reach) without a shell or curl in the image: exit 0 when /healthz (or /readyz) answers.
+    const path = argv[1] === "/readyz" ? "/readyz" : "/healthz";
     const port = process.env.IAM_RA_PORT || "9911";
-    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(2000) }).catch(
       () => undefined,
     );
     process.exit(res?.ok ? 0 : 1);

@@ -25,6 +25,12 @@ const TEMPLATES: Record<string, CfnTemplate> = {
   "ca-pca-existing": caTemplate("prod", "team-a", "pca-existing"),
   "ca-pca-new": caTemplate("prod", "pca", "pca-new"),
   role: roleTemplate({ namespace: "prod", role: "web-reader", bindingTag: "x509Subject/OU" }),
+  "role-issuer-bound": roleTemplate({
+    namespace: "prod",
+    role: "web-reader",
+    bindingTag: "x509Subject/OU",
+    issuerBinding: true,
+  }),
   crl: crlTemplate("prod", "default"),
 };
 
@@ -94,6 +100,35 @@ describe("templates", () => {
         "Version": "2012-10-17",
       }
     `);
+  });
+
+  it("an issuer-bound role also requires the certificate's issuer CN to be an allowed one", () => {
+    const template = TEMPLATES["role-issuer-bound"]!;
+    expect(template.Parameters?.AllowedIssuers).toMatchObject({ Type: "CommaDelimitedList" });
+    const statement = (
+      template.Resources.Role!.Properties!.AssumeRolePolicyDocument as {
+        Statement: Array<{ Condition: Record<string, unknown> }>;
+      }
+    ).Statement[0]!;
+    expect(statement.Condition).toMatchInlineSnapshot(`
+      {
+        "ArnEquals": {
+          "aws:SourceArn": {
+            "Ref": "TrustAnchorArn",
+          },
+        },
+        "StringEquals": {
+          "aws:PrincipalTag/x509Issuer/CN": {
+            "Ref": "AllowedIssuers",
+          },
+          "aws:PrincipalTag/x509Subject/OU": {
+            "Ref": "BindingValue",
+          },
+        },
+      }
+    `);
+    // Without the option the template is exactly what roles deployed before it have.
+    expect(TEMPLATES.role!.Parameters).not.toHaveProperty("AllowedIssuers");
   });
 
   it("no template carries private key material or Lambda custom resources", () => {

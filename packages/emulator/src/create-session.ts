@@ -195,6 +195,10 @@ async function checkChain(
     if (anchor) {
       if (!validAt(anchor, now))
         throw untrusted("the trust anchor's CA certificate is outside its validity period.");
+      // RFC 5280 6.1.4 (m): a CA with pathLenConstraint n may have at most n CAs below it in the path.
+      for (const [i, ca] of path.entries())
+        if (i > 0 && ca.pathLength !== undefined && i - 1 > ca.pathLength)
+          throw untrusted("an intermediate CA exceeds its path length constraint.");
       for (const c of path.slice(1))
         if (!validAt(c, now)) throw untrusted("an intermediate certificate is outside its validity period.");
       return path;

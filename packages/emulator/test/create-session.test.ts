@@ -117,6 +117,30 @@ describe("CreateSession rejects what AWS rejects", () => {
     await expectRejection(w.call(leaf, {}, { chain: false }), "untrusted-certificate", 403, /does not reach/);
   });
 
+  it("a CA below a path-length-0 intermediate (a sub-CA it was not allowed to make)", async () => {
+    const w = await createWorld();
+    const { issueCertificate } = await import("@iam-ra/core/x509");
+    const now = w.clock.now().getTime();
+    const validity = { notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 86_400_000) };
+    // The test PKI's intermediate has pathLenConstraint 0, so this CA must not validate.
+    const subCa = await issueCertificate({
+      issuer: w.pki.intermediate,
+      subject: "CN=Looks Like Another Issuer",
+      ca: { pathLength: 0 },
+      ...validity,
+    });
+    const leaf = await issueCertificate({ issuer: subCa, subject: "CN=x,OU=readers", ...validity });
+    await expectRejection(
+      w.call({
+        certificatePem: leaf.certificatePem + subCa.certificatePem,
+        privateKeyPem: leaf.privateKeyPem,
+      }),
+      "untrusted-certificate",
+      403,
+      /path length/,
+    );
+  });
+
   it("an expired certificate", async () => {
     const w = await createWorld();
     const now = w.clock.now().getTime();

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { Flags } from "@oclif/core";
 import { BaseCommand } from "../base-command.ts";
-import { type DemoResult, runDemo } from "../services/demo.ts";
+import type { DemoResult } from "../services/demo.ts";
 
 export class Demo extends BaseCommand {
   static override summary =
@@ -23,6 +23,7 @@ export class Demo extends BaseCommand {
   async run(): Promise<DemoResult> {
     const { flags } = await this.parse(Demo);
     let n = 0;
+    const { runDemo } = await import("../services/demo.ts");
     const result = await runDemo({
       nodePath: process.execPath,
       binPath: join(this.config.root, "bin", "run.js"),

@@ -1,17 +1,9 @@
-import { ACMPCAClient, GetCertificateAuthorityCertificateCommand } from "@aws-sdk/client-acm-pca";
-import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import { GetProfileCommand, GetTrustAnchorCommand, RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
 import { IamRaError } from "@iam-ra/core";
-import { type DoctorResult, runDoctor } from "@iam-ra/core/admin";
-import { createSession, parseArn, resolveEndpoint, resolveSessionInputs } from "@iam-ra/core/rolesanywhere";
-import { readCredentialMaterial } from "@iam-ra/core/x509";
+import type { DoctorResult } from "@iam-ra/core/admin";
+import { parseArn, resolveSessionInputs } from "@iam-ra/core/rolesanywhere";
 import { Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
 import { CREDENTIAL_FLAGS, type CredentialFlagValues } from "../services/credential-options.ts";
-
-const notFound = (e: unknown) =>
-  e instanceof Error &&
-  (e.name === "ResourceNotFoundException" || e.name === "NoSuchEntityException" || e.name === "NoSuchEntity");
 
 export class Doctor extends BaseCommand {
   static override summary =
@@ -49,87 +41,8 @@ are reported as not run. Exit 1 when any check fails.`;
         hint: "Pass the three ARNs (they are in the host's config or `iam-ra host onboard` output).",
       });
     }
-    const region = session.options.region ?? anchor.region;
-    const aws = { region, ...(flags.profile ? { profile: flags.profile } : {}), maxAttempts: 2 };
-    const raEndpoint =
-      session.options.endpoint ?? process.env.AWS_ENDPOINT_URL_ROLESANYWHERE ?? process.env.AWS_ENDPOINT_URL;
-    const ra = new RolesAnywhereClient({ ...aws, ...(raEndpoint ? { endpoint: raEndpoint } : {}) });
-    const iamEndpoint = process.env.AWS_ENDPOINT_URL_IAM ?? process.env.AWS_ENDPOINT_URL;
-    const iam = new IAMClient({ ...aws, ...(iamEndpoint ? { endpoint: iamEndpoint } : {}) });
-    const pcaEndpoint = process.env.AWS_ENDPOINT_URL_ACM_PCA ?? process.env.AWS_ENDPOINT_URL;
-    const pca = new ACMPCAClient({ ...aws, ...(pcaEndpoint ? { endpoint: pcaEndpoint } : {}) });
-    const id = (arn: string) => arn.split("/").at(-1)!;
-    const result = await runDoctor(
-      {
-        clock: { now: () => new Date() },
-        loadMaterial: () => readCredentialMaterial(session.material),
-        rolesAnywhere: {
-          async trustAnchor(arn) {
-            try {
-              const { trustAnchor: t } = await ra.send(new GetTrustAnchorCommand({ trustAnchorId: id(arn) }));
-              const data = t?.source?.sourceData as
-                | { x509CertificateData?: string; acmPcaArn?: string }
-                | undefined;
-              return t
-                ? {
-                    enabled: t.enabled ?? false,
-                    sourceType: t.source?.sourceType ?? "",
-                    certificatePem: data?.x509CertificateData,
-                    pcaArn: data?.acmPcaArn,
-                  }
-                : undefined;
-            } catch (e) {
-              if (notFound(e)) return undefined;
-              throw e;
-            }
-          },
-          async profile(arn) {
-            try {
-              const { profile: p } = await ra.send(new GetProfileCommand({ profileId: id(arn) }));
-              return p
-                ? {
-                    enabled: p.enabled ?? false,
-                    roleArns: p.roleArns ?? [],
-                    durationSeconds: p.durationSeconds ?? 3600,
-                  }
-                : undefined;
-            } catch (e) {
-              if (notFound(e)) return undefined;
-              throw e;
-            }
-          },
-        },
-        pca: {
-          async caCertificate(arn) {
-            const out = await pca.send(
-              new GetCertificateAuthorityCertificateCommand({ CertificateAuthorityArn: arn }),
-            );
-            return [out.Certificate, out.CertificateChain].filter(Boolean).join("\n");
-          },
-        },
-        async roleTrustPolicy(arn) {
-          try {
-            const { Role } = await iam.send(new GetRoleCommand({ RoleName: arn.split("/").at(-1)! }));
-            return Role?.AssumeRolePolicyDocument
-              ? JSON.parse(decodeURIComponent(Role.AssumeRolePolicyDocument))
-              : undefined;
-          } catch (e) {
-            if (notFound(e)) return undefined;
-            throw e;
-          }
-        },
-        async serverTime() {
-          const url = resolveEndpoint({ region, endpoint: session.options.endpoint }).url;
-          const res = await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(5000) });
-          const date = res.headers.get("date");
-          return date ? new Date(date) : undefined;
-        },
-        ...(flags["no-session"]
-          ? {}
-          : { createSession: (m) => createSession(m, session.params, session.options) }),
-      },
-      { trustAnchorArn, profileArn, roleArn, expiryWarningDays: flags.expiring },
-    );
+    const { runDoctorWithAws } = await import("../services/doctor-aws.ts");
+    const result = await runDoctorWithAws(session, anchor, flags);
     if (!this.jsonEnabled()) {
       for (const c of result.checks) {
         const mark = c.ok === true ? "ok  " : c.ok === false ? "FAIL" : "--  ";

@@ -1,4 +1,3 @@
-import { startEmulator } from "@iam-ra/emulator";
 import { Flags } from "@oclif/core";
 import { BaseCommand } from "../base-command.ts";
 
@@ -46,6 +45,7 @@ export class EmulatorCommand extends BaseCommand {
 
   async run(): Promise<{ url: string }> {
     const { flags } = await this.parse(EmulatorCommand);
+    const { startEmulator } = await import("@iam-ra/emulator");
     const emu = await startEmulator({
       host: flags.host,
       port: flags.port,

@@ -1,4 +1,4 @@
-import { type InitResult, initNamespace } from "@iam-ra/core/admin";
+import { type InitResult, initNamespace, validateAdminInput } from "@iam-ra/core/admin";
 import { Flags } from "@oclif/core";
 import { AdminCommand } from "../admin-command.ts";
 import { caFlags, caModeOf } from "./ca/setup.ts";
@@ -25,6 +25,11 @@ drift in the init stack is corrected. Shows live CloudFormation events on a term
 
   async run(): Promise<InitResult> {
     const { flags } = await this.parse(Init);
+    validateAdminInput({
+      namespace: flags.namespace,
+      pcaArn: flags["pca-arn"],
+      caValidityYears: flags["ca-validity-years"],
+    });
     const deps = await this.adminDeps(flags);
     const mode = flags["ca-mode"] === "none" ? null : caModeOf(flags["ca-mode"]);
     const result = await initNamespace(deps, {

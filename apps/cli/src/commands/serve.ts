@@ -1,4 +1,4 @@
-import { createLogger, mergeEnv, resolveSidecarConfig, SIDECAR_OPTIONS, startSidecar } from "@iam-ra/sidecar";
+import { SIDECAR_OPTIONS } from "@iam-ra/sidecar";
 import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
 
 /** What `serve --json` prints once listening. */
@@ -26,6 +26,7 @@ Logs are JSON lines on stderr; SIGTERM stops it gracefully.`;
 
   async run(): Promise<ServeResult> {
     const { flags } = await this.parse(Serve);
+    const { createLogger, mergeEnv, resolveSidecarConfig, startSidecar } = await import("@iam-ra/sidecar");
     const config = await resolveSidecarConfig(
       mergeEnv(flags as Record<string, string | boolean | undefined>, {}),
       process.env,

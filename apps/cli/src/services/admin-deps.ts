@@ -7,7 +7,8 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { IamRaError } from "@iam-ra/core";
-import { type AdminDeps, createAwsAdminDeps } from "@iam-ra/core/admin";
+import type { AdminDeps } from "@iam-ra/core/admin";
+import { createAwsAdminDeps } from "@iam-ra/core/admin/aws";
 import type { StackEvent } from "@iam-ra/core/cloudformation";
 
 /** Flags every admin command shares. */

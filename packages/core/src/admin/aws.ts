@@ -1,3 +1,7 @@
+/**
+ * The admin plane's ports over AWS SDK v3 clients.
+ * @module
+ */
 import {
   type ACMPCAClient,
   DescribeCertificateAuthorityCommand,

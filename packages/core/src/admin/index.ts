@@ -1,13 +1,33 @@
 /**
  * The admin plane's workflows (init, CA scopes, roles, hosts, destroy) over narrow ports; the CLI
- * builds the ports from AWS SDK clients with {@link createAwsAdminDeps}.
+ * builds the ports from AWS SDK clients with `createAwsAdminDeps` from `@iam-ra/core/admin/aws` (a
+ * separate entry, so importing the workflows does not load the AWS SDK).
  * @module
  */
-export type { AwsAdminClients } from "./aws.ts";
-export { createAwsAdminDeps } from "./aws.ts";
 export type { DoctorCheck, DoctorDeps, DoctorInput, DoctorResult } from "./doctor.ts";
 export { runDoctor } from "./doctor.ts";
+export type {
+  K8sClusterResult,
+  K8sIssuerSummary,
+  K8sListResult,
+  K8sObjectReference,
+  OffboardWorkloadResult,
+  OnboardWorkloadOptions,
+  OnboardWorkloadResult,
+  TeardownClusterResult,
+} from "./k8s.ts";
+export {
+  issuerCommonName,
+  listK8s,
+  offboardWorkload,
+  onboardWorkload,
+  setUpCluster,
+  teardownCluster,
+} from "./k8s.ts";
+export type { MigrateOptions, MigrateResult } from "./migrate.ts";
+export { migrateNamespace } from "./migrate.ts";
 export type { AdminDeps, BucketPort, PcaPort, RolesAnywhereReadPort, SecretsPort } from "./ports.ts";
+export { validateAdminInput } from "./validate.ts";
 export type {
   CaSetupOptions,
   CaSetupResult,

@@ -25,6 +25,7 @@ import {
 } from "../x509/ca.ts";
 import { type EncryptedKeyEnvelope, openKeyEnvelope, sealKeyEnvelope } from "../x509/envelope.ts";
 import { serialToDecimal } from "../x509/material.ts";
+import { allowedIssuersFor } from "./issuers.ts";
 import type { AdminDeps, BucketPort } from "./ports.ts";
 
 /** An opened namespace: its bucket and state store. @public */
@@ -86,7 +87,8 @@ export async function openNamespace(deps: AdminDeps): Promise<Namespace> {
   };
 }
 
-async function requireState(ns: Namespace): Promise<State> {
+/** @internal */
+export async function requireState(ns: Namespace): Promise<State> {
   const stored = await ns.store.read();
   if (!stored?.state.init) {
     throw new IamRaError("not-initialized", "The namespace has a bucket but no state.", {
@@ -96,7 +98,8 @@ async function requireState(ns: Namespace): Promise<State> {
   return stored.state;
 }
 
-function certificateRecord(pem: string): CertificateRecord {
+/** @internal */
+export function certificateRecord(pem: string): CertificateRecord {
   const cert = new X509Certificate(pem);
   return {
     serialNumber: serialToDecimal(cert.serialNumber),
@@ -406,7 +409,8 @@ export async function deleteCa(
   return { scope, deleted };
 }
 
-async function loadCaIssuer(deps: AdminDeps, ns: Namespace, ca: CaScope) {
+/** Decrypts a scope CA's key (KMS envelope) for issuing; it stays in memory. @internal */
+export async function loadCaIssuer(deps: AdminDeps, ns: Namespace, ca: CaScope) {
   if (!ca.certificateKey || !ca.privateKeyKey) {
     throw new IamRaError("not-found", "This scope's CA key is not in the namespace bucket.", {
       hint: "A scope imported from the Python iam-ra keeps its key on one laptop: run `iam-ra migrate --ca-key-file <path>` there.",
@@ -455,6 +459,8 @@ export interface RoleResult {
   profileArn: string | null;
   scope: string;
   binding: { tag: string; value: string };
+  /** The issuer CNs the trust policy admits (null: not bound to issuers, e.g. Private CA scopes). */
+  allowedIssuers: string[] | null;
   policies: string[];
   sessionDurationSeconds: number;
   changes: DeployResult["changes"];
@@ -504,18 +510,25 @@ export async function putRole(deps: AdminDeps, name: string, options: RoleOption
     });
   }
   const value = options.bindingValue ?? current?.binding?.value ?? name;
+  const issuers = allowedIssuersFor(state, name, scope, tag);
   const stack = stackName(deps.namespace, "role", name);
   deps.progress(`Deploying ${stack} (IAM role ${iamRoleName(deps.namespace, name)}, profile)`);
   const deployed = await deployStack({
     ...deployOptions(deps),
     stackName: stack,
-    template: roleTemplate({ namespace: deps.namespace, role: name, bindingTag: tag }),
+    template: roleTemplate({
+      namespace: deps.namespace,
+      role: name,
+      bindingTag: tag,
+      issuerBinding: issuers !== null,
+    }),
     parameters: {
       TrustAnchorArn: ca.trustAnchorArn,
       BindingValue: value,
       SessionDuration: String(duration),
       MaxSessionDuration: String(Math.max(3600, duration)),
       ManagedPolicyArns: policies.join(","),
+      ...(issuers ? { AllowedIssuers: issuers.join(",") } : {}),
     },
     tags: nsTags(deps, { "iam-ra:role": name, "iam-ra:scope": scope }),
     dryRun: options.dryRun,
@@ -528,6 +541,7 @@ export async function putRole(deps: AdminDeps, name: string, options: RoleOption
     profileArn: deployed.outputs.ProfileArn ?? current?.profileArn ?? null,
     scope,
     binding: { tag, value },
+    allowedIssuers: issuers,
     policies,
     sessionDurationSeconds: duration,
     changes: deployed.changes,
@@ -544,6 +558,7 @@ export async function putRole(deps: AdminDeps, name: string, options: RoleOption
       policies,
       sessionDurationSeconds: duration,
       binding: { tag, value },
+      ...(issuers ? { allowedIssuers: issuers } : {}),
       createdAt: before?.createdAt ?? now,
       updatedAt: now,
     };

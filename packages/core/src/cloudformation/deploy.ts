@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { IamRaError } from "../errors.ts";
 import { type CfnTemplate, renderTemplate } from "./template.ts";
 
@@ -143,6 +144,7 @@ async function waitForStack(
   options: DeployOptions,
   since: Date,
   seen: Set<string>,
+  afterExecute = false,
 ): Promise<StackDescription | undefined> {
   const clock = options.clock ?? { now: () => new Date() };
   const sleep = options.sleep ?? defaultSleep;
@@ -159,7 +161,11 @@ async function waitForStack(
         options.onEvent(e);
       }
     }
-    if (!stack?.status.endsWith("_IN_PROGRESS") || stack.status === "REVIEW_IN_PROGRESS") return stack;
+    // Right after ExecuteChangeSet a new stack may still read REVIEW_IN_PROGRESS: keep waiting then.
+    const pending =
+      stack?.status.endsWith("_IN_PROGRESS") === true &&
+      (afterExecute || stack.status !== "REVIEW_IN_PROGRESS");
+    if (!pending) return stack;
     if (clock.now().getTime() > deadline) {
       throw new IamRaError(
         "timeout",
@@ -243,7 +249,8 @@ export async function deployStack(options: DeployOptions): Promise<DeployResult>
   if (existing?.status === "DELETE_COMPLETE") existing = undefined;
 
   const type = existing ? "UPDATE" : "CREATE";
-  const changeSetName = `iam-ra-${clock.now().getTime().toString(36)}`;
+  // Unique even for concurrent deploys (some implementations look change sets up by name alone).
+  const changeSetName = `iam-ra-${clock.now().getTime().toString(36)}-${randomBytes(4).toString("hex")}`;
   const input: StackInput & { changeSetName: string; type: "CREATE" | "UPDATE" } = {
     stackName: options.stackName,
     templateBody: renderTemplate(options.template),
@@ -311,7 +318,7 @@ export async function deployStack(options: DeployOptions): Promise<DeployResult>
       [],
     );
   }
-  const done = await waitForStack(options, since, seen);
+  const done = await waitForStack(options, since, seen, true);
   if (done && TERMINAL_OK.has(done.status)) {
     return {
       outcome: type === "CREATE" ? "created" : "updated",

@@ -246,12 +246,20 @@ export interface RoleTemplateOptions {
   role: string;
   /** The principal tag the trust policy binds, e.g. `x509Subject/OU`. */
   bindingTag: string;
+  /**
+   * Also require the certificate's issuer CN (`aws:PrincipalTag/x509Issuer/CN`) to be one of the
+   * `AllowedIssuers` parameter's: the scope CA and the Kubernetes namespace issuers where the role
+   * is onboarded. Default false (for Private CA scopes, whose issuer iam-ra does not name).
+   */
+  issuerBinding?: boolean | undefined;
 }
 
 /**
  * An IAM role and its Roles Anywhere profile. The trust policy admits Roles Anywhere only from the
  * scope's trust anchor (`aws:SourceArn`) and only for certificates whose bound attribute equals the
- * role's value (`aws:PrincipalTag/<tag>`), so a certificate issued for one role cannot assume another.
+ * role's value (`aws:PrincipalTag/<tag>`), so a certificate issued for one role cannot assume another;
+ * with `issuerBinding`, only for certificates issued by one of the allowed CAs, so a Kubernetes
+ * namespace's issuer cannot mint certificates for roles not onboarded there.
  * @public
  */
 export function roleTemplate(options: RoleTemplateOptions): CfnTemplate {
@@ -275,6 +283,14 @@ export function roleTemplate(options: RoleTemplateOptions): CfnTemplate {
       // The role's maximum must be at least an hour (IAM), and at least the profile's duration.
       MaxSessionDuration: { Type: "Number", Default: 3600, MinValue: 3600, MaxValue: 43200 },
       ManagedPolicyArns: { Type: "CommaDelimitedList", Default: "" },
+      ...(options.issuerBinding
+        ? {
+            AllowedIssuers: {
+              Type: "CommaDelimitedList",
+              Description: "Common names of the CAs whose certificates may assume the role.",
+            },
+          }
+        : {}),
     },
     Conditions: {
       HasPolicies: { "Fn::Not": [{ "Fn::Equals": [{ "Fn::Join": ["", ref("ManagedPolicyArns")] }, ""] }] },
@@ -295,7 +311,12 @@ export function roleTemplate(options: RoleTemplateOptions): CfnTemplate {
                 Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
                 Condition: {
                   ArnEquals: { "aws:SourceArn": ref("TrustAnchorArn") },
-                  StringEquals: { [`aws:PrincipalTag/${options.bindingTag}`]: ref("BindingValue") },
+                  StringEquals: {
+                    [`aws:PrincipalTag/${options.bindingTag}`]: ref("BindingValue"),
+                    ...(options.issuerBinding
+                      ? { "aws:PrincipalTag/x509Issuer/CN": ref("AllowedIssuers") }
+                      : {}),
+                  },
                 },
               },
             ],

@@ -12,6 +12,7 @@ export type {
   CertificateRecord,
   Host,
   HostCertificate,
+  K8sIssuer,
   K8sWorkload,
   Role,
   RoleBinding,

@@ -61,6 +61,12 @@ export const RoleSchema = v.object({
   sessionDurationSeconds: v.pipe(v.number(), v.integer(), v.minValue(900), v.maxValue(43200)),
   /** Null only for roles imported from the Python `iam-ra`, which bound nothing; `role update` binds them. */
   binding: v.nullable(RoleBindingSchema),
+  /**
+   * The issuer CNs the deployed trust policy admits (`aws:PrincipalTag/x509Issuer/CN`): the scope
+   * CA's, then the Kubernetes namespace issuers of the role's workloads. Absent: deployed without
+   * that condition (roles of Private CA scopes, and roles not updated since it was introduced).
+   */
+  allowedIssuers: v.optional(v.array(v.string())),
   createdAt: IsoDate,
   updatedAt: IsoDate,
 });
@@ -99,12 +105,56 @@ export const K8sClusterSchema = v.object({
   createdAt: IsoDate,
 });
 
-/** A workload onboarded with `k8s onboard`. @public */
+/**
+ * A Kubernetes namespace's issuer for one CA scope: an intermediate CA (path length 0) signed by the
+ * scope CA, its key sealed with KMS in the bucket, served to cert-manager as a namespaced `Issuer`.
+ * Keyed `<cluster>/<namespace>/<scope>` in `k8s.issuers`.
+ * @public
+ */
+export const K8sIssuerSchema = v.object({
+  cluster: v.string(),
+  namespace: v.string(),
+  scope: v.string(),
+  /** The cert-manager `Issuer` and its CA `Secret`, in `namespace`. */
+  issuerName: v.string(),
+  secretName: v.string(),
+  /** Unique per issuer: role trust policies list it in `aws:PrincipalTag/x509Issuer/CN`. */
+  commonName: v.string(),
+  certificate: CertificateRecordSchema,
+  certificateKey: v.string(),
+  privateKeyKey: v.string(),
+  /** Serials of the certificates this issuer had before a renewal (revoked with it). */
+  previousSerials: v.array(v.string()),
+  createdAt: IsoDate,
+  updatedAt: IsoDate,
+});
+
+/** How a workload's manifests were generated (re-onboarding without flags keeps them). @public */
+export const K8sWorkloadManifestSchema = v.object({
+  duration: v.string(),
+  renewBefore: v.string(),
+  mode: v.picklist(["deployment", "patch"]),
+  deployment: v.string(),
+  container: v.string(),
+  appImage: v.nullable(v.string()),
+  fsGroup: v.number(),
+});
+
+/**
+ * A workload onboarded with `k8s onboard`, keyed `<cluster>/<namespace>/<name>` (the Python
+ * `iam-ra` keyed them by name; those records have no `issuer`, `scope` or `manifest`).
+ * @public
+ */
 export const K8sWorkloadSchema = v.object({
   name: v.string(),
   cluster: v.string(),
   namespace: v.string(),
   role: v.string(),
+  /** The role's CA scope when onboarded. */
+  scope: v.optional(v.string()),
+  /** Key of its namespace issuer in `k8s.issuers`. */
+  issuer: v.optional(v.string()),
+  manifest: v.optional(K8sWorkloadManifestSchema),
   createdAt: IsoDate,
   updatedAt: IsoDate,
 });
@@ -129,6 +179,8 @@ export const StateSchema = v.object({
   k8s: v.object({
     clusters: v.record(v.string(), K8sClusterSchema),
     workloads: v.record(v.string(), K8sWorkloadSchema),
+    /** Absent in documents written before namespace issuers existed. */
+    issuers: v.optional(v.record(v.string(), K8sIssuerSchema)),
   }),
   updatedAt: IsoDate,
 });
@@ -149,5 +201,7 @@ export type HostCertificate = v.InferOutput<typeof HostCertificateSchema>;
 export type CertificateRecord = v.InferOutput<typeof CertificateRecordSchema>;
 /** @public */
 export type K8sWorkload = v.InferOutput<typeof K8sWorkloadSchema>;
+/** @public */
+export type K8sIssuer = v.InferOutput<typeof K8sIssuerSchema>;
 /** @public */
 export type State = v.InferOutput<typeof StateSchema>;

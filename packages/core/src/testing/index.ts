@@ -10,6 +10,11 @@ import {
 } from "../x509/ca.ts";
 
 export {
+  type CertManagerSecretFiles,
+  issueLikeCertManager,
+  mergeDeploymentPatch,
+} from "./k8s.ts";
+export {
   type MotoServer,
   motoRolesAnywhereLauncher,
   type StartMotoOptions,

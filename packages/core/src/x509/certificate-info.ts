@@ -16,6 +16,8 @@ export interface ParsedCertificate {
   issuerFields: Map<string, string>;
   san: { DNS: string[]; URI: string[]; Name: string[]; Email: string[]; IP: string[] };
   isCa: boolean;
+  /** basicConstraints pathLenConstraint of a CA certificate; undefined when it sets none. */
+  pathLength: number | undefined;
   /** undefined when the certificate has no keyUsage extension. */
   keyUsageDigitalSignature: boolean | undefined;
   signatureHash: string;
@@ -86,6 +88,7 @@ export async function parseCertificate(der: Buffer): Promise<ParsedCertificate |
     issuerFields: fieldsOf(cert.issuerName as never),
     san,
     isCa: bc?.ca ?? false,
+    pathLength: bc?.ca ? bc.pathLength : undefined,
     keyUsageDigitalSignature: ku ? (ku.usages & x509.KeyUsageFlags.digitalSignature) !== 0 : undefined,
     signatureHash: hash.toUpperCase(),
     // tbsCertificate.version is 2 for v3; @peculiar/x509 does not expose it, so infer from extensions.

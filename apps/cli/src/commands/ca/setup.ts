@@ -1,4 +1,4 @@
-import { type CaSetupResult, setUpCa } from "@iam-ra/core/admin";
+import { type CaSetupResult, setUpCa, validateAdminInput } from "@iam-ra/core/admin";
 import type { CaMode } from "@iam-ra/core/state";
 import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
@@ -38,6 +38,12 @@ unencrypted and never passes through CloudFormation.`;
 
   async run(): Promise<CaSetupResult> {
     const { flags } = await this.parse(CaSetup);
+    validateAdminInput({
+      namespace: flags.namespace,
+      scope: flags.scope,
+      pcaArn: flags["pca-arn"],
+      caValidityYears: flags["ca-validity-years"],
+    });
     const result = await setUpCa(await this.adminDeps(flags), flags.scope, {
       mode: caModeOf(flags["ca-mode"]),
       pcaArn: flags["pca-arn"],

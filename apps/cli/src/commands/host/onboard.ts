@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { IamRaError } from "@iam-ra/core";
-import { type HostResult, onboardHost } from "@iam-ra/core/admin";
+import { type HostResult, onboardHost, validateAdminInput } from "@iam-ra/core/admin";
 import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
 import {
@@ -96,6 +96,12 @@ generated, stored in Secrets Manager, and written only where you ask (--output-d
 
   async run(): Promise<HostCommandResult> {
     const { args, flags } = await this.parse(HostOnboard);
+    validateAdminInput({
+      namespace: flags.namespace,
+      hostname: args.hostname,
+      role: flags.role,
+      validityDays: flags["validity-days"],
+    });
     if (flags.sops) requireSops();
     const csrPem = await readCsr(flags.csr);
     const result = await onboardHost(await this.adminDeps(flags), args.hostname, {

@@ -1,4 +1,4 @@
-import { onboardHost } from "@iam-ra/core/admin";
+import { onboardHost, validateAdminInput } from "@iam-ra/core/admin";
 import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
 import { requireSops } from "../../services/host-output.ts";
@@ -20,6 +20,12 @@ export class HostRotate extends AdminCommand {
 
   async run(): Promise<HostCommandResult> {
     const { args, flags } = await this.parse(HostRotate);
+    validateAdminInput({
+      namespace: flags.namespace,
+      hostname: args.hostname,
+      role: flags.role,
+      validityDays: flags["validity-days"],
+    });
     if (flags.sops) requireSops();
     const result = await onboardHost(await this.adminDeps(flags), args.hostname, {
       mode: "rotate",

@@ -1,4 +1,4 @@
-import { putRole, type RoleResult } from "@iam-ra/core/admin";
+import { putRole, type RoleResult, validateAdminInput } from "@iam-ra/core/admin";
 import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
 
@@ -22,6 +22,8 @@ export function printRole(log: (s: string) => void, r: RoleResult) {
   log(`Role ${r.name}: ${r.outcome}`);
   if (r.roleArn) log(`  role ARN     ${r.roleArn}\n  profile ARN  ${r.profileArn}`);
   log(`  binding      aws:PrincipalTag/${r.binding.tag} = ${r.binding.value}`);
+  if (r.allowedIssuers)
+    log(`  issuers      aws:PrincipalTag/x509Issuer/CN in ${r.allowedIssuers.join(" | ")}`);
   log(`  duration     ${r.sessionDurationSeconds} s; policies: ${r.policies.join(", ") || "none"}`);
   for (const c of r.changes)
     log(
@@ -45,6 +47,14 @@ cannot assume another.`;
 
   async run(): Promise<RoleResult> {
     const { args, flags } = await this.parse(RoleCreate);
+    validateAdminInput({
+      namespace: flags.namespace,
+      role: args.name,
+      scope: flags.scope,
+      policies: flags.policy,
+      sessionDurationSeconds: flags["session-duration"],
+      bindingTag: flags["binding-tag"],
+    });
     const result = await putRole(await this.adminDeps(flags), args.name, {
       mode: "create",
       scope: flags.scope,

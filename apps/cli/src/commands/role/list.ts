@@ -11,6 +11,8 @@ export interface RoleListResult {
     policies: string[];
     sessionDurationSeconds: number;
     binding: { tag: string; value: string } | null;
+    /** Issuer CNs the trust policy admits (scope CA, Kubernetes namespace issuers); null: not bound. */
+    allowedIssuers: string[] | null;
     hosts: number;
     workloads: number;
   }>;
@@ -34,6 +36,7 @@ export class RoleList extends AdminCommand {
       policies: r.policies,
       sessionDurationSeconds: r.sessionDurationSeconds,
       binding: r.binding,
+      allowedIssuers: r.allowedIssuers ?? null,
       hosts: Object.values(state.hosts).filter((h) => h.role === name).length,
       workloads: Object.values(state.k8s.workloads).filter((w) => w.role === name).length,
     }));

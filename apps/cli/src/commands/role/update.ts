@@ -1,4 +1,4 @@
-import { putRole, type RoleResult } from "@iam-ra/core/admin";
+import { putRole, type RoleResult, validateAdminInput } from "@iam-ra/core/admin";
 import { Args } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
 import { printRole, roleFlags } from "./create.ts";
@@ -14,6 +14,14 @@ export class RoleUpdate extends AdminCommand {
 
   async run(): Promise<RoleResult> {
     const { args, flags } = await this.parse(RoleUpdate);
+    validateAdminInput({
+      namespace: flags.namespace,
+      role: args.name,
+      scope: flags.scope,
+      policies: flags.policy,
+      sessionDurationSeconds: flags["session-duration"],
+      bindingTag: flags["binding-tag"],
+    });
     const result = await putRole(await this.adminDeps(flags), args.name, {
       mode: "update",
       scope: flags.scope,

@@ -21,6 +21,7 @@ from iam_ra_moto.rolesanywhere import (  # noqa: E402
     install_parameter_default_diff,
     install_stack_rollback,
 )
+from iam_ra_moto.iam import install_role_trust_policy_update  # noqa: E402
 from moto.server import main  # noqa: E402
 
 if __name__ == "__main__":
@@ -28,4 +29,5 @@ if __name__ == "__main__":
     install_stack_rollback()
     install_parameter_default_diff()
     install_change_set_outputs()
+    install_role_trust_policy_update()
     main(sys.argv[1:])

@@ -1,0 +1,509 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createPrivateKey } from "node:crypto";
+import { once } from "node:events";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { renderTemplate, roleTemplate } from "@iam-ra/core/cloudformation";
+import { parseK8sYaml } from "@iam-ra/core/k8s";
+import { issueLikeCertManager } from "@iam-ra/core/testing";
+import { issueCertificate } from "@iam-ra/core/x509";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  buildSidecarImage,
+  containerArgv,
+  containerEnv,
+  createSecretVolume,
+  imageEntrypoint,
+  type Node,
+  type Obj,
+  probeArgv,
+} from "./helpers/kubelet.ts";
+import { type LocalAws, startLocalAws } from "./helpers/local-aws.ts";
+
+const exec = promisify(execFile);
+const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
+const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
+const NS = ["-n", "kube"];
+
+let aws: LocalAws;
+let dir: string;
+let sidecarMain: string;
+
+/** `iam-ra … --json` against local AWS: the parsed stdout (or the failure). */
+async function iamRa(args: string[]): Promise<{ code: number; json: Obj; stderr: string }> {
+  const r = await raw([...args, "--json"]);
+  let json: Obj = {};
+  try {
+    json = JSON.parse(r.stdout) as Obj;
+  } catch {}
+  return { code: r.code, json, stderr: r.stderr };
+}
+
+/** `iam-ra …` as is: stdout, stderr and exit code. */
+async function raw(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return await exec(process.execPath, [BIN, ...args], { env: aws.env, maxBuffer: 10e6 }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  );
+}
+
+const parseYaml = (text: string): Obj[] => parseK8sYaml(text) as Obj[];
+const find = (objects: Obj[], kind: string) => objects.find((o) => o.kind === kind)!;
+
+/** credential-process with a certificate file (leaf + chain) and key, against the emulator. */
+async function credentials(
+  files: { certificate: string; privateKey: string },
+  arns: { trustAnchorArn: string; profileArn: string; roleArn: string },
+) {
+  return await exec(
+    process.execPath,
+    [
+      BIN,
+      "credential-process",
+      "--certificate",
+      files.certificate,
+      "--private-key",
+      files.privateKey,
+      "--trust-anchor-arn",
+      arns.trustAnchorArn,
+      "--profile-arn",
+      arns.profileArn,
+      "--role-arn",
+      arns.roleArn,
+      "--endpoint",
+      aws.emu.url,
+    ],
+    { env: aws.env },
+  ).then(
+    () => ({ ok: true as const, stderr: "" }),
+    (e: { stderr: string }) => ({ ok: false as const, stderr: e.stderr }),
+  );
+}
+
+/** Issues a certificate from a namespace issuer's Secret as cert-manager would, into files. */
+async function issueFrom(certificate: Obj, caSecret: Obj, name: string) {
+  const issued = await issueLikeCertManager(certificate, caSecret);
+  const certificateFile = join(dir, `${name}.crt`);
+  const privateKey = join(dir, `${name}.key`);
+  writeFileSync(certificateFile, issued["tls.crt"]);
+  writeFileSync(privateKey, issued["tls.key"], { mode: 0o600 });
+  return { certificate: certificateFile, privateKey, issued };
+}
+
+/** A Certificate asking for another subject (what someone holding the issuer's key could sign). */
+const withOu = (certificate: Obj, ou: string): Obj => ({
+  ...certificate,
+  spec: { ...certificate.spec, subject: { organizationalUnits: [ou] } },
+});
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "iam-ra-k8s-"));
+  [aws, sidecarMain] = await Promise.all([startLocalAws(), buildSidecarImage(dir)]);
+  const results: Obj[] = [];
+  for (const args of [["init"], ["role", "create", "app-a"], ["role", "create", "app-b"]]) {
+    const r = await iamRa([...args, ...NS]);
+    expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+    results.push(r.json);
+  }
+  await makeLegacyRole("app-b", results[0]!.bucket);
+}, 120_000);
+
+/**
+ * Turns a role back into one deployed before issuer binding existed: its stack gets the old template
+ * (no x509Issuer/CN condition) and its record loses `allowedIssuers`, as state written then has.
+ */
+async function makeLegacyRole(role: string, bucket: string) {
+  const cli = async (args: string[]) =>
+    (await exec("aws", [...args, "--endpoint-url", aws.moto.url], { env: aws.env, maxBuffer: 10e6 })).stdout;
+  const template = join(dir, "legacy-role.json");
+  writeFileSync(
+    template,
+    renderTemplate(roleTemplate({ namespace: "kube", role, bindingTag: "x509Subject/OU" })),
+  );
+  const keep = [
+    "TrustAnchorArn",
+    "BindingValue",
+    "SessionDuration",
+    "MaxSessionDuration",
+    "ManagedPolicyArns",
+  ];
+  await cli([
+    "cloudformation",
+    "update-stack",
+    "--stack-name",
+    `iam-ra-kube-role-${role}`,
+    "--template-body",
+    `file://${template}`,
+    "--parameters",
+    ...keep.map((k) => `ParameterKey=${k},UsePreviousValue=true`),
+  ]);
+  const policy = JSON.parse(await cli(["iam", "get-role", "--role-name", `iam-ra-kube-${role}`]));
+  expect(JSON.stringify(policy.Role.AssumeRolePolicyDocument)).not.toContain("x509Issuer");
+  const state = JSON.parse(await cli(["s3", "cp", `s3://${bucket}/kube/state.json`, "-"]));
+  delete state.roles[role].allowedIssuers;
+  writeFileSync(join(dir, "state.json"), `${JSON.stringify(state, null, 2)}\n`);
+  await cli(["s3", "cp", join(dir, "state.json"), `s3://${bucket}/kube/state.json`]);
+}
+afterAll(async () => {
+  await aws?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("k8s: set-up, onboarding and issuer isolation, end to end on moto + the emulator", () => {
+  let a: Obj; // onboard of workload-a (namespace team-a, role app-a), files in dirA
+  let b: Obj; // onboard of workload-b (namespace team-b, role app-b), manifests in --json
+  let objectsA: Obj[];
+  const dirA = () => join(dir, "team-a");
+
+  it("setup registers the cluster; re-running changes nothing", async () => {
+    expect((await iamRa(["k8s", "setup", "c1", ...NS])).json).toMatchObject({
+      outcome: "created",
+      cluster: "c1",
+    });
+    expect((await iamRa(["k8s", "setup", "c1", ...NS])).json).toMatchObject({ outcome: "unchanged" });
+    const refused = await iamRa([
+      "k8s",
+      "onboard",
+      "w",
+      "--role",
+      "app-a",
+      "-c",
+      "nope",
+      "-k",
+      "x",
+      "--patch",
+      ...NS,
+    ]);
+    expect(refused.json.error).toMatchObject({
+      code: "not-found",
+      hint: expect.stringMatching(/k8s setup nope/),
+    });
+  }, 60_000);
+
+  it("onboard --output writes one file per object; the issuer's Secret is 0600; the role admits the namespace issuer", async () => {
+    const r = await iamRa([
+      "k8s",
+      "onboard",
+      "workload-a",
+      "--role",
+      "app-a",
+      "--cluster",
+      "c1",
+      "--k8s-namespace",
+      "team-a",
+      "--app-image",
+      "registry.example.com/team-a/app:1.0.0",
+      "--image",
+      "ghcr.io/iam-ra/sidecar:test",
+      "--output",
+      dirA(),
+      ...NS,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    a = r.json;
+    expect(a).toMatchObject({
+      outcome: "created",
+      workload: "workload-a",
+      namespace: "team-a",
+      role: "app-a",
+      scope: "default",
+      manifests: null,
+      issuer: { commonName: "iam-ra kube/default k8s c1/team-a", outcome: "created" },
+      allowedIssuers: ["iam-ra kube/default CA", "iam-ra kube/default k8s c1/team-a"],
+      certificate: { commonName: "workload-a", subject: { organizationalUnits: ["app-a"] }, duration: "24h" },
+    });
+    // app-b predates issuer binding: it is bound (to the scope CA only) before the namespace issuer
+    // exists; app-a then admits team-a's issuer.
+    expect(a.rolesUpdated).toEqual([
+      { name: "app-b", outcome: "updated", allowedIssuers: ["iam-ra kube/default CA"] },
+      { name: "app-a", outcome: "updated", allowedIssuers: a.allowedIssuers },
+    ]);
+    expect(readdirSync(dirA()).sort()).toEqual([
+      "01-ca-secret-iam-ra-kube-default-ca.yaml",
+      "02-issuer-iam-ra-kube-default.yaml",
+      "03-certificate-workload-a-iam-ra.yaml",
+      "04-config-map-workload-a-iam-ra.yaml",
+      "05-deployment-workload-a.yaml",
+    ]);
+    expect(statSync(a.files[0]).mode & 0o777).toBe(0o600);
+    expect(statSync(a.files[2]).mode & 0o777).toBe(0o644);
+    objectsA = a.files.flatMap((f: string) => parseYaml(readFileSync(f, "utf8")));
+    expect(objectsA.map((o) => o.kind)).toEqual([
+      "Secret",
+      "Issuer",
+      "Certificate",
+      "ConfigMap",
+      "Deployment",
+    ]);
+    expect(JSON.stringify(r.json)).not.toContain("PRIVATE KEY");
+  }, 120_000);
+
+  it("onboard --patch --json: a second namespace gets its own issuer; stdout YAML pipes to kubectl", async () => {
+    const r = await iamRa([
+      "k8s",
+      "onboard",
+      "workload-b",
+      "--role",
+      "app-b",
+      "-c",
+      "c1",
+      "-k",
+      "team-b",
+      "--deployment",
+      "legacy",
+      "--container",
+      "main",
+      ...NS,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    b = r.json;
+    expect(b).toMatchObject({
+      deployment: { mode: "patch", name: "legacy", container: "main" },
+      issuer: { commonName: "iam-ra kube/default k8s c1/team-b" },
+      allowedIssuers: ["iam-ra kube/default CA", "iam-ra kube/default k8s c1/team-b"],
+      files: null,
+    });
+    expect(b.manifests.map((o: Obj) => o.kind)).toEqual([
+      "Secret",
+      "Issuer",
+      "Certificate",
+      "ConfigMap",
+      "Deployment",
+    ]);
+    expect(find(b.manifests, "Deployment").spec).not.toHaveProperty("selector");
+    // Without --json: the YAML stream alone on stdout; re-onboarding updates the record, same issuer.
+    const again = await raw(["k8s", "onboard", "workload-b", "-c", "c1", "-k", "team-b", ...NS]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.startsWith("---\napiVersion: v1\nkind: Secret\n")).toBe(true);
+    const docs = parseYaml(again.stdout);
+    expect(docs).toHaveLength(5);
+    expect(find(docs, "Deployment").spec.template.spec.containers[0].name).toBe("main");
+    expect(again.stderr).toMatch(/workload-b .*: updated/);
+    const list = (await iamRa(["k8s", "list", ...NS])).json;
+    expect(list.workloads).toHaveLength(2);
+    expect(list.issuers.map((i: { commonName: string }) => i.commonName).sort()).toEqual([
+      "iam-ra kube/default k8s c1/team-a",
+      "iam-ra kube/default k8s c1/team-b",
+    ]);
+    expect(list.issuers.find((i: { namespace: string }) => i.namespace === "team-b").serialNumber).toBe(
+      b.issuer.serialNumber,
+    );
+  }, 120_000);
+
+  it("the manifests run: cert-manager + kubelet played from the emitted objects, a stock SDK gets credentials, rotation is picked up", async () => {
+    const [caSecret, , certificate, configMap, deployment] = objectsA as [Obj, Obj, Obj, Obj, Obj];
+    const pod = deployment.spec.template.spec;
+    const sidecar = pod.initContainers.find((c: Obj) => c.name === "iam-ra");
+    const app = pod.containers[0];
+    expect(sidecar.restartPolicy).toBe("Always");
+    // cert-manager: the Certificate, from the namespace issuer in the emitted Secret.
+    const volume = createSecretVolume();
+    const first = await issueLikeCertManager(certificate, caSecret);
+    const { issued: _i, ...files } = first;
+    volume.publish(files);
+    // The kubelet: volumes by name, the image's entrypoint, env from the ConfigMap.
+    const tokenDir = mkdtempSync(join(dir, "token-"));
+    const certVolume = pod.volumes.find((v: Obj) => v.secret);
+    expect(certVolume.secret.secretName).toBe(certificate.spec.secretName);
+    const node: Node = {
+      volumes: { [certVolume.name]: volume.dir, [pod.volumes.find((v: Obj) => v.emptyDir).name]: tokenDir },
+      imageFiles: { "/app/main.js": sidecarMain },
+      configMaps: [configMap],
+    };
+    const [command, ...argv] = containerArgv(node, sidecar, imageEntrypoint());
+    expect(command).toBe("node");
+    const env = containerEnv(node, sidecar, "team-a");
+    expect(env).toMatchObject({ IAM_RA_ROLE_ARN: a.roleArn, IAM_RA_PORT: "9911" });
+    let stderr = "";
+    const child: ChildProcess = spawn(process.execPath, argv, {
+      // Only the Roles Anywhere endpoint is ours: the emulator instead of AWS.
+      env: { PATH: process.env.PATH, ...env, IAM_RA_ENDPOINT: aws.emu.url },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    try {
+      const probe = async (name: "startupProbe" | "readinessProbe" | "livenessProbe") => {
+        const [, ...probeArgs] = probeArgv(node, sidecar, name);
+        return await exec(process.execPath, probeArgs, { env: { PATH: process.env.PATH, ...env } }).then(
+          () => true,
+          () => false,
+        );
+      };
+      // The kubelet starts the app once the native sidecar's startup probe passes.
+      const deadline = Date.now() + 20_000;
+      while (!(await probe("startupProbe"))) {
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`sidecar never started:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(await probe("readinessProbe")).toBe(true);
+      expect(await probe("livenessProbe")).toBe(true);
+      expect(statSync(join(tokenDir, "token")).mode & 0o777).toBe(0o640);
+      // The application container: a stock AWS SDK, default chain, with the env the Deployment gives it.
+      const appEnv = containerEnv(node, app, "team-a");
+      expect(Object.keys(appEnv).sort()).toEqual([
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_REGION",
+      ]);
+      const callerArn = async () => {
+        const script = `import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+const c = new STSClient({ endpoint: process.argv[1] });
+process.stdout.write((await c.send(new GetCallerIdentityCommand({}))).Arn);`;
+        const { stdout } = await exec(process.execPath, ["--input-type=module", "-e", script, aws.emu.url], {
+          cwd: CLI_DIR,
+          env: {
+            PATH: process.env.PATH,
+            HOME: dir,
+            AWS_CONFIG_FILE: join(dir, "none"),
+            AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
+            ...appEnv,
+          },
+        });
+        return stdout;
+      };
+      expect(await callerArn()).toBe(
+        `arn:aws:sts::123456789012:assumed-role/iam-ra-kube-app-a/${first.issued.certificate.serialNumber.toLowerCase()}`,
+      );
+      // cert-manager renews: a new key and certificate, swapped in under ..data.
+      const next = await issueLikeCertManager(certificate, caSecret);
+      const { issued, ...nextFiles } = next;
+      volume.publish(nextFiles);
+      const nextSerial = issued.certificate.serialNumber.toLowerCase();
+      let arn = "";
+      for (const until = Date.now() + 20_000; Date.now() < until && !arn.endsWith(nextSerial); ) {
+        arn = await callerArn();
+        if (!arn.endsWith(nextSerial)) await new Promise((r) => setTimeout(r, 300));
+      }
+      expect(arn).toBe(`arn:aws:sts::123456789012:assumed-role/iam-ra-kube-app-a/${nextSerial}`);
+    } finally {
+      child.kill("SIGTERM");
+      if (child.exitCode === null) await once(child, "exit");
+      volume.cleanup();
+    }
+  }, 120_000);
+
+  it("a certificate from namespace A's issuer cannot get a role onboarded only in namespace B", async () => {
+    const [caSecretA, , certificateA] = objectsA as [Obj, Obj, Obj];
+    const caSecretB = find(b.manifests, "Secret");
+    const certificateB = find(b.manifests, "Certificate");
+    const arnsA = { trustAnchorArn: a.trustAnchorArn, profileArn: a.profileArn, roleArn: a.roleArn };
+    const arnsB = { trustAnchorArn: b.trustAnchorArn, profileArn: b.profileArn, roleArn: b.roleArn };
+    // Whoever reads team-a's Secrets holds its issuer key and can sign any subject, e.g. OU=app-b…
+    const forged = await issueFrom(withOu(certificateA, "app-b"), caSecretA, "forged");
+    const refused = await credentials(forged, arnsB);
+    expect(refused.ok).toBe(false);
+    // The subject matches app-b's binding and the chain reaches the trust anchor: only the issuer
+    // condition can refuse it.
+    expect(refused.stderr).toMatch(/trust policy denies it/);
+    // …nor make a CA named like team-b's issuer and sign with it: team-a's issuer has path length 0.
+    const keyA = createPrivateKey(Buffer.from(caSecretA.data["tls.key"], "base64").toString("utf8"));
+    const certA = Buffer.from(caSecretA.data["tls.crt"], "base64")
+      .toString("utf8")
+      .split(/(?<=-----END CERTIFICATE-----\n)/)[0]!;
+    const now = Date.now();
+    const validity = { notBefore: new Date(now - 60_000), notAfter: new Date(now + 3_600_000) };
+    const lookalike = await issueCertificate({
+      issuer: { certificatePem: certA, privateKey: keyA },
+      subject: `CN=${b.issuer.commonName},O=iam-ra`,
+      ca: { pathLength: 0 },
+      ...validity,
+    });
+    const leaf = await issueCertificate({
+      issuer: lookalike,
+      subject: "CN=workload-b,OU=app-b",
+      ...validity,
+    });
+    const chained = join(dir, "lookalike.crt");
+    writeFileSync(chained, leaf.certificatePem + lookalike.certificatePem + certA);
+    writeFileSync(join(dir, "lookalike.key"), leaf.privateKeyPem, { mode: 0o600 });
+    expect(
+      await credentials({ certificate: chained, privateKey: join(dir, "lookalike.key") }, arnsB),
+    ).toMatchObject({
+      ok: false,
+      stderr: expect.stringMatching(/path length/),
+    });
+    // …while the same issuer's certificates get team-a's role, and team-b's issuer gets team-b's.
+    expect((await credentials(await issueFrom(certificateA, caSecretA, "a"), arnsA)).ok).toBe(true);
+    const fromB = await issueFrom(certificateB, caSecretB, "b");
+    expect((await credentials(fromB, arnsB)).ok).toBe(true);
+    expect(
+      await credentials(await issueFrom(withOu(certificateB, "app-a"), caSecretB, "b2"), arnsA),
+    ).toMatchObject({ ok: false, stderr: expect.stringMatching(/trust policy denies it/) });
+    // Hosts keep working: the scope CA stays admitted.
+    const host = await iamRa([
+      "host",
+      "onboard",
+      "h1",
+      "--role",
+      "app-a",
+      "--output-dir",
+      join(dir, "h1"),
+      ...NS,
+    ]);
+    expect(host.code, host.stderr).toBe(0);
+    expect((await credentials(host.json.files, arnsA)).ok).toBe(true);
+    // Kept for the offboarding test.
+    b.fromB = fromB;
+  }, 120_000);
+
+  it("offboarding the last workload of a namespace removes its issuer from the role and revokes it", async () => {
+    const r = await iamRa(["k8s", "offboard", "workload-b", "-c", "c1", "-k", "team-b", "--yes", ...NS]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({
+      role: "app-b",
+      rolesUpdated: [{ name: "app-b", allowedIssuers: ["iam-ra kube/default CA"] }],
+      issuersRetired: [{ commonName: "iam-ra kube/default k8s c1/team-b" }],
+    });
+    expect(r.json.objects.map((o: Obj) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "Certificate/workload-b-iam-ra",
+      "Secret/workload-b-iam-ra-tls",
+      "ConfigMap/workload-b-iam-ra",
+      "Issuer/iam-ra-kube-default",
+      "Secret/iam-ra-kube-default-ca",
+    ]);
+    const arnsB = { trustAnchorArn: b.trustAnchorArn, profileArn: b.profileArn, roleArn: b.roleArn };
+    // Refused: team-b's issuer is out of app-b's trust policy, and revoked (the CRL is checked first).
+    expect(await credentials(b.fromB, arnsB)).toMatchObject({
+      ok: false,
+      stderr: expect.stringMatching(/revoked/i),
+    });
+    const gone = await iamRa(["k8s", "offboard", "workload-b", "-c", "c1", "-k", "team-b", "--yes", ...NS]);
+    expect(gone.json.error).toMatchObject({ code: "not-found" });
+  }, 120_000);
+
+  it("teardown refuses while workloads remain; then removes the cluster", async () => {
+    const refused = await iamRa(["k8s", "teardown", "c1", "--yes", ...NS]);
+    expect(refused.json.error).toMatchObject({
+      code: "in-use",
+      message: expect.stringMatching(/team-a\/workload-a/),
+    });
+    const off = await raw(["k8s", "offboard", "workload-a", "-c", "c1", "-k", "team-a", "--yes", ...NS]);
+    expect(off.code, off.stderr).toBe(0);
+    // Without --json the objects to delete are a YAML stream for `kubectl delete -f -`.
+    expect(parseYaml(off.stdout).map((o) => o.kind)).toEqual([
+      "Certificate",
+      "Secret",
+      "ConfigMap",
+      "Issuer",
+      "Secret",
+    ]);
+    const r = await iamRa(["k8s", "teardown", "c1", "--yes", ...NS]);
+    expect(r.json).toMatchObject({ cluster: "c1", issuersRetired: [] });
+    expect((await iamRa(["k8s", "list", ...NS])).json).toMatchObject({
+      clusters: [],
+      issuers: [],
+      workloads: [],
+    });
+    expect((await iamRa(["destroy", "--yes", ...NS])).code).toBe(0);
+  }, 180_000);
+});
