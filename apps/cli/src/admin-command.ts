@@ -46,7 +46,7 @@ export abstract class AdminCommand extends BaseCommand {
     };
   }
 
-  protected async adminDeps(flags: {
+  async adminDeps(flags: {
     namespace: string;
     region?: string | undefined;
     profile?: string | undefined;

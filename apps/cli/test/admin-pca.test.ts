@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-acm-pca";
 import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createIamRa } from "./helpers/cli.ts";
 import { type LocalAws, startLocalAws } from "./helpers/local-aws.ts";
 
 const exec = promisify(execFile);
@@ -21,16 +22,7 @@ const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
 let aws: LocalAws;
 let dir: string;
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON documents of many shapes, checked field by field
-async function iamRa(args: string[]): Promise<{ code: number; json: any; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args, "--json"], { env: aws.env });
-    return { code: 0, json: JSON.parse(stdout), stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, json: err.stdout ? JSON.parse(err.stdout) : null, stderr: err.stderr };
-  }
-}
+const iamRa = createIamRa(() => aws.env);
 
 /** An ACTIVE root AWS Private CA in moto, set up the way AWS requires. */
 async function createPrivateCa(): Promise<string> {

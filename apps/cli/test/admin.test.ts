@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliResult, createIamRa } from "./helpers/cli.ts";
 import { type LocalAws, startLocalAws } from "./helpers/local-aws.ts";
 
 const exec = promisify(execFile);
@@ -13,26 +14,7 @@ const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
 let aws: LocalAws;
 let dir: string;
 
-/** Runs `iam-ra … --json` against local AWS; returns the parsed stdout (or the failure). */
-async function iamRa(
-  args: string[],
-  env: NodeJS.ProcessEnv = aws.env,
-): Promise<{ code: number; json: any; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args, "--json"], {
-      env,
-      maxBuffer: 10e6,
-    });
-    return { code: 0, json: JSON.parse(stdout), stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    let json: unknown = null;
-    try {
-      json = JSON.parse(err.stdout);
-    } catch {}
-    return { code: err.code, json, stderr: err.stderr };
-  }
-}
+const iamRa = createIamRa(() => aws.env);
 
 /** credential-process for a host's files against the emulator. */
 async function credentials(
@@ -74,8 +56,8 @@ afterAll(async () => {
 });
 
 describe("admin plane, end to end on moto + the emulator", () => {
-  let roleA: any;
-  let roleB: any;
+  let roleA: CliResult["json"];
+  let roleB: CliResult["json"];
 
   it("init creates the namespace; re-running changes nothing", async () => {
     const first = await iamRa(["init", "-n", "e2e"]);
@@ -271,6 +253,67 @@ describe("admin plane, end to end on moto + the emulator", () => {
     );
     expect(secret).not.toHaveProperty("privateKey");
     expect(secret.certificate).toBe(readFileSync(r.json.files.certificate, "utf8"));
+  }, 120_000);
+
+  it("host rotate really rotates; host offboard revokes and deletes; --sops without sops changes nothing", async () => {
+    const out = join(dir, "web-1-rotated");
+    const before = (await iamRa(["host", "list", "-n", "e2e"])).json.items.find(
+      (i: { hostname: string }) => i.hostname === "web-1.example.com",
+    );
+    const rotated = await iamRa(["host", "rotate", "web-1.example.com", "-n", "e2e", "--output-dir", out]);
+    expect(rotated.code).toBe(0);
+    expect(rotated.json.certificate.serialNumber).not.toBe(before.serialNumber);
+    // The new certificate works (the CRL lists only the revoked one) and the secret holds it.
+    const files = { certificate: rotated.json.files.certificate, privateKey: rotated.json.files.privateKey };
+    expect((await credentials(files, rotated.json)).ok).toBe(true);
+    const secret = JSON.parse(
+      (
+        await exec(
+          "aws",
+          [
+            "secretsmanager",
+            "get-secret-value",
+            "--secret-id",
+            rotated.json.secretArn,
+            "--query",
+            "SecretString",
+            "--output",
+            "text",
+            "--endpoint-url",
+            aws.moto.url,
+          ],
+          { env: aws.env },
+        )
+      ).stdout,
+    );
+    expect(secret.certificate).toBe(readFileSync(files.certificate, "utf8"));
+    const after = (await iamRa(["host", "list", "-n", "e2e"])).json.items.find(
+      (i: { hostname: string }) => i.hostname === "web-1.example.com",
+    );
+    expect(after).toMatchObject({ status: "active", serialNumber: rotated.json.certificate.serialNumber });
+
+    const off = await iamRa(["host", "offboard", "web-1.example.com", "-n", "e2e", "--yes"]);
+    expect(off.json).toMatchObject({ revoked: [rotated.json.certificate.serialNumber], secretDeleted: true });
+    expect(await credentials(files, rotated.json)).toMatchObject({
+      ok: false,
+      stderr: expect.stringMatching(/revoked/i),
+    });
+    const hosts = (await iamRa(["host", "list", "-n", "e2e"])).json.items.map(
+      (i: { hostname: string }) => i.hostname,
+    );
+    expect(hosts).not.toContain("web-1.example.com");
+
+    const sops = await iamRa(
+      ["host", "onboard", "s1", "--role", "app-a", "-n", "e2e", "--sops", join(dir, "s1.yaml")],
+      {
+        ...aws.env,
+        PATH: "/nonexistent",
+      },
+    );
+    expect(sops.json.error).toMatchObject({ code: "tool-missing", hint: expect.stringMatching(/sops/) });
+    expect(
+      (await iamRa(["host", "list", "-n", "e2e"])).json.items.map((i: { hostname: string }) => i.hostname),
+    ).not.toContain("s1");
   }, 120_000);
 
   it("10 concurrent role create on one namespace: all 10 recorded", async () => {

@@ -12,6 +12,7 @@ import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { createSelfSignedCa } from "@iam-ra/core/x509";
 import { setUpRolesAnywhere } from "@iam-ra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createIamRa } from "./helpers/cli.ts";
 import { type LocalAws, startLocalAws } from "./helpers/local-aws.ts";
 
 const exec = promisify(execFile);
@@ -19,15 +20,7 @@ const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
 let aws: LocalAws;
 let dir: string;
 
-async function iamRa(args: string[]) {
-  try {
-    const { stdout } = await exec(process.execPath, [BIN, ...args, "--json"], { env: aws.env });
-    return { code: 0, json: JSON.parse(stdout) };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, json: err.stdout ? JSON.parse(err.stdout) : null, stderr: err.stderr };
-  }
-}
+const iamRa = createIamRa(() => aws.env);
 
 beforeAll(async () => {
   aws = await startLocalAws();

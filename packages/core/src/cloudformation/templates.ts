@@ -25,6 +25,24 @@ export function initTemplate(namespace: string): CfnTemplate {
         Action: "kms:*",
         Resource: "*",
       },
+      {
+        // Decrypting is for the bucket and host secrets (through S3 and Secrets Manager) and for
+        // iam-ra's own CA-key envelopes of this namespace (bound by their encryption context) only.
+        Sid: "DecryptOnlyForThisNamespace",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "kms:Decrypt",
+        Resource: "*",
+        Condition: {
+          StringNotEquals: {
+            "kms:ViaService": [
+              "s3.${AWS::Region}.${AWS::URLSuffix}",
+              "secretsmanager.${AWS::Region}.${AWS::URLSuffix}",
+            ],
+            [`kms:EncryptionContext:iam-ra:namespace`]: namespace,
+          },
+        },
+      },
     ],
   };
   return {

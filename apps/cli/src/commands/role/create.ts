@@ -31,6 +31,45 @@ export function printRole(log: (s: string) => void, r: RoleResult) {
     );
 }
 
+/** What role create and role update share: check the input, deploy, print. */
+export async function runRoleCommand(
+  cmd: AdminCommand,
+  name: string,
+  flags: {
+    namespace: string;
+    region?: string | undefined;
+    profile?: string | undefined;
+    scope?: string | undefined;
+    policy?: string[] | undefined;
+    "session-duration"?: number | undefined;
+    "binding-tag"?: string | undefined;
+    "binding-value"?: string | undefined;
+    "dry-run"?: boolean | undefined;
+  },
+  mode: "create" | "update",
+  log: (s: string) => void,
+): Promise<RoleResult> {
+  validateAdminInput({
+    namespace: flags.namespace,
+    role: name,
+    scope: flags.scope,
+    policies: flags.policy,
+    sessionDurationSeconds: flags["session-duration"],
+    bindingTag: flags["binding-tag"],
+  });
+  const result = await putRole(await cmd.adminDeps(flags), name, {
+    mode,
+    scope: flags.scope,
+    policies: flags.policy,
+    sessionDurationSeconds: flags["session-duration"],
+    bindingTag: flags["binding-tag"],
+    bindingValue: flags["binding-value"],
+    dryRun: flags["dry-run"],
+  });
+  if (!cmd.jsonEnabled()) printRole(log, result);
+  return result;
+}
+
 export class RoleCreate extends AdminCommand {
   static override summary =
     "Create an IAM role and its Roles Anywhere profile, bound to certificates issued for it.";
@@ -47,24 +86,6 @@ cannot assume another.`;
 
   async run(): Promise<RoleResult> {
     const { args, flags } = await this.parse(RoleCreate);
-    validateAdminInput({
-      namespace: flags.namespace,
-      role: args.name,
-      scope: flags.scope,
-      policies: flags.policy,
-      sessionDurationSeconds: flags["session-duration"],
-      bindingTag: flags["binding-tag"],
-    });
-    const result = await putRole(await this.adminDeps(flags), args.name, {
-      mode: "create",
-      scope: flags.scope,
-      policies: flags.policy,
-      sessionDurationSeconds: flags["session-duration"],
-      bindingTag: flags["binding-tag"],
-      bindingValue: flags["binding-value"],
-      dryRun: flags["dry-run"],
-    });
-    if (!this.jsonEnabled()) printRole((s) => this.log(s), result);
-    return result;
+    return await runRoleCommand(this, args.name, flags, "create", (l) => this.log(l));
   }
 }
