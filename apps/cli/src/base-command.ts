@@ -17,6 +17,39 @@ export function flagsFromSpecs(specs: readonly CredentialFlagSpec[]): Interfaces
   return out;
 }
 
+/** AWS SDK failures that reach a command become a one-line IamRaError with a next step. */
+function fromAwsError(error: unknown): IamRaError | undefined {
+  if (!(error instanceof Error) || error instanceof IamRaError) return undefined;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const name = error.name;
+  const credentials =
+    /CredentialsProviderError|ExpiredToken|InvalidClientTokenId|UnrecognizedClient|SignatureDoesNotMatch|TokenRefreshRequired/;
+  if (credentials.test(name))
+    return new IamRaError("access-denied", `AWS did not accept the credentials: ${error.message}`, {
+      hint: "Configure valid AWS credentials (--profile, AWS_PROFILE, or `aws sso login`).",
+      cause: error,
+    });
+  if (/AccessDenied|UnauthorizedOperation|Forbidden/.test(name) || status === 403)
+    return new IamRaError("access-denied", `AWS refused: ${error.message}`, {
+      hint: "The admin credentials lack a permission this command needs (see the message); use a role that has it.",
+      cause: error,
+    });
+  if (/Throttl|TooManyRequests|RequestLimitExceeded/.test(name))
+    return new IamRaError("throttled", `AWS throttled the request: ${error.message}`, {
+      hint: "Retry in a moment.",
+      cause: error,
+    });
+  if (
+    status !== undefined ||
+    /TimeoutError|ECONNREFUSED|ENOTFOUND|NetworkingError/.test(`${name} ${error.message}`)
+  )
+    return new IamRaError("service-unavailable", `AWS call failed (${name}): ${error.message}`, {
+      hint: "Check the region, network access to AWS (or AWS_ENDPOINT_URL), and retry.",
+      cause: error,
+    });
+  return undefined;
+}
+
 /**
  * The base of every iam-ra command: `--json`, and the one place errors are mapped to output.
  */
@@ -24,6 +57,8 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    const mapped = fromAwsError(error);
+    if (mapped) error = mapped;
     if (error instanceof IamRaError) {
       if (this.jsonEnabled()) {
         this.logJson({

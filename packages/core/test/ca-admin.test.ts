@@ -102,6 +102,18 @@ describe("CA key envelope encryption", () => {
     await expect(
       openKeyEnvelope(kms, { ...env, context: { ...context, "iam-ra:scope": "other" } }),
     ).rejects.toThrow();
+    // Pinned to the namespace's key and context: an envelope from elsewhere is refused before KMS is asked.
+    const calls = kms.calls;
+    await expect(
+      openKeyEnvelope(kms, env, { kmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/other", context }),
+    ).rejects.toMatchObject({ code: "invalid-input", message: expect.stringMatching(/another key/) });
+    await expect(
+      openKeyEnvelope(kms, env, { kmsKeyArn: env.kmsKeyArn, context: { "iam-ra:namespace": "staging" } }),
+    ).rejects.toMatchObject({ code: "invalid-input" });
+    expect(kms.calls).toBe(calls);
+    expect(
+      await openKeyEnvelope(kms, env, { kmsKeyArn: env.kmsKeyArn, context: { "iam-ra:namespace": "prod" } }),
+    ).toBe(pki.root.privateKeyPem);
     const ct = Buffer.from(env.ciphertext, "base64");
     ct[0]! ^= 1;
     await expect(openKeyEnvelope(kms, { ...env, ciphertext: ct.toString("base64") })).rejects.toMatchObject({

@@ -144,7 +144,7 @@ describe("names", () => {
   it.each([
     ["namespace", "prod"],
     ["scope", "team-a"],
-    ["role", "web.reader@x"],
+    ["role", "web_reader-2"],
     ["hostname", "web-1.eu-west-1.example.com"],
   ] as const)("accepts %s %s", (kind, value) => {
     expect(() => validateName(kind, value, "prod")).not.toThrow();
@@ -155,6 +155,7 @@ describe("names", () => {
     ["namespace", "a".repeat(21)],
     ["scope", "1st"],
     ["role", "has space"],
+    ["role", "web.reader@x"],
     ["role", "r".repeat(60)],
     ["hostname", "bad_host"],
     ["hostname", "-lead.example.com"],

@@ -18,7 +18,7 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import { createSession } from "@iam-ra/core/rolesanywhere";
 import { createTestPki, type MotoServer, startMoto, type TestPki } from "@iam-ra/core/testing";
-import { createCrl, type IssuedCertificate, parseCredentialMaterial } from "@iam-ra/core/x509";
+import { createCrl, type IssuedCertificate, parseCredentialMaterial, toPem } from "@iam-ra/core/x509";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type Emulator, startEmulator } from "../src/index.ts";
 import { controlPlane } from "./harness.ts";
@@ -35,7 +35,7 @@ const TEMPLATE = {
   Description: "iam-ra: a workload role reachable with IAM Roles Anywhere",
   Parameters: {
     CaCertificate: { Type: "String", Description: "PEM of the CA the trust anchor trusts" },
-    CrlData: { Type: "String", Description: "Base64 of the CA's DER CRL" },
+    CrlData: { Type: "String", Description: "The CA's CRL, PEM (as AWS's handler passes it to ImportCrl)" },
     CrlEnabled: { Type: "String", AllowedValues: ["true", "false"], Default: "true" },
     TeamOu: { Type: "String", Default: "payments" },
     SessionSeconds: { Type: "Number", Default: 3600, MinValue: 900, MaxValue: 43200 },
@@ -224,7 +224,7 @@ afterAll(async () => {
 function parameters(overrides: Record<string, string> = {}): Parameter[] {
   const values: Record<string, string> = {
     CaCertificate: pki.root.certificatePem,
-    CrlData: crlBase64,
+    CrlData: toPem("X509 CRL", Buffer.from(crlBase64, "base64")),
     ...overrides,
   };
   return Object.entries(values).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
@@ -599,7 +599,7 @@ describe("CloudFormation stacks with Roles Anywhere resources (moto + emulator)"
       new CreateStackCommand({
         StackName: "ra-bad-crl",
         TemplateBody: JSON.stringify(TEMPLATE),
-        Parameters: parameters({ CrlData: Buffer.from("not a CRL").toString("base64") }),
+        Parameters: parameters({ CrlData: toPem("X509 CRL", Buffer.from("not a CRL")) }),
         Capabilities: ["CAPABILITY_IAM"],
       }),
     );

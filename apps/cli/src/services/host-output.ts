@@ -1,22 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdir, open, rename } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { IamRaError } from "@iam-ra/core";
 import type { HostResult } from "@iam-ra/core/admin";
-
-/** Writes a file atomically with a mode (temp + rename); the key is 0600, the rest 0644. */
-async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const handle = await open(tmp, "w", mode);
-  try {
-    await handle.writeFile(content);
-    await handle.chmod(mode);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, path);
-}
+import { writeFileAtomic } from "./files.ts";
 
 /** Where the host's material went. */
 export interface HostFiles {

@@ -1,6 +1,7 @@
-import { mkdir, open, rename } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { K8sManifest } from "@iam-ra/core/k8s";
+import { writeFileAtomic } from "./files.ts";
 
 /**
  * The manifest builders and renderer, loaded on use: the Kubernetes models they bring would
@@ -20,15 +21,7 @@ export async function writeManifestFiles(dir: string, manifests: readonly K8sMan
   for (const [i, manifest] of manifests.entries()) {
     const path = join(abs, manifestFileName(i, manifest));
     const mode = manifest.sensitive ? 0o600 : 0o644;
-    const tmp = `${path}.${process.pid}.tmp`;
-    const handle = await open(tmp, "w", mode);
-    try {
-      await handle.writeFile(renderK8sYaml([manifest.object]));
-      await handle.chmod(mode);
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
+    await writeFileAtomic(path, renderK8sYaml([manifest.object]), mode);
     files.push(path);
   }
   return files;

@@ -1,14 +1,14 @@
 import { createHash, X509Certificate } from "node:crypto";
-import { type DeployResult, deployStack } from "../cloudformation/deploy.ts";
-import { stackName, validateName } from "../cloudformation/names.ts";
-import { crlTemplate } from "../cloudformation/templates.ts";
+import type { DeployResult } from "../cloudformation/deploy.ts";
+import { validateName } from "../cloudformation/names.ts";
 import { IamRaError } from "../errors.ts";
 import { validateCertificateTiming } from "../k8s/duration.ts";
 import { certificateSubjectFor, k8sObjectNames, validateK8sName } from "../k8s/names.ts";
 import type { K8sDeploymentMode, K8sManifest, K8sObject } from "../k8s/workload.ts";
 import type { CaScope, K8sIssuer, K8sWorkload, State } from "../state/schema.ts";
-import { createCrl, issueCertificate } from "../x509/ca.ts";
+import { issueCertificate } from "../x509/ca.ts";
 import { type EncryptedKeyEnvelope, openKeyEnvelope, sealKeyEnvelope } from "../x509/envelope.ts";
+import { publishScopeCrl } from "./crl.ts";
 import { allowedIssuersFor, findWorkload } from "./issuers.ts";
 import type { AdminDeps } from "./ports.ts";
 import {
@@ -45,7 +45,7 @@ export function issuerCommonName(iamRaNamespace: string, scope: string, cluster:
   return `${full.slice(0, 64 - 13)} ${hash}`;
 }
 
-function deployOptions(deps: AdminDeps) {
+function _deployOptions(deps: AdminDeps) {
   return { cfn: deps.cfn, clock: deps.clock, sleep: deps.sleep, signal: deps.signal };
 }
 
@@ -102,7 +102,10 @@ async function readIssuerMaterial(deps: AdminDeps, ns: Namespace, record: K8sIss
       },
     );
   }
-  const privateKeyPem = await openKeyEnvelope(deps.kms, JSON.parse(envelopeText) as EncryptedKeyEnvelope);
+  const privateKeyPem = await openKeyEnvelope(deps.kms, JSON.parse(envelopeText) as EncryptedKeyEnvelope, {
+    kmsKeyArn: ns.kmsKeyArn,
+    context: { "iam-ra:namespace": deps.namespace },
+  });
   return { certificatePem, privateKeyPem, rootCertificatePem };
 }
 
@@ -236,36 +239,7 @@ async function retireUnusedIssuers(deps: AdminDeps, ns: Namespace, keys: string[
 
 /** Adds serials to the scope's CRL and imports it into Roles Anywhere (the scope's CRL stack). */
 async function publishCrl(deps: AdminDeps, ns: Namespace, scope: string, serials: string[]): Promise<void> {
-  const state = await requireState(ns);
-  const ca = state.cas[scope];
-  if (ca?.mode !== "self-signed") return;
-  const now = deps.clock.now();
-  const all = [...new Set([...(ca.crl?.revokedSerials ?? []), ...serials])];
-  deps.progress(`Publishing a CRL for scope ${scope} (${all.length} revoked)`);
-  const crl = await createCrl({
-    issuer: await loadCaIssuer(deps, ns, ca),
-    revoked: all.map((s) => ({ serialNumber: BigInt(s).toString(16).padStart(2, "0"), revocationDate: now })),
-    thisUpdate: new Date(now.getTime() - 60_000),
-    nextUpdate: new Date(now.getTime() + 30 * DAY),
-  });
-  const name = stackName(deps.namespace, "crl", scope);
-  const deployed = await deployStack({
-    ...deployOptions(deps),
-    stackName: name,
-    template: crlTemplate(deps.namespace, scope),
-    parameters: { TrustAnchorArn: ca.trustAnchorArn, CrlData: crl.toString("base64") },
-    tags: { "iam-ra:namespace": deps.namespace, "iam-ra:scope": scope },
-    onEvent: deps.onStackEvent ? (e) => deps.onStackEvent?.(name, e) : undefined,
-  });
-  await ns.store.update((draft) => {
-    const scopeRecord = draft.cas[scope];
-    if (!scopeRecord) return;
-    scopeRecord.crl = {
-      stackName: name,
-      crlArn: deployed.outputs.CrlId ?? scopeRecord.crl?.crlArn ?? null,
-      revokedSerials: [...new Set([...(scopeRecord.crl?.revokedSerials ?? []), ...serials])],
-    };
-  });
+  await publishScopeCrl(deps, ns, scope, serials);
 }
 
 /**

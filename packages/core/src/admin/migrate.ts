@@ -145,7 +145,15 @@ export async function migrateNamespace(
   let written = false;
   if (changed && !options.dryRun) {
     await ns.store.update((draft) => {
-      for (const scope of imported) draft.cas[scope] = state.cas[scope]!;
+      // Only the imported key's fields: a concurrent change to the scope (e.g. its CRL) is kept.
+      for (const scope of imported) {
+        const target = draft.cas[scope];
+        const source = state.cas[scope]!;
+        if (!target) continue;
+        target.privateKeyKey = source.privateKeyKey;
+        target.certificateKey = source.certificateKey;
+        target.certificate = source.certificate;
+      }
     });
     written = true;
   }

@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { type DeployResult, deleteStack, deployStack } from "../cloudformation/deploy.ts";
 import { iamRoleName, stackName, validateName } from "../cloudformation/names.ts";
-import { caTemplate, crlTemplate, initTemplate, roleTemplate } from "../cloudformation/templates.ts";
+import { caTemplate, initTemplate, roleTemplate } from "../cloudformation/templates.ts";
 import { IamRaError } from "../errors.ts";
 import { createEmptyState } from "../state/migrate.ts";
 import type {
@@ -15,7 +15,6 @@ import type {
 } from "../state/schema.ts";
 import { createStateStore, type StateStore } from "../state/store.ts";
 import {
-  createCrl,
   createCsr,
   createSelfSignedCa,
   issueCertificate,
@@ -25,6 +24,7 @@ import {
 } from "../x509/ca.ts";
 import { type EncryptedKeyEnvelope, openKeyEnvelope, sealKeyEnvelope } from "../x509/envelope.ts";
 import { serialToDecimal } from "../x509/material.ts";
+import { publishScopeCrl, serialHex } from "./crl.ts";
 import { allowedIssuersFor } from "./issuers.ts";
 import type { AdminDeps, BucketPort } from "./ports.ts";
 
@@ -429,7 +429,10 @@ export async function loadCaIssuer(deps: AdminDeps, ns: Namespace, ca: CaScope) 
       },
     );
   }
-  const pem = await openKeyEnvelope(deps.kms, JSON.parse(envelopeText) as EncryptedKeyEnvelope);
+  const pem = await openKeyEnvelope(deps.kms, JSON.parse(envelopeText) as EncryptedKeyEnvelope, {
+    kmsKeyArn: ns.kmsKeyArn,
+    context: { "iam-ra:namespace": deps.namespace },
+  });
   return { certificatePem, privateKey: createPrivateKey(pem) };
 }
 
@@ -817,7 +820,13 @@ export async function revokeHost(
   deps: AdminDeps,
   hostname: string,
   options: { serials?: string[] | undefined } = {},
-): Promise<{ hostname: string; revoked: string[]; crlStackName: string | null }> {
+): Promise<{
+  hostname: string;
+  revoked: string[];
+  crlStackName: string | null;
+  /** False for Private CA scopes: Roles Anywhere only refuses what an imported CRL lists. */
+  refusedByRolesAnywhere: boolean;
+}> {
   const ns = await openNamespace(deps);
   const state = await requireState(ns);
   const host = state.hosts[hostname];
@@ -827,38 +836,19 @@ export async function revokeHost(
   if (!ca) throw new IamRaError("not-found", `The host's CA scope ${host.scope} is gone.`);
   const serials =
     options.serials ?? host.certificates.filter((c) => c.status === "active").map((c) => c.serialNumber);
-  if (serials.length === 0) return { hostname, revoked: [], crlStackName: ca.crl?.stackName ?? null };
-  const now = deps.clock.now();
+  if (serials.length === 0)
+    return { hostname, revoked: [], crlStackName: ca.crl?.stackName ?? null, refusedByRolesAnywhere: true };
   let crlStackName: string | null = ca.crl?.stackName ?? null;
-  let crlArn: string | null = ca.crl?.crlArn ?? null;
-  const allRevoked = [...new Set([...(ca.crl?.revokedSerials ?? []), ...serials])];
   if (ca.mode === "self-signed") {
-    deps.progress(`Publishing a CRL for scope ${host.scope} (${allRevoked.length} revoked)`);
-    const issuer = await loadCaIssuer(deps, ns, ca);
-    const crl = await createCrl({
-      issuer,
-      revoked: allRevoked.map((s) => ({
-        serialNumber: BigInt(s).toString(16).padStart(2, "0"),
-        revocationDate: now,
-      })),
-      thisUpdate: new Date(now.getTime() - 60_000),
-      nextUpdate: new Date(now.getTime() + 30 * DAY),
-    });
-    crlStackName = stackName(deps.namespace, "crl", host.scope);
-    const deployed = await deployStack({
-      ...deployOptions(deps),
-      stackName: crlStackName,
-      template: crlTemplate(deps.namespace, host.scope),
-      parameters: { TrustAnchorArn: ca.trustAnchorArn, CrlData: crl.toString("base64") },
-      tags: nsTags(deps, { "iam-ra:scope": host.scope }),
-      onEvent: eventsFor(deps, crlStackName),
-    });
-    crlArn = deployed.outputs.CrlId ?? crlArn;
+    crlStackName = (await publishScopeCrl(deps, ns, host.scope, serials))?.stackName ?? null;
   } else {
     for (const s of serials) {
       deps.progress(`Revoking serial ${s} in AWS Private CA`);
-      await deps.pca.revoke(ca.pcaArn!, BigInt(s).toString(16).padStart(2, "0"));
+      await deps.pca.revoke(ca.pcaArn!, serialHex(s));
     }
+    deps.progress(
+      "Roles Anywhere refuses a Private CA certificate only once the CA's CRL is imported (aws rolesanywhere import-crl)",
+    );
   }
   await ns.store.update((draft) => {
     const at = deps.clock.now().toISOString();
@@ -869,11 +859,8 @@ export async function revokeHost(
       );
       h.updatedAt = at;
     }
-    const scope = draft.cas[host.scope];
-    if (scope && scope.mode === "self-signed")
-      scope.crl = { stackName: crlStackName!, crlArn, revokedSerials: allRevoked };
   });
-  return { hostname, revoked: serials, crlStackName };
+  return { hostname, revoked: serials, crlStackName, refusedByRolesAnywhere: ca.mode === "self-signed" };
 }
 
 /** Removes a host: revokes its certificates (unless `revoke: false`), deletes its secret and record. @public */

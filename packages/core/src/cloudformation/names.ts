@@ -7,7 +7,8 @@ export type NameKind = "namespace" | "scope" | "role" | "hostname" | "cluster" |
 const RULES: Record<NameKind, { re: RegExp; max: number; example: string }> = {
   namespace: { re: /^[a-z][a-z0-9-]*$/, max: 20, example: "prod" },
   scope: { re: /^[a-z][a-z0-9-]*$/, max: 20, example: "default" },
-  role: { re: /^[A-Za-z][A-Za-z0-9_+=,.@-]*$/, max: 40, example: "web-reader" },
+  // Roles Anywhere profile names (iam-ra-<ns>-<role>) allow only letters, digits, spaces, - and _.
+  role: { re: /^[A-Za-z][A-Za-z0-9_-]*$/, max: 40, example: "web-reader" },
   hostname: {
     re: /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/,
     max: 253,

@@ -39,7 +39,7 @@ export function initTemplate(namespace: string): CfnTemplate {
               "s3.${AWS::Region}.${AWS::URLSuffix}",
               "secretsmanager.${AWS::Region}.${AWS::URLSuffix}",
             ],
-            [`kms:EncryptionContext:iam-ra:namespace`]: namespace,
+            "kms:EncryptionContext:iam-ra:namespace": namespace,
           },
         },
       },
@@ -372,14 +372,18 @@ export function crlTemplate(namespace: string, scope: string): CfnTemplate {
     Metadata: metadata("crl"),
     Parameters: {
       TrustAnchorArn: { Type: "String" },
-      CrlData: { Type: "String", Description: "The DER CRL, base64.", AllowedPattern: "^[A-Za-z0-9+/=]+$" },
+      CrlPem: {
+        Type: "String",
+        Description: "The CRL, PEM (the resource hands the text to ImportCrl as it is).",
+        AllowedPattern: "^-----BEGIN X509 CRL-----[\\s\\S]+-----END X509 CRL-----\\s*$",
+      },
     },
     Resources: {
       Crl: {
         Type: "AWS::RolesAnywhere::CRL",
         Properties: {
           Name: `iam-ra-${namespace}-${scope}`,
-          CrlData: ref("CrlData"),
+          CrlData: ref("CrlPem"),
           TrustAnchorArn: ref("TrustAnchorArn"),
           Enabled: true,
           Tags: tags({ "iam-ra:namespace": namespace, "iam-ra:scope": scope }),

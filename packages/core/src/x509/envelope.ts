@@ -11,7 +11,8 @@ export interface KmsPort {
     keyArn: string,
     context: Record<string, string>,
   ): Promise<{ plaintext: Uint8Array; ciphertext: Uint8Array }>;
-  decrypt(ciphertext: Uint8Array, context: Record<string, string>): Promise<Uint8Array>;
+  /** Decrypts with exactly this key (a blob from any other key is refused by KMS). */
+  decrypt(ciphertext: Uint8Array, context: Record<string, string>, keyArn: string): Promise<Uint8Array>;
 }
 
 /**
@@ -69,15 +70,39 @@ export async function sealKeyEnvelope(
   }
 }
 
-/** Decrypts an {@link EncryptedKeyEnvelope}; a tampered envelope or a wrong context fails. @public */
-export async function openKeyEnvelope(kms: KmsPort, envelope: EncryptedKeyEnvelope): Promise<string> {
+/**
+ * Decrypts an {@link EncryptedKeyEnvelope}; a tampered envelope or a wrong context fails. With
+ * `expected` (the key, and context entries that must match), an envelope sealed under another key or
+ * for another namespace/scope is refused before
+ * KMS is asked (someone able to write the bucket cannot swap keys between scopes).
+ * @public
+ */
+export async function openKeyEnvelope(
+  kms: KmsPort,
+  envelope: EncryptedKeyEnvelope,
+  expected?: { kmsKeyArn: string; context: Record<string, string> },
+): Promise<string> {
   if (envelope.format !== "iam-ra-envelope-v1" || envelope.algorithm !== "AES-256-GCM") {
     throw new IamRaError("invalid-input", "The CA key envelope has an unknown format.", {
       hint: "It was written by a newer iam-ra; upgrade.",
     });
   }
+  if (expected) {
+    const same =
+      envelope.kmsKeyArn === expected.kmsKeyArn &&
+      Object.entries(expected.context).every(([k, v]) => envelope.context[k] === v);
+    if (!same) {
+      throw new IamRaError(
+        "invalid-input",
+        "The CA key envelope belongs to another key, namespace or scope.",
+        {
+          hint: "Restore the right key object from the bucket's version history.",
+        },
+      );
+    }
+  }
   const key = Buffer.from(
-    await kms.decrypt(Buffer.from(envelope.encryptedDataKey, "base64"), envelope.context),
+    await kms.decrypt(Buffer.from(envelope.encryptedDataKey, "base64"), envelope.context, envelope.kmsKeyArn),
   );
   try {
     const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(envelope.iv, "base64"));

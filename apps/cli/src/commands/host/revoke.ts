@@ -15,7 +15,12 @@ export class HostRevoke extends AdminCommand {
     yes: Flags.boolean({ char: "y", description: "Do not ask for confirmation." }),
   };
 
-  async run(): Promise<{ hostname: string; revoked: string[]; crlStackName: string | null }> {
+  async run(): Promise<{
+    hostname: string;
+    revoked: string[];
+    crlStackName: string | null;
+    refusedByRolesAnywhere: boolean;
+  }> {
     const { args, flags } = await this.parse(HostRevoke);
     const deps = await this.adminDeps(flags);
     await this.confirm(`Revoke the certificate(s) of ${args.hostname}? It loses access at once.`, flags.yes);

@@ -484,19 +484,13 @@ class Profile(_EmulatorResource, CloudFormationModel):
 
 
 def _crl_data(value: Any) -> str:
-    """CrlData as base64 of the DER CRL. Accepts base64 of DER or PEM, or the PEM text itself."""
-    text = str(value).strip()
-    pem = _PEM_CRL.search(text)
+    """CrlData, as AWS's resource handler takes it: the PEM text (passed to ImportCrl as its bytes).
+    Returns the base64 of the DER CRL for the emulator's API; anything but PEM fails, as on AWS."""
+    pem = _PEM_CRL.search(str(value))
     if pem is None:
-        try:
-            raw = base64.b64decode("".join(text.split()), validate=True)
-        except ValueError:
-            raise ResourceFailure(
-                "Properties validation failed: CrlData must be a base64-encoded (or PEM) X.509 CRL"
-            ) from None
-        pem = _PEM_CRL.search(raw.decode("latin-1"))
-        if pem is None:
-            return base64.b64encode(raw).decode("ascii")
+        raise ResourceFailure(
+            "Properties validation failed: CrlData must be a PEM X.509 CRL (-----BEGIN X509 CRL-----)"
+        )
     return base64.b64encode(base64.b64decode("".join(pem.group(1).split()))).decode("ascii")
 
 
