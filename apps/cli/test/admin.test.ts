@@ -353,6 +353,7 @@ describe("admin plane, end to end on moto + the emulator", () => {
 
   it("destroy leaves no stack, parameter, secret or bucket", async () => {
     const r = await iamRa(["destroy", "-n", "e2e", "--yes"]);
+    expect(r.json?.error ?? null).toBeNull();
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ namespace: "e2e", bucket: "deleted" });
     const q = async (args: string[]) =>
@@ -374,6 +375,12 @@ describe("admin plane, end to end on moto + the emulator", () => {
       ),
     ).toEqual([]);
     expect(((await q(["s3api", "list-buckets"])).Buckets ?? []).length).toBe(0);
+    // The KMS key is kept by the stack and scheduled for deletion by destroy.
+    const keys = (await q(["kms", "list-keys"])).Keys as Array<{ KeyId: string }>;
+    const states = await Promise.all(
+      keys.map(async (k) => (await q(["kms", "describe-key", "--key-id", k.KeyId])).KeyMetadata.KeyState),
+    );
+    expect(states).not.toContain("Enabled");
     const status = await iamRa(["status", "-n", "e2e"]);
     expect(status.json).toMatchObject({ initialized: false });
   }, 120_000);

@@ -11,7 +11,12 @@ import {
   RevokeCertificateCommand,
 } from "@aws-sdk/client-acm-pca";
 import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
-import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
+import {
+  DecryptCommand,
+  GenerateDataKeyCommand,
+  type KMSClient,
+  ScheduleKeyDeletionCommand,
+} from "@aws-sdk/client-kms";
 import {
   GetProfileCommand,
   GetTrustAnchorCommand,
@@ -269,6 +274,18 @@ export function createAwsAdminDeps(
         );
         return out.Plaintext!;
       },
+    },
+    async retireKey(keyArn, pendingWindowDays) {
+      try {
+        // The key id, not the ARN: AWS takes either, moto only the id.
+        const keyId = keyArn.split("/").at(-1)!;
+        await clients.kms.send(
+          new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: pendingWindowDays }),
+        );
+      } catch (e) {
+        // Already pending deletion, or gone: nothing left to do.
+        if (!named(e, "KMSInvalidStateException", "NotFoundException")) throw e;
+      }
     },
     secrets: secretsPort(clients.secretsManager),
     pca: pcaPort(clients.acmPca, sleep),

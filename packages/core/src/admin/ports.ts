@@ -78,6 +78,8 @@ export interface AdminDeps {
   /** Reads an SSM parameter (undefined when absent). */
   parameter(name: string): Promise<string | undefined>;
   kms: KmsPort;
+  /** Schedules a KMS key's deletion (`destroy`, when the bucket is not retained). */
+  retireKey(keyArn: string, pendingWindowDays: number): Promise<void>;
   secrets: SecretsPort;
   pca: PcaPort;
   rolesAnywhere: RolesAnywhereReadPort;

@@ -587,11 +587,20 @@ export async function deleteRole(
   const workloads = Object.values(state.k8s.workloads)
     .filter((w) => w.role === name)
     .map((w) => `workload ${w.name}`);
-  if (!force && hosts.length + workloads.length > 0) {
-    throw new IamRaError("in-use", `Role ${name} is used by ${[...hosts, ...workloads].join(", ")}.`, {
-      hint: "Offboard them first, or pass --force (their certificates then get nothing).",
+  if (workloads.length > 0) {
+    throw new IamRaError("in-use", `Role ${name} is used by ${workloads.join(", ")}.`, {
+      hint: "Offboard them first (iam-ra k8s offboard): their namespace issuers must leave the trust policies.",
     });
   }
+  if (!force && hosts.length > 0) {
+    throw new IamRaError("in-use", `Role ${name} is used by ${hosts.join(", ")}.`, {
+      hint: "Offboard them first, or pass --force to offboard them too (their certificates are revoked).",
+    });
+  }
+  // --force: the hosts go too (revoked, secrets deleted), so a role re-created under the same name
+  // never inherits certificates issued for this one.
+  for (const [hostname, host] of Object.entries(state.hosts))
+    if (host.role === name) await offboardHost(deps, hostname);
   deps.progress(`Deleting ${role.stackName}`);
   await deleteStack({
     ...deployOptions(deps),
@@ -942,6 +951,10 @@ export async function destroyNamespace(
     }
   }
   await del(stackName(deps.namespace, "init"));
+  if (ns && !options.retainBucket) {
+    deps.progress("Scheduling the namespace's KMS key for deletion (7 days)");
+    await deps.retireKey(ns.kmsKeyArn, 7);
+  }
   return { namespace: deps.namespace, stacks, secrets, bucket };
 }
 

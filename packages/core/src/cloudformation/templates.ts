@@ -52,7 +52,9 @@ export function initTemplate(namespace: string): CfnTemplate {
     Resources: {
       Key: {
         Type: "AWS::KMS::Key",
-        DeletionPolicy: "Delete",
+        // Kept when the stack goes: `destroy` schedules its deletion itself, except with
+        // --retain-bucket, whose objects would otherwise become unreadable.
+        DeletionPolicy: "Retain",
         UpdateReplacePolicy: "Retain",
         Properties: {
           Description: `iam-ra ${namespace}: encrypts the state bucket and CA private keys`,

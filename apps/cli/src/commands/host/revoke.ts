@@ -23,12 +23,17 @@ export class HostRevoke extends AdminCommand {
   }> {
     const { args, flags } = await this.parse(HostRevoke);
     const deps = await this.adminDeps(flags);
-    await this.confirm(`Revoke the certificate(s) of ${args.hostname}? It loses access at once.`, flags.yes);
+    await this.confirm(`Revoke the certificate(s) of ${args.hostname}?`, flags.yes);
     const result = await revokeHost(deps, args.hostname, { serials: flags.serial });
-    if (!this.jsonEnabled())
+    if (!this.jsonEnabled()) {
       this.log(
         `Revoked ${result.revoked.join(", ") || "nothing (no active certificate)"} for ${result.hostname}.`,
       );
+      if (!result.refusedByRolesAnywhere)
+        this.warn(
+          "Revoked in AWS Private CA. Roles Anywhere refuses it only once the Private CA's CRL is imported (aws rolesanywhere import-crl), or when it expires.",
+        );
+    }
     return result;
   }
 }

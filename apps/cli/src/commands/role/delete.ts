@@ -3,11 +3,14 @@ import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
 
 export class RoleDelete extends AdminCommand {
-  static override summary = "Delete a role and its profile (refused while hosts or workloads use it).";
+  static override summary =
+    "Delete a role and its profile (refused while hosts or workloads use it; --force offboards its hosts).";
   static override examples = ["<%= config.bin %> <%= command.id %> web-reader --yes --json"];
   static override args = { name: Args.string({ required: true, description: "Role name." }) };
   static override flags = {
-    force: Flags.boolean({ description: "Delete even while hosts or workloads use it." }),
+    force: Flags.boolean({
+      description: "Also offboard the hosts that use it (their certificates are revoked).",
+    }),
     yes: Flags.boolean({ char: "y", description: "Do not ask for confirmation." }),
   };
 

@@ -22,6 +22,7 @@ from iam_ra_moto.rolesanywhere import (  # noqa: E402
     install_stack_rollback,
 )
 from iam_ra_moto.iam import install_role_trust_policy_update  # noqa: E402
+from iam_ra_moto.s3 import install_atomic_conditional_put  # noqa: E402
 from moto.server import main  # noqa: E402
 
 if __name__ == "__main__":
@@ -29,5 +30,6 @@ if __name__ == "__main__":
     install_stack_rollback()
     install_parameter_default_diff()
     install_change_set_outputs()
+    install_atomic_conditional_put()
     install_role_trust_policy_update()
     main(sys.argv[1:])
