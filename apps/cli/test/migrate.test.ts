@@ -5,11 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { CloudFormationClient, CreateStackCommand, ListStacksCommand } from "@aws-sdk/client-cloudformation";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { createSelfSignedCa } from "@iam-ra/core/x509";
+import { createSelfSignedCa, issueCertificate } from "@iam-ra/core/x509";
 import { setUpRolesAnywhere } from "@iam-ra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIamRa } from "./helpers/cli.ts";
@@ -95,6 +97,35 @@ describe("iam-ra migrate: a namespace set up by the Python iam-ra", () => {
       { url: aws.emu.url, putRole: () => {} },
       { caCertificatePem: ca.certificatePem, roles: [{ roleArn, trustPolicy: null }] },
     );
+    // A host the Python tool onboarded: its certificate in a secret, and its host stack.
+    const oldLeaf = await issueCertificate({
+      issuer: { certificatePem: ca.certificatePem, privateKey: ca.privateKey },
+      subject: "CN=old-host",
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 86_400_000 * 30),
+    });
+    const legacySecretArn = (
+      await new SecretsManagerClient(cfg).send(
+        new CreateSecretCommand({
+          Name: "iam-ra/py/old-host/certificate",
+          SecretString: oldLeaf.certificatePem,
+        }),
+      )
+    ).ARN!;
+    const cfn = new CloudFormationClient({ ...cfg, maxAttempts: 1 });
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: "iam-ra-py-host-old-host",
+        TemplateBody: JSON.stringify({
+          Resources: {
+            P: {
+              Type: "AWS::SSM::Parameter",
+              Properties: { Name: "/py/old-host", Type: "String", Value: "x" },
+            },
+          },
+        }),
+      }),
+    );
     const python = {
       namespace: "py",
       region: "us-east-1",
@@ -122,8 +153,7 @@ describe("iam-ra migrate: a namespace set up by the Python iam-ra", () => {
           stack_name: "iam-ra-py-host-old-host",
           hostname: "old-host",
           role_name: "web",
-          certificate_secret_arn:
-            "arn:aws:secretsmanager:us-east-1:123456789012:secret:iam-ra/py/old-host/certificate-abc",
+          certificate_secret_arn: legacySecretArn,
           private_key_secret_arn:
             "arn:aws:secretsmanager:us-east-1:123456789012:secret:iam-ra/py/old-host/private-key-abc",
         },
@@ -211,6 +241,17 @@ describe("iam-ra migrate: a namespace set up by the Python iam-ra", () => {
       { env: aws.env },
     );
     expect(JSON.parse(creds.stdout).Version).toBe(1);
+
+    // Offboarding the Python tool's host revokes its certificate (CRL) and deletes its host stack.
+    const off = await iamRa(["host", "offboard", "old-host", "-n", "py", "--yes"]);
+    expect(off.json).toMatchObject({
+      revoked: [BigInt(`0x${oldLeaf.certificate.serialNumber}`).toString()],
+      secretDeleted: true,
+    });
+    const stacks = (await cfn.send(new ListStacksCommand({}))).StackSummaries ?? [];
+    expect(stacks.find((st) => st.StackName === "iam-ra-py-host-old-host")?.StackStatus).toBe(
+      "DELETE_COMPLETE",
+    );
 
     // The Python tool's own CA name: migrate warns that AWS refuses its certificates.
     const paren = await createSelfSignedCa({

@@ -883,12 +883,32 @@ export async function offboardHost(
   const host = state.hosts[hostname];
   if (!host)
     throw new IamRaError("not-found", `There is no host ${hostname}.`, { hint: "See `iam-ra host list`." });
-  const revoked = options.revoke === false ? [] : (await revokeHost(deps, hostname)).revoked;
+  // A host issued by the Python iam-ra: its certificate is only in that tool's secret; revoke it by
+  // its serial, then delete that tool's host stack (which deletes both of its secrets).
+  let legacySerials: string[] = [];
+  if (host.legacy?.certificateSecretArn && options.revoke !== false && host.certificates.length === 0) {
+    const pem = await deps.secrets.get(host.legacy.certificateSecretArn);
+    if (pem?.includes("BEGIN CERTIFICATE")) legacySerials = [certificateRecord(pem).serialNumber];
+  }
+  const revoked =
+    options.revoke === false
+      ? []
+      : legacySerials.length > 0
+        ? (await revokeHost(deps, hostname, { serials: legacySerials })).revoked
+        : (await revokeHost(deps, hostname)).revoked;
   if (host.secretArn) await deps.secrets.remove(host.secretArn);
+  if (host.legacy) {
+    deps.progress(`Deleting ${host.legacy.stackName} (the Python iam-ra's host stack and secrets)`);
+    await deleteStack({
+      ...deployOptions(deps),
+      stackName: host.legacy.stackName,
+      onEvent: eventsFor(deps, host.legacy.stackName),
+    });
+  }
   await ns.store.update((draft) => {
     delete draft.hosts[hostname];
   });
-  return { hostname, revoked, secretDeleted: host.secretArn !== null };
+  return { hostname, revoked, secretDeleted: host.secretArn !== null || host.legacy !== null };
 }
 
 // ─── destroy, state ──────────────────────────────────────────────────────────────────────────
@@ -934,6 +954,7 @@ export async function destroyNamespace(
         await deps.secrets.remove(host.secretArn);
         secrets++;
       }
+      if (host.legacy) await del(host.legacy.stackName);
     }
     for (const ca of Object.values(state.cas)) if (ca.crl) await del(ca.crl.stackName);
     for (const role of Object.values(state.roles)) await del(role.stackName);
