@@ -1,7 +1,7 @@
 // Bundles the CLI. Workspace packages are read from source through the "@iam-ra/source" condition
 // and bundled in; published dependencies stay external.
-// - dist/index.js (+ chunks): the oclif commands, and dist/credential-process-miss.js, the
-//   credential-process work after a cache miss.
+// - dist/index.js (+ chunks): the oclif commands.
+// - dist/credential-process-miss.js (+ its own chunks): the credential-process work after a miss.
 // - dist/credential-process.js: the fast path, ONE self-contained module (flags, cache lookup), so a
 //   cache hit resolves and evaluates a single file; a miss imports credential-process-miss.js.
 import { rmSync } from "node:fs";
@@ -21,9 +21,12 @@ const common = {
   },
   logLevel: "warning",
 };
+await build({ ...common, entryPoints: { index: "src/index.ts" }, splitting: true });
+// The miss path is built on its own: chunks shared with the oclif commands would make every
+// cache miss load (and compile) admin code it never runs.
 await build({
   ...common,
-  entryPoints: { index: "src/index.ts", "credential-process-miss": "src/services/credential-process.ts" },
+  entryPoints: { "credential-process-miss": "src/services/credential-process.ts" },
   splitting: true,
 });
 await build({
