@@ -117,18 +117,21 @@ function signingAlgorithmFor(key: KeyObject): Algorithm | EcdsaParams {
   );
 }
 
+/** The WebCrypto import parameters of a Node key (EC curve names differ between the two APIs). */
+function webCryptoParams(key: KeyObject): EcKeyImportParams | RsaHashedImportParams {
+  return key.asymmetricKeyType === "ec"
+    ? {
+        name: "ECDSA",
+        namedCurve: { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" }[
+          key.asymmetricKeyDetails?.namedCurve ?? ""
+        ] as string,
+      }
+    : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+}
+
 async function toCryptoKey(key: KeyObject): Promise<CryptoKey> {
   const der = key.export({ format: "der", type: "pkcs8" });
-  const params =
-    key.asymmetricKeyType === "ec"
-      ? {
-          name: "ECDSA",
-          namedCurve: { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" }[
-            key.asymmetricKeyDetails?.namedCurve ?? ""
-          ] as string,
-        }
-      : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-  return (await webcrypto.subtle.importKey("pkcs8", der, params, true, ["sign"])) as CryptoKey;
+  return (await webcrypto.subtle.importKey("pkcs8", der, webCryptoParams(key), true, ["sign"])) as CryptoKey;
 }
 
 function randomSerial(): string {
@@ -340,16 +343,9 @@ export async function issueCertificateForKey(
   publicKey: KeyObject,
 ): Promise<{ certificatePem: string; certificate: X509Certificate }> {
   const spki = publicKey.export({ format: "der", type: "spki" });
-  const params =
-    publicKey.asymmetricKeyType === "ec"
-      ? {
-          name: "ECDSA",
-          namedCurve: { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" }[
-            publicKey.asymmetricKeyDetails?.namedCurve ?? ""
-          ] as string,
-        }
-      : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-  const key = (await webcrypto.subtle.importKey("spki", spki, params, true, ["verify"])) as CryptoKey;
+  const key = (await webcrypto.subtle.importKey("spki", spki, webCryptoParams(publicKey), true, [
+    "verify",
+  ])) as CryptoKey;
   const cert = await buildCertificate(options, key);
   return {
     certificatePem: toPem("CERTIFICATE", Buffer.from(cert.rawData)),

@@ -79,6 +79,43 @@ export async function finishHost(
   };
 }
 
+/** What onboard and rotate share: check the input (sops first), issue, write the outputs. */
+export async function issueHost(
+  cmd: AdminCommand,
+  hostname: string,
+  flags: {
+    namespace: string;
+    region?: string | undefined;
+    profile?: string | undefined;
+    role?: string | undefined;
+    "validity-days"?: number | undefined;
+    csr?: string | undefined;
+    "dns-name"?: string[] | undefined;
+    "output-dir"?: string | undefined;
+    sops?: string | undefined;
+    "revoke-previous"?: boolean | undefined;
+  },
+  mode: "onboard" | "rotate",
+): Promise<HostCommandResult> {
+  validateAdminInput({
+    namespace: flags.namespace,
+    hostname,
+    role: flags.role,
+    validityDays: flags["validity-days"],
+  });
+  if (flags.sops) requireSops();
+  const csrPem = await readCsr(flags.csr);
+  const result = await onboardHost(await cmd.adminDeps(flags), hostname, {
+    mode,
+    role: flags.role,
+    validityDays: flags["validity-days"],
+    csrPem,
+    dnsNames: flags["dns-name"],
+    revokePrevious: flags["revoke-previous"],
+  });
+  return await finishHost(cmd, result, flags, cmd.jsonEnabled());
+}
+
 export class HostOnboard extends AdminCommand {
   static override summary = "Issue a host certificate for a role and store it in Secrets Manager.";
   static override description =
@@ -96,21 +133,6 @@ generated, stored in Secrets Manager, and written only where you ask (--output-d
 
   async run(): Promise<HostCommandResult> {
     const { args, flags } = await this.parse(HostOnboard);
-    validateAdminInput({
-      namespace: flags.namespace,
-      hostname: args.hostname,
-      role: flags.role,
-      validityDays: flags["validity-days"],
-    });
-    if (flags.sops) requireSops();
-    const csrPem = await readCsr(flags.csr);
-    const result = await onboardHost(await this.adminDeps(flags), args.hostname, {
-      mode: "onboard",
-      role: flags.role,
-      validityDays: flags["validity-days"],
-      csrPem,
-      dnsNames: flags["dns-name"],
-    });
-    return await finishHost(this, result, flags, this.jsonEnabled());
+    return await issueHost(this, args.hostname, flags, "onboard");
   }
 }

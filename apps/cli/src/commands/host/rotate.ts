@@ -1,8 +1,6 @@
-import { onboardHost, validateAdminInput } from "@iam-ra/core/admin";
 import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
-import { requireSops } from "../../services/host-output.ts";
-import { finishHost, type HostCommandResult, hostIssueFlags, readCsr } from "./onboard.ts";
+import { type HostCommandResult, hostIssueFlags, issueHost } from "./onboard.ts";
 
 export class HostRotate extends AdminCommand {
   static override summary =
@@ -20,21 +18,6 @@ export class HostRotate extends AdminCommand {
 
   async run(): Promise<HostCommandResult> {
     const { args, flags } = await this.parse(HostRotate);
-    validateAdminInput({
-      namespace: flags.namespace,
-      hostname: args.hostname,
-      role: flags.role,
-      validityDays: flags["validity-days"],
-    });
-    if (flags.sops) requireSops();
-    const result = await onboardHost(await this.adminDeps(flags), args.hostname, {
-      mode: "rotate",
-      role: flags.role,
-      validityDays: flags["validity-days"],
-      csrPem: await readCsr(flags.csr),
-      dnsNames: flags["dns-name"],
-      revokePrevious: flags["revoke-previous"],
-    });
-    return await finishHost(this, result, flags, this.jsonEnabled());
+    return await issueHost(this, args.hostname, flags, "rotate");
   }
 }
