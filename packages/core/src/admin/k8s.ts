@@ -602,8 +602,23 @@ export async function offboardWorkload(
     const current = findWorkload(draft, workload, options.cluster, options.namespace);
     if (current) delete draft.k8s.workloads[current.key];
   });
-  const rolesUpdated = await syncRoles(deps, ns, [found.workload.role]);
-  const retired = found.workload.issuer ? await retireUnusedIssuers(deps, ns, [found.workload.issuer]) : [];
+  // The record goes first (the trust policies are computed from state); should the AWS side then
+  // fail, say how to finish, since re-running offboard no longer finds the workload.
+  let rolesUpdated: Awaited<ReturnType<typeof syncRoles>>;
+  let retired: Awaited<ReturnType<typeof retireUnusedIssuers>>;
+  try {
+    rolesUpdated = await syncRoles(deps, ns, [found.workload.role]);
+    retired = found.workload.issuer ? await retireUnusedIssuers(deps, ns, [found.workload.issuer]) : [];
+  } catch (error) {
+    throw new IamRaError(
+      "stack-failed",
+      `Workload ${workload} is removed from state, but updating AWS failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+        hint: `Fix the cause, then run \`iam-ra role update ${found.workload.role}\`: it takes the namespace's issuer out of the role's trust policy.`,
+      },
+    );
+  }
   const names = k8sObjectNames({ iamRaNamespace: deps.namespace, scope: "-", workload });
   return {
     workload,
