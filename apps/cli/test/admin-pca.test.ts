@@ -1,9 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import {
   ACMPCAClient,
   CreateCertificateAuthorityCommand,
@@ -14,15 +11,14 @@ import {
 } from "@aws-sdk/client-acm-pca";
 import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createIamRa } from "./helpers/cli.ts";
+import { createCredentialProcess, createIamRa } from "./helpers/cli.ts";
 import { type LocalAws, startLocalAws } from "./helpers/local-aws.ts";
 
-const exec = promisify(execFile);
-const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
 let aws: LocalAws;
 let dir: string;
 
 const iamRa = createIamRa(() => aws.env);
+const credentials = createCredentialProcess(() => ({ env: aws.env, endpoint: aws.emu.url }));
 
 /** An ACTIVE root AWS Private CA in moto, set up the way AWS requires. */
 async function createPrivateCa(): Promise<string> {
@@ -82,27 +78,11 @@ describe("admin plane with an existing AWS Private CA", () => {
     const host = await iamRa(["host", "onboard", "h1", "--role", "app", "-n", "pca", "--output-dir", out]);
     expect(host.code).toBe(0);
     expect(host.json.certificate).toMatchObject({ subject: "CN=h1,OU=app", keySource: "generated" });
-    const creds = await exec(
-      process.execPath,
-      [
-        BIN,
-        "credential-process",
-        "--certificate",
-        host.json.files.certificate,
-        "--private-key",
-        host.json.files.privateKey,
-        "--trust-anchor-arn",
-        host.json.trustAnchorArn,
-        "--profile-arn",
-        host.json.profileArn,
-        "--role-arn",
-        host.json.roleArn,
-        "--endpoint",
-        aws.emu.url,
-      ],
-      { env: aws.env },
+    const creds = await credentials(
+      { certificate: host.json.files.certificate, privateKey: host.json.files.privateKey },
+      host.json,
     );
-    expect(JSON.parse(creds.stdout).Version).toBe(1);
+    expect(creds).toMatchObject({ ok: true, doc: { Version: 1 } });
     const revoked = await iamRa(["host", "revoke", "h1", "-n", "pca", "--yes"]);
     expect(revoked.json).toMatchObject({ revoked: [host.json.certificate.serialNumber], crlStackName: null });
     expect((await iamRa(["host", "list", "-n", "pca"])).json.items[0]).toMatchObject({ status: "revoked" });

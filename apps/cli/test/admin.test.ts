@@ -2,49 +2,19 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, createIamRa } from "./helpers/cli.ts";
+import { type CliResult, createCredentialProcess, createIamRa } from "./helpers/cli.ts";
 import { type LocalAws, startLocalAws } from "./helpers/local-aws.ts";
 
 const exec = promisify(execFile);
-const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
 
 let aws: LocalAws;
 let dir: string;
 
 const iamRa = createIamRa(() => aws.env);
 
-/** credential-process for a host's files against the emulator. */
-async function credentials(
-  files: { certificate: string; privateKey: string },
-  arns: { trustAnchorArn: string; profileArn: string; roleArn: string },
-) {
-  return await exec(
-    process.execPath,
-    [
-      BIN,
-      "credential-process",
-      "--certificate",
-      files.certificate,
-      "--private-key",
-      files.privateKey,
-      "--trust-anchor-arn",
-      arns.trustAnchorArn,
-      "--profile-arn",
-      arns.profileArn,
-      "--role-arn",
-      arns.roleArn,
-      "--endpoint",
-      aws.emu.url,
-    ],
-    { env: aws.env },
-  ).then(
-    (r) => ({ ok: true as const, doc: JSON.parse(r.stdout) }),
-    (e: { stderr: string }) => ({ ok: false as const, stderr: e.stderr }),
-  );
-}
+const credentials = createCredentialProcess(() => ({ env: aws.env, endpoint: aws.emu.url }));
 
 beforeAll(async () => {
   aws = await startLocalAws();

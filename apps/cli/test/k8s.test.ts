@@ -11,6 +11,7 @@ import { parseK8sYaml } from "@iam-ra/core/k8s";
 import { issueLikeCertManager } from "@iam-ra/core/testing";
 import { issueCertificate } from "@iam-ra/core/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCredentialProcess } from "./helpers/cli.ts";
 import {
   buildSidecarImage,
   containerArgv,
@@ -57,35 +58,7 @@ async function raw(args: string[]): Promise<{ code: number; stdout: string; stde
 const parseYaml = (text: string): Obj[] => parseK8sYaml(text) as Obj[];
 const find = (objects: Obj[], kind: string) => objects.find((o) => o.kind === kind)!;
 
-/** credential-process with a certificate file (leaf + chain) and key, against the emulator. */
-async function credentials(
-  files: { certificate: string; privateKey: string },
-  arns: { trustAnchorArn: string; profileArn: string; roleArn: string },
-) {
-  return await exec(
-    process.execPath,
-    [
-      BIN,
-      "credential-process",
-      "--certificate",
-      files.certificate,
-      "--private-key",
-      files.privateKey,
-      "--trust-anchor-arn",
-      arns.trustAnchorArn,
-      "--profile-arn",
-      arns.profileArn,
-      "--role-arn",
-      arns.roleArn,
-      "--endpoint",
-      aws.emu.url,
-    ],
-    { env: aws.env },
-  ).then(
-    () => ({ ok: true as const, stderr: "" }),
-    (e: { stderr: string }) => ({ ok: false as const, stderr: e.stderr }),
-  );
-}
+const credentials = createCredentialProcess(() => ({ env: aws.env, endpoint: aws.emu.url }));
 
 /** Issues a certificate from a namespace issuer's Secret as cert-manager would, into files. */
 async function issueFrom(certificate: Obj, caSecret: Obj, name: string) {

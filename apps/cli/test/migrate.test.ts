@@ -1,10 +1,7 @@
-import { execFile } from "node:child_process";
 import { createPrivateKey } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { CloudFormationClient, CreateStackCommand, ListStacksCommand } from "@aws-sdk/client-cloudformation";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
@@ -14,15 +11,14 @@ import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { createSelfSignedCa, issueCertificate } from "@iam-ra/core/x509";
 import { setUpRolesAnywhere } from "@iam-ra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createIamRa } from "./helpers/cli.ts";
+import { createCredentialProcess, createIamRa } from "./helpers/cli.ts";
 import { type LocalAws, startLocalAws } from "./helpers/local-aws.ts";
 
-const exec = promisify(execFile);
-const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
 let aws: LocalAws;
 let dir: string;
 
 const iamRa = createIamRa(() => aws.env);
+const credentials = createCredentialProcess(() => ({ env: aws.env, endpoint: aws.emu.url }));
 
 beforeAll(async () => {
   aws = await startLocalAws();
@@ -220,27 +216,11 @@ describe("iam-ra migrate: a namespace set up by the Python iam-ra", () => {
       out,
     ]);
     expect(host.code).toBe(0);
-    const creds = await exec(
-      process.execPath,
-      [
-        BIN,
-        "credential-process",
-        "--certificate",
-        host.json.files.certificate,
-        "--private-key",
-        host.json.files.privateKey,
-        "--trust-anchor-arn",
-        ra.trustAnchorArn,
-        "--profile-arn",
-        ra.profileArn,
-        "--role-arn",
-        roleArn,
-        "--endpoint",
-        aws.emu.url,
-      ],
-      { env: aws.env },
+    const creds = await credentials(
+      { certificate: host.json.files.certificate, privateKey: host.json.files.privateKey },
+      { trustAnchorArn: ra.trustAnchorArn, profileArn: ra.profileArn, roleArn },
     );
-    expect(JSON.parse(creds.stdout).Version).toBe(1);
+    expect(creds).toMatchObject({ ok: true, doc: { Version: 1 } });
 
     // Offboarding the Python tool's host revokes its certificate (CRL) and deletes its host stack.
     const off = await iamRa(["host", "offboard", "old-host", "-n", "py", "--yes"]);

@@ -34,3 +34,32 @@ export function createIamRa(defaultEnv: () => NodeJS.ProcessEnv) {
     }
   };
 }
+
+/** What `iam-ra credential-process` gave: the credential_process document, or the error on stderr. */
+export type CredentialProcessResult =
+  // biome-ignore lint/suspicious/noExplicitAny: the credential_process document, checked field by field
+  { ok: true; doc: any; stderr: string } | { ok: false; stderr: string };
+
+/** Runs `iam-ra credential-process` for a certificate and key file against an emulator. */
+export function createCredentialProcess(local: () => { env: NodeJS.ProcessEnv; endpoint: string }) {
+  return async (
+    files: { certificate: string; privateKey: string },
+    arns: { trustAnchorArn: string; profileArn: string; roleArn: string },
+  ): Promise<CredentialProcessResult> => {
+    const { env, endpoint } = local();
+    // biome-ignore format: one flag and its value per line
+    const args = [
+      BIN, "credential-process",
+      "--certificate", files.certificate,
+      "--private-key", files.privateKey,
+      "--trust-anchor-arn", arns.trustAnchorArn,
+      "--profile-arn", arns.profileArn,
+      "--role-arn", arns.roleArn,
+      "--endpoint", endpoint,
+    ];
+    return await exec(process.execPath, args, { env }).then(
+      (r) => ({ ok: true as const, doc: JSON.parse(r.stdout), stderr: r.stderr }),
+      (e: { stderr: string }) => ({ ok: false as const, stderr: e.stderr }),
+    );
+  };
+}
