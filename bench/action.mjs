@@ -138,7 +138,9 @@ try {
   const postWall = [];
   for (let i = 0; i < runs; i++) {
     let t = performance.now();
-    execFileSync(process.execPath, ["-e", "0"]);
+    // Same environment as the step: an inherited NODE_EXTRA_CA_CERTS alone adds ~50 ms to a
+    // Node 20 start, which would flatter the ratio.
+    execFileSync(process.execPath, ["-e", "0"], { env });
     floor.push(performance.now() - t);
     t = performance.now();
     main();

@@ -71,7 +71,9 @@ try {
   const samples = { floor: [], version: [], onboard: [] };
   for (let i = 0; i < runs; i++) {
     let t = performance.now();
-    execFileSync(process.execPath, ["-e", "0"]);
+    // Same environment as the CLI: an inherited NODE_EXTRA_CA_CERTS alone adds ~50 ms to a
+    // Node 20 start, which would flatter the ratio.
+    execFileSync(process.execPath, ["-e", "0"], { env });
     samples.floor.push(performance.now() - t);
     t = performance.now();
     execFileSync(process.execPath, [bin, "--version"], { env, stdio: "ignore" });

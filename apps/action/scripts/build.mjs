@@ -4,7 +4,7 @@
 // so the published action folder works without the workspace's package.json, and
 // dist/licenses.txt carries the license of every package bundled in.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -29,6 +29,55 @@ export class BearerCredentialHandler { constructor() { unavailable(); } }`,
   },
 };
 
+// node-forge (PKCS#12 support) is four fifths of the bundle but only runs for a .p12 input.
+// Inlined as code, V8 parses all of it at every start (about 10 ms on Node 24); kept as a string
+// literal it costs a scan, and is compiled only when the PKCS#12 module first loads (it is
+// reached only through a dynamic import, so esbuild initialises it lazily). Each step stays a
+// single file. node-forge is bundled on its own as CommonJS and run the way Node runs such a file.
+const lazyForge = {
+  name: "lazy-node-forge",
+  setup(b) {
+    b.onResolve({ filter: /^node-forge$/ }, async (args) => {
+      if (args.pluginData?.plain) return undefined;
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        pluginData: { plain: true },
+      });
+      // Relative, so no path of the build machine ends up in the bundle.
+      return { path: relative(here, resolved.path), namespace: "lazy-node-forge" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "lazy-node-forge" }, async (args) => {
+      const inner = await build({
+        absWorkingDir: here,
+        entryPoints: [join(here, args.path)],
+        bundle: true,
+        write: false,
+        format: "cjs",
+        platform: "node",
+        target: "node20",
+        legalComments: "none",
+        metafile: true,
+        logLevel: "warning",
+      });
+      lazyInputs.push(...Object.keys(inner.metafile.inputs));
+      return {
+        loader: "js",
+        resolveDir: here,
+        contents: `import { compileFunction } from "node:vm";
+import { createRequire } from "node:module";
+const source = ${JSON.stringify(inner.outputFiles[0].text)};
+const module = { exports: {} };
+compileFunction(source, ["module", "exports", "require"], { filename: "node-forge.cjs" })(
+  module, module.exports, createRequire(import.meta.url));
+export default module.exports;`,
+      };
+    });
+  },
+};
+/** Files bundled into the lazily compiled node-forge (for the license list). */
+const lazyInputs = [];
+
 const dist = new URL("../dist/", import.meta.url);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
@@ -46,7 +95,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);",
   },
-  plugins: [withoutHttpClient],
+  plugins: [withoutHttpClient, lazyForge],
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
@@ -65,13 +114,14 @@ function packageDirOf(file) {
 }
 const packages = new Map();
 // Only what made it into an output: inputs that tree-shaking dropped are not shipped.
-const shipped = new Set(
-  Object.values(result.metafile.outputs).flatMap((output) =>
+const shipped = new Set([
+  ...Object.values(result.metafile.outputs).flatMap((output) =>
     Object.entries(output.inputs)
       .filter(([, use]) => use.bytesInOutput > 0)
       .map(([file]) => file),
   ),
-);
+  ...lazyInputs,
+]);
 for (const file of shipped) {
   const dir = packageDirOf(file);
   if (!dir) continue;

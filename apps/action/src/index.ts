@@ -7,9 +7,7 @@ import * as core from "@actions/core";
 import { describeFailure } from "./failure.ts";
 import { run } from "./main.ts";
 
-try {
-  await run();
-} catch (error) {
+run().catch((error: unknown) => {
   if (error instanceof Error && error.stack) core.debug(error.stack);
   core.setFailed(describeFailure(error));
-}
+});

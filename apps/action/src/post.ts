@@ -6,9 +6,7 @@ import * as core from "@actions/core";
 import { run } from "./cleanup.ts";
 import { describeFailure } from "./failure.ts";
 
-try {
-  await run();
-} catch (error) {
+run().catch((error: unknown) => {
   if (error instanceof Error && error.stack) core.debug(error.stack);
   core.setFailed(describeFailure(error));
-}
+});

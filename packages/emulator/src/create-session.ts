@@ -12,6 +12,31 @@ import { ApiError, type EmulatorRequest } from "./http.ts";
 import { assumedRoleArn, issueSession } from "./sessions.ts";
 import type { EmulatorStateData, ProfileRecord, TrustAnchorRecord } from "./state.ts";
 
+/** How many parsed certificates {@link parseCached} keeps: enough for every client of a test suite. */
+const PARSED_CACHE_SIZE = 512;
+const parsedCache = new Map<string, Promise<ParsedCertificate | undefined>>();
+
+/**
+ * {@link parseCertificate}, remembered by DER: every CreateSession re-presents the same leaf and the
+ * same anchors, and full ASN.1 parsing was most of the emulator's time per request. A certificate's
+ * parse depends on its bytes alone, so the cache cannot go stale; the oldest entry goes first.
+ */
+/** Parsed CRLs by their base64 DER (`null`: not a CRL), so a request does not re-parse them. */
+const parsedCrls = new Map<string, import("@peculiar/x509").X509Crl | null>();
+
+function parseCached(der: Buffer): Promise<ParsedCertificate | undefined> {
+  const key = der.toString("base64");
+  let parsed = parsedCache.get(key);
+  if (parsed) {
+    parsedCache.delete(key);
+  } else {
+    parsed = parseCertificate(der);
+    if (parsedCache.size >= PARSED_CACHE_SIZE) parsedCache.delete(parsedCache.keys().next().value!);
+  }
+  parsedCache.set(key, parsed);
+  return parsed;
+}
+
 /** What CreateSession needs from the emulator around it. */
 export interface CreateSessionContext {
   state: EmulatorStateData;
@@ -181,11 +206,11 @@ async function checkChain(
     throw untrusted(`certificates signed with ${leaf.signatureHash} are not accepted.`);
   const intermediates: ParsedCertificate[] = [];
   for (const part of (chainHeader ?? "").split(",").filter((p) => p.trim() !== "")) {
-    const parsed = await parseCertificate(Buffer.from(part.trim(), "base64"));
+    const parsed = await parseCached(Buffer.from(part.trim(), "base64"));
     if (!parsed) throw untrusted("X-Amz-X509-Chain holds a value that is not a certificate.");
     intermediates.push(parsed);
   }
-  const anchors = (await Promise.all(anchorDers.map((d) => parseCertificate(d)))).filter(
+  const anchors = (await Promise.all(anchorDers.map((d) => parseCached(d)))).filter(
     (a): a is ParsedCertificate => a !== undefined,
   );
   const path: ParsedCertificate[] = [leaf];
@@ -220,12 +245,17 @@ async function checkRevocation(
   if (crls.length === 0) return;
   const x509 = await loadX509();
   for (const record of crls) {
-    let crl: InstanceType<typeof x509.X509Crl>;
-    try {
-      crl = new x509.X509Crl(new Uint8Array(Buffer.from(record.crlData, "base64")));
-    } catch {
-      continue;
+    let crl = parsedCrls.get(record.crlData);
+    if (crl === undefined) {
+      try {
+        crl = new x509.X509Crl(new Uint8Array(Buffer.from(record.crlData, "base64")));
+      } catch {
+        crl = null;
+      }
+      if (parsedCrls.size >= PARSED_CACHE_SIZE) parsedCrls.delete(parsedCrls.keys().next().value!);
+      parsedCrls.set(record.crlData, crl);
     }
+    if (crl === null) continue;
     for (const cert of path) {
       if (crl.issuer !== cert.issuer) continue;
       if (crl.findRevoked(cert.node.serialNumber.toLowerCase()) || crl.findRevoked(cert.node.serialNumber)) {
@@ -262,7 +292,7 @@ export function deriveTrustContext(
 export async function createSession(req: EmulatorRequest, ctx: CreateSessionContext): Promise<unknown> {
   const { serial, algorithm, stringToSign, signature } = checkSignature(req, ctx);
   const leafB64 = getHeader(req.headers as Record<string, string>, "x-amz-x509")!;
-  const leaf = await parseCertificate(Buffer.from(leafB64, "base64"));
+  const leaf = await parseCached(Buffer.from(leafB64, "base64"));
   if (!leaf) throw denied("Invalid signature: X-Amz-X509 is not a certificate.");
   const keyType = leaf.node.publicKey.asymmetricKeyType;
   if ((algorithm === "AWS4-X509-RSA-SHA256") !== (keyType === "rsa")) {

@@ -14,6 +14,9 @@ export function assumedRoleArn(s: Pick<SessionRecord, "accountId" | "roleArn" | 
   return `arn:aws:sts::${s.accountId}:assumed-role/${s.roleArn.split("/").at(-1)}/${s.roleSessionName}`;
 }
 
+/** When each state last dropped its long-expired sessions. */
+const lastPrune = new WeakMap<EmulatorStateData, number>();
+
 /**
  * Issues temporary credentials for a role (CreateSession and STS AssumeRole alike), records them so
  * STS accepts them until expiry, and forgets sessions that expired over an hour ago so a
@@ -45,9 +48,15 @@ export function issueSession(
     accountId: roleArn.split(":")[4]!,
     sourceIdentity: request.sourceIdentity,
   };
-  state.sessions = [
-    ...state.sessions.filter((s) => new Date(s.expiration).getTime() > now.getTime() - 3600_000),
-    session,
-  ];
+  // Sessions expired for an hour are dropped, at most once a minute: a scan per request made a
+  // long test run quadratic.
+  const pruned = lastPrune.get(state) ?? 0;
+  if (now.getTime() - pruned >= 60_000 || now.getTime() < pruned) {
+    state.sessions = state.sessions.filter(
+      (s) => new Date(s.expiration).getTime() > now.getTime() - 3600_000,
+    );
+    lastPrune.set(state, now.getTime());
+  }
+  state.sessions.push(session);
   return session;
 }
