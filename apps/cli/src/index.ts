@@ -5,6 +5,7 @@
 import { CaDelete } from "./commands/ca/delete.ts";
 import { CaList } from "./commands/ca/list.ts";
 import { CaSetup } from "./commands/ca/setup.ts";
+import { CaSyncCrl } from "./commands/ca/sync-crl.ts";
 import { CredentialProcess } from "./commands/credential-process.ts";
 import { CredentialsStatus } from "./commands/credentials/status.ts";
 import { Demo } from "./commands/demo.ts";
@@ -41,6 +42,7 @@ export const COMMANDS = {
   "ca:delete": CaDelete,
   "ca:list": CaList,
   "ca:setup": CaSetup,
+  "ca:sync-crl": CaSyncCrl,
   destroy: Destroy,
   doctor: Doctor,
   "host:list": HostList,

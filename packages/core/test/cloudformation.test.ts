@@ -31,7 +31,11 @@ const TEMPLATES: Record<string, CfnTemplate> = {
     bindingTag: "x509Subject/OU",
     issuerBinding: true,
   }),
-  crl: crlTemplate("prod", "default"),
+  crl: crlTemplate(
+    "prod",
+    "default",
+    "-----BEGIN X509 CRL-----\nMIIBMDCB1gIBATAKBggqhkjOPQQDAjAZMRcwFQYDVQQDDA5pYW0tcmEgcHJvZC9k\n-----END X509 CRL-----\n",
+  ),
 };
 
 describe("templates", () => {

@@ -66,6 +66,25 @@ export interface AwsAdminClients {
 function bucketPort(s3: Sender<S3Client>, bucket: string, kmsKeyArn: string | undefined): BucketPort {
   const objects = fromS3Client(s3 as S3Client, bucket, kmsKeyArn);
   const sse = kmsKeyArn ? ({ ServerSideEncryption: "aws:kms", SSEKMSKeyId: kmsKeyArn } as const) : {};
+  const empty = async (): Promise<void> => {
+    for (;;) {
+      let listed: ListObjectVersionsCommandOutput;
+      try {
+        listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+      } catch (e) {
+        if (status(e) === 404 || named(e, "NoSuchBucket")) return;
+        throw e;
+      }
+      const all = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])];
+      if (all.length === 0) break;
+      await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: all.map((o) => ({ Key: o.Key!, VersionId: o.VersionId })), Quiet: true },
+        }),
+      );
+    }
+  };
   return {
     ...objects,
     async write(key, body, contentType) {
@@ -85,25 +104,14 @@ function bucketPort(s3: Sender<S3Client>, bucket: string, kmsKeyArn: string | un
     async remove(key) {
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
+    empty,
     async destroy() {
-      for (;;) {
-        let listed: ListObjectVersionsCommandOutput;
-        try {
-          listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
-        } catch (e) {
-          if (status(e) === 404 || named(e, "NoSuchBucket")) return;
-          throw e;
-        }
-        const all = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])];
-        if (all.length === 0) break;
-        await s3.send(
-          new DeleteObjectsCommand({
-            Bucket: bucket,
-            Delete: { Objects: all.map((o) => ({ Key: o.Key!, VersionId: o.VersionId })), Quiet: true },
-          }),
-        );
+      await empty();
+      try {
+        await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+      } catch (e) {
+        if (!(status(e) === 404 || named(e, "NoSuchBucket"))) throw e;
       }
-      await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
     },
   };
 }
@@ -145,7 +153,11 @@ function secretsPort(sm: Sender<SecretsManagerClient>): SecretsPort {
   };
 }
 
-function pcaPort(pca: Sender<ACMPCAClient>, sleep: (ms: number) => Promise<void>): PcaPort {
+function pcaPort(
+  pca: Sender<ACMPCAClient>,
+  s3: Sender<S3Client>,
+  sleep: (ms: number) => Promise<void>,
+): PcaPort {
   return {
     async describe(caArn) {
       const out = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }));
@@ -194,6 +206,21 @@ function pcaPort(pca: Sender<ACMPCAClient>, sleep: (ms: number) => Promise<void>
         new GetCertificateAuthorityCertificateCommand({ CertificateAuthorityArn: caArn }),
       );
       return [out.Certificate, out.CertificateChain].filter(Boolean).join("\n");
+    },
+    async publishedCrl(caArn) {
+      const out = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }));
+      const crl = out.CertificateAuthority?.RevocationConfiguration?.CrlConfiguration;
+      if (!crl?.Enabled || !crl.S3BucketName) return undefined;
+      // A complete (not partitioned) CRL at the default path; AWS names it by the CA's id.
+      const key = `crl/${caArn.split("/").pop()}.crl`;
+      const location = `s3://${crl.S3BucketName}/${key}`;
+      try {
+        const object = await s3.send(new GetObjectCommand({ Bucket: crl.S3BucketName, Key: key }));
+        return { location, der: await object.Body?.transformToByteArray() };
+      } catch (e) {
+        if (status(e) === 404 || named(e, "NoSuchKey")) return { location, der: undefined };
+        throw e;
+      }
     },
   };
 }
@@ -288,7 +315,7 @@ export function createAwsAdminDeps(
       }
     },
     secrets: secretsPort(clients.secretsManager),
-    pca: pcaPort(clients.acmPca, sleep),
+    pca: pcaPort(clients.acmPca, clients.s3, sleep),
     rolesAnywhere: rolesAnywherePort(clients.rolesAnywhere),
   };
 }

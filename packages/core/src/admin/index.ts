@@ -4,6 +4,8 @@
  * separate entry, so importing the workflows does not load the AWS SDK).
  * @module
  */
+export type { CrlSyncResult } from "./crl.ts";
+export { syncPcaCrl, syncScopeCrl } from "./crl.ts";
 export type { DoctorCheck, DoctorDeps, DoctorInput, DoctorResult } from "./doctor.ts";
 export { runDoctor } from "./doctor.ts";
 export type {

@@ -11,6 +11,8 @@ export interface BucketPort extends StateObjectPort {
   write(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
   read(key: string): Promise<string | undefined>;
   remove(key: string): Promise<void>;
+  /** Deletes every object version and delete marker (a missing bucket is empty). */
+  empty(): Promise<void>;
   /** Deletes every object version and delete marker, then the bucket. */
   destroy(): Promise<void>;
 }
@@ -46,6 +48,12 @@ export interface PcaPort {
   revoke(caArn: string, serialHex: string): Promise<void>;
   /** The CA certificate and its chain (PEM). */
   caCertificate(caArn: string): Promise<string>;
+  /**
+   * The complete CRL the CA last published to S3 (`crl/<CA id>.crl` in the bucket of its
+   * revocation configuration): `undefined` when the CA publishes no CRL, `der: undefined` when it
+   * has not published one yet.
+   */
+  publishedCrl(caArn: string): Promise<{ location: string; der: Uint8Array | undefined } | undefined>;
 }
 
 /**

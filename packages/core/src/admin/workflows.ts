@@ -24,7 +24,7 @@ import {
 } from "../x509/ca.ts";
 import { type EncryptedKeyEnvelope, openKeyEnvelope, sealKeyEnvelope } from "../x509/envelope.ts";
 import { serialToDecimal } from "../x509/material.ts";
-import { publishScopeCrl, serialHex } from "./crl.ts";
+import { publishScopeCrl, serialHex, syncPcaCrl } from "./crl.ts";
 import { allowedIssuersFor } from "./issuers.ts";
 import type { AdminDeps, BucketPort } from "./ports.ts";
 
@@ -228,6 +228,11 @@ export interface CaSetupResult {
   pcaArn: string | null;
   stackName: string;
   certificate: CertificateRecord | null;
+  /**
+   * Private CA scopes: whether the CA publishes a CRL to S3, which `host revoke` imports into
+   * Roles Anywhere (without one, a revoked certificate works until it expires). Null: self-signed.
+   */
+  pcaPublishesCrl: boolean | null;
 }
 
 const PCA_KEY: Record<string, string> = {
@@ -263,6 +268,7 @@ export async function setUpCa(
         pcaArn: existing.pcaArn,
         stackName: existing.stackName,
         certificate: existing.certificate,
+        pcaPublishesCrl: existing.pcaArn ? (await deps.pca.publishedCrl(existing.pcaArn)) !== undefined : null,
       };
     }
     throw new IamRaError("already-exists", `CA scope ${scope} already exists (${existing.mode}).`, {
@@ -281,6 +287,8 @@ export async function setUpCa(
   let certificate: CertificateRecord | null = null;
   let certificateKey: string | null = null;
   let privateKeyKey: string | null = null;
+  // pca-new configures its CA's CRL (to the stack's CRL bucket); pca-existing is checked below.
+  let pcaPublishesCrl: boolean | null = options.mode === "pca-new" ? true : null;
   if (options.mode === "self-signed") {
     deps.progress(`Creating the ${scope} CA (${keyAlgorithm}, ${years} years); its key is sealed with KMS`);
     const now = deps.clock.now();
@@ -317,6 +325,12 @@ export async function setUpCa(
       });
     }
     parameters = { PcaArn: options.pcaArn };
+    pcaPublishesCrl = (await deps.pca.publishedCrl(options.pcaArn)) !== undefined;
+    if (!pcaPublishesCrl) {
+      deps.progress(
+        "This Private CA publishes no CRL: a revoked certificate stays usable in Roles Anywhere until it expires (enable a CRL in the CA's revocation configuration)",
+      );
+    }
   } else {
     const alg = PCA_KEY[keyAlgorithm];
     if (!alg)
@@ -364,7 +378,17 @@ export async function setUpCa(
     pcaArn: record.pcaArn,
     stackName: name,
     certificate,
+    pcaPublishesCrl,
   };
+}
+
+/** A pca-new scope's CRL bucket holds the CA's CRLs: CloudFormation deletes only an empty bucket. */
+async function emptyCrlBucket(deps: AdminDeps, caStackName: string): Promise<void> {
+  const crlBucket = (await deps.cfn.describeStack(caStackName))?.outputs.CrlBucketName;
+  if (crlBucket) {
+    deps.progress(`Emptying ${crlBucket} (the Private CA's CRLs)`);
+    await deps.bucket(crlBucket, undefined).empty();
+  }
 }
 
 /** Deletes a CA scope; refuses while roles use it. @public */
@@ -395,6 +419,7 @@ export async function deleteCa(
     });
     deleted.push(ca.crl.stackName);
   }
+  await emptyCrlBucket(deps, ca.stackName);
   deps.progress(`Deleting ${ca.stackName}`);
   await deleteStack({
     ...deployOptions(deps),
@@ -828,13 +853,25 @@ export async function onboardHost(
 export async function revokeHost(
   deps: AdminDeps,
   hostname: string,
-  options: { serials?: string[] | undefined } = {},
+  options: {
+    serials?: string[] | undefined;
+    /** Private CA scopes: how long to wait for the CA to publish a CRL listing the serials. */
+    waitMs?: number | undefined;
+  } = {},
 ): Promise<{
   hostname: string;
+  /** The host's CA scope. */
+  scope: string;
   revoked: string[];
   crlStackName: string | null;
-  /** False for Private CA scopes: Roles Anywhere only refuses what an imported CRL lists. */
+  /**
+   * True once an imported CRL lists every revoked serial, so CreateSession refuses them. A
+   * Private CA publishes its CRL up to about 30 minutes after a revocation; until iam-ra imports
+   * it (`iam-ra ca sync-crl`), this is false.
+   */
   refusedByRolesAnywhere: boolean;
+  /** Private CA scopes: the state of the CA's CRL (see {@link syncPcaCrl}); null for self-signed. */
+  pcaCrl: "imported" | "pending" | "no-crl" | null;
 }> {
   const ns = await openNamespace(deps);
   const state = await requireState(ns);
@@ -846,7 +883,14 @@ export async function revokeHost(
   const serials =
     options.serials ?? host.certificates.filter((c) => c.status === "active").map((c) => c.serialNumber);
   if (serials.length === 0)
-    return { hostname, revoked: [], crlStackName: ca.crl?.stackName ?? null, refusedByRolesAnywhere: true };
+    return {
+      hostname,
+      scope: host.scope,
+      revoked: [],
+      crlStackName: ca.crl?.stackName ?? null,
+      refusedByRolesAnywhere: true,
+      pcaCrl: null,
+    };
   let crlStackName: string | null = ca.crl?.stackName ?? null;
   if (ca.mode === "self-signed") {
     crlStackName = (await publishScopeCrl(deps, ns, host.scope, serials))?.stackName ?? null;
@@ -855,9 +899,6 @@ export async function revokeHost(
       deps.progress(`Revoking serial ${s} in AWS Private CA`);
       await deps.pca.revoke(ca.pcaArn!, serialHex(s));
     }
-    deps.progress(
-      "Roles Anywhere refuses a Private CA certificate only once the CA's CRL is imported (aws rolesanywhere import-crl)",
-    );
   }
   await ns.store.update((draft) => {
     const at = deps.clock.now().toISOString();
@@ -869,15 +910,49 @@ export async function revokeHost(
       h.updatedAt = at;
     }
   });
-  return { hostname, revoked: serials, crlStackName, refusedByRolesAnywhere: ca.mode === "self-signed" };
+  if (ca.mode === "self-signed") {
+    return {
+      hostname,
+      scope: host.scope,
+      revoked: serials,
+      crlStackName,
+      refusedByRolesAnywhere: true,
+      pcaCrl: null,
+    };
+  }
+  // Roles Anywhere never fetches CRLs: bring the CA's published one over.
+  const sync = await syncPcaCrl(deps, ns, host.scope, { serials, waitMs: options.waitMs });
+  if (sync.state === "no-crl") {
+    deps.progress(
+      `The Private CA of scope ${host.scope} publishes no CRL, so Roles Anywhere keeps accepting the certificate until it expires: enable a CRL in the CA's revocation configuration, then run \`iam-ra ca sync-crl --scope ${host.scope}\``,
+    );
+  } else if (sync.state === "pending") {
+    deps.progress(
+      `The Private CA has not published a CRL listing the serial(s) yet (it does within about 30 minutes): run \`iam-ra ca sync-crl --scope ${host.scope} --wait 45m\` to import it`,
+    );
+  }
+  return {
+    hostname,
+    scope: host.scope,
+    revoked: serials,
+    crlStackName: sync.crlStackName,
+    refusedByRolesAnywhere: sync.state === "imported",
+    pcaCrl: sync.state,
+  };
 }
 
 /** Removes a host: revokes its certificates (unless `revoke: false`), deletes its secret and record. @public */
 export async function offboardHost(
   deps: AdminDeps,
   hostname: string,
-  options: { revoke?: boolean | undefined } = {},
-): Promise<{ hostname: string; revoked: string[]; secretDeleted: boolean }> {
+  options: { revoke?: boolean | undefined; waitMs?: number | undefined } = {},
+): Promise<{
+  hostname: string;
+  revoked: string[];
+  secretDeleted: boolean;
+  /** As {@link revokeHost}: whether CreateSession now refuses the revoked certificates. */
+  refusedByRolesAnywhere: boolean;
+}> {
   const ns = await openNamespace(deps);
   const state = await requireState(ns);
   const host = state.hosts[hostname];
@@ -890,12 +965,14 @@ export async function offboardHost(
     const pem = await deps.secrets.get(host.legacy.certificateSecretArn);
     if (pem?.includes("BEGIN CERTIFICATE")) legacySerials = [certificateRecord(pem).serialNumber];
   }
-  const revoked =
+  const revocation =
     options.revoke === false
-      ? []
-      : legacySerials.length > 0
-        ? (await revokeHost(deps, hostname, { serials: legacySerials })).revoked
-        : (await revokeHost(deps, hostname)).revoked;
+      ? undefined
+      : await revokeHost(deps, hostname, {
+          ...(legacySerials.length > 0 ? { serials: legacySerials } : {}),
+          waitMs: options.waitMs,
+        });
+  const revoked = revocation?.revoked ?? [];
   if (host.secretArn) await deps.secrets.remove(host.secretArn);
   if (host.legacy) {
     deps.progress(`Deleting ${host.legacy.stackName} (the Python iam-ra's host stack and secrets)`);
@@ -908,7 +985,12 @@ export async function offboardHost(
   await ns.store.update((draft) => {
     delete draft.hosts[hostname];
   });
-  return { hostname, revoked, secretDeleted: host.secretArn !== null || host.legacy !== null };
+  return {
+    hostname,
+    revoked,
+    secretDeleted: host.secretArn !== null || host.legacy !== null,
+    refusedByRolesAnywhere: revocation?.refusedByRolesAnywhere ?? false,
+  };
 }
 
 // ─── destroy, state ──────────────────────────────────────────────────────────────────────────
@@ -958,7 +1040,10 @@ export async function destroyNamespace(
     }
     for (const ca of Object.values(state.cas)) if (ca.crl) await del(ca.crl.stackName);
     for (const role of Object.values(state.roles)) await del(role.stackName);
-    for (const ca of Object.values(state.cas)) await del(ca.stackName);
+    for (const ca of Object.values(state.cas)) {
+      await emptyCrlBucket(deps, ca.stackName);
+      await del(ca.stackName);
+    }
   }
   let bucket: DestroyResult["bucket"] = "absent";
   if (ns) {

@@ -178,13 +178,70 @@ export function caTemplate(
     };
     parameters.ValidityYears = { Type: "Number", Default: 10, MinValue: 1, MaxValue: 30 };
     parameters.CommonName = { Type: "String", Default: `iam-ra ${namespace}/${scope}`, MaxLength: 64 };
+    // The CA publishes its CRL here after each revocation; iam-ra imports it into Roles Anywhere
+    // (which does not fetch CRLs itself). SSE-S3: the Private CA cannot write with a KMS key it
+    // has no grant for. Private; emptied by `ca delete` before the stack goes.
+    resources.CrlBucket = {
+      Type: "AWS::S3::Bucket",
+      Properties: {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+        Tags: tags({ "iam-ra:namespace": namespace, "iam-ra:scope": scope }),
+      },
+    };
+    resources.CrlBucketPolicy = {
+      Type: "AWS::S3::BucketPolicy",
+      Properties: {
+        Bucket: ref("CrlBucket"),
+        PolicyDocument: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "PrivateCaWritesCrls",
+              Effect: "Allow",
+              Principal: { Service: "acm-pca.amazonaws.com" },
+              Action: ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
+              Resource: [getAtt("CrlBucket", "Arn"), sub("${CrlBucket.Arn}/*")],
+              Condition: { StringEquals: { "aws:SourceAccount": ref("AWS::AccountId") } },
+            },
+            {
+              Sid: "TlsOnly",
+              Effect: "Deny",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: [getAtt("CrlBucket", "Arn"), sub("${CrlBucket.Arn}/*")],
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+          ],
+        },
+      },
+    };
     resources.Authority = {
       Type: "AWS::ACMPCA::CertificateAuthority",
+      DependsOn: "CrlBucketPolicy",
       Properties: {
         Type: "ROOT",
         KeyAlgorithm: ref("KeyAlgorithm"),
         SigningAlgorithm: { "Fn::If": ["IsEc", "SHA256WITHECDSA", "SHA256WITHRSA"] },
         Subject: { CommonName: ref("CommonName") },
+        RevocationConfiguration: {
+          CrlConfiguration: {
+            Enabled: true,
+            ExpirationInDays: 7,
+            S3BucketName: ref("CrlBucket"),
+            S3ObjectAcl: "BUCKET_OWNER_FULL_CONTROL",
+            // The bucket is private: a distribution point URL in certificates would lead nowhere.
+            CrlDistributionPointExtensionConfiguration: { OmitExtension: true },
+          },
+        },
         Tags: tags({ "iam-ra:namespace": namespace, "iam-ra:scope": scope }),
       },
     };
@@ -233,7 +290,10 @@ export function caTemplate(
   const outputs: CfnTemplate["Outputs"] = {
     TrustAnchorArn: { Value: getAtt("TrustAnchor", "TrustAnchorArn") },
   };
-  if (mode === "pca-new") outputs.PcaArn = { Value: ref("Authority") };
+  if (mode === "pca-new") {
+    outputs.PcaArn = { Value: ref("Authority") };
+    outputs.CrlBucketName = { Value: ref("CrlBucket") };
+  }
   if (mode === "pca-existing") outputs.PcaArn = { Value: ref("PcaArn") };
   return {
     AWSTemplateFormatVersion: "2010-09-09",
@@ -367,25 +427,25 @@ export function roleTemplate(options: RoleTemplateOptions): CfnTemplate {
  * A certificate revocation list imported into Roles Anywhere for a scope's trust anchor.
  * @public
  */
-export function crlTemplate(namespace: string, scope: string): CfnTemplate {
+export function crlTemplate(namespace: string, scope: string, crlPem: string): CfnTemplate {
+  if (!/^-----BEGIN X509 CRL-----[\s\S]+-----END X509 CRL-----\s*$/.test(crlPem)) {
+    throw new TypeError("crlTemplate needs a PEM X509 CRL");
+  }
   return {
     AWSTemplateFormatVersion: "2010-09-09",
     Description: `iam-ra namespace ${namespace}: revoked certificates of scope ${scope}`,
     Metadata: metadata("crl"),
     Parameters: {
       TrustAnchorArn: { Type: "String" },
-      CrlPem: {
-        Type: "String",
-        Description: "The CRL, PEM (the resource hands the text to ImportCrl as it is).",
-        AllowedPattern: "^-----BEGIN X509 CRL-----[\\s\\S]+-----END X509 CRL-----\\s*$",
-      },
     },
     Resources: {
       Crl: {
         Type: "AWS::RolesAnywhere::CRL",
         Properties: {
           Name: `iam-ra-${namespace}-${scope}`,
-          CrlData: ref("CrlPem"),
+          // In the template, not a parameter: parameter values stop at 4,096 bytes (a few dozen
+          // revocations); an inline template holds 51,200 (see CRL_TEMPLATE_LIMIT).
+          CrlData: crlPem,
           TrustAnchorArn: ref("TrustAnchorArn"),
           Enabled: true,
           Tags: tags({ "iam-ra:namespace": namespace, "iam-ra:scope": scope }),

@@ -50,10 +50,15 @@ unencrypted and never passes through CloudFormation.`;
       keyAlgorithm: flags["key-algorithm"] as never,
       validityYears: flags["ca-validity-years"],
     });
-    if (!this.jsonEnabled())
+    if (!this.jsonEnabled()) {
       this.log(
         `CA scope ${result.scope} (${result.mode}): ${result.outcome}\n  trust anchor ${result.trustAnchorArn}`,
       );
+      if (result.pcaPublishesCrl === false)
+        this.warn(
+          "This Private CA publishes no CRL, so `host revoke` cannot make Roles Anywhere refuse a certificate before it expires: enable a CRL in the CA's revocation configuration (S3 bucket), then `iam-ra ca sync-crl` imports it.",
+        );
+    }
     return result;
   }
 }

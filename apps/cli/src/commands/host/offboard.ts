@@ -1,6 +1,7 @@
 import { offboardHost } from "@iam-ra/core/admin";
 import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { waitFlag } from "../../services/wait-flag.ts";
 
 export class HostOffboard extends AdminCommand {
   static override summary = "Remove a host: revoke its certificate (default), delete its secret and record.";
@@ -8,19 +9,33 @@ export class HostOffboard extends AdminCommand {
   static override args = { hostname: Args.string({ required: true, description: "Host name." }) };
   static override flags = {
     "no-revoke": Flags.boolean({ description: "Keep the certificate valid until it expires." }),
+    wait: waitFlag(),
     yes: Flags.boolean({ char: "y", description: "Do not ask for confirmation." }),
   };
 
-  async run(): Promise<{ hostname: string; revoked: string[]; secretDeleted: boolean }> {
+  async run(): Promise<{
+    hostname: string;
+    revoked: string[];
+    secretDeleted: boolean;
+    refusedByRolesAnywhere: boolean;
+  }> {
     const { args, flags } = await this.parse(HostOffboard);
     const deps = await this.adminDeps(flags);
     await this.confirm(
       `Offboard ${args.hostname}${flags["no-revoke"] ? "" : " and revoke its certificate"}?`,
       flags.yes,
     );
-    const result = await offboardHost(deps, args.hostname, { revoke: !flags["no-revoke"] });
-    if (!this.jsonEnabled())
+    const result = await offboardHost(deps, args.hostname, {
+      revoke: !flags["no-revoke"],
+      waitMs: flags.wait,
+    });
+    if (!this.jsonEnabled()) {
       this.log(`Offboarded ${result.hostname}; revoked ${result.revoked.join(", ") || "nothing"}.`);
+      if (result.revoked.length > 0 && !result.refusedByRolesAnywhere)
+        this.warn(
+          "Roles Anywhere still accepts the revoked certificate until the Private CA's CRL is imported: run `iam-ra ca sync-crl --scope <scope> --wait 45m`.",
+        );
+    }
     return result;
   }
 }

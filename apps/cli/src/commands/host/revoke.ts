@@ -1,6 +1,7 @@
 import { revokeHost } from "@iam-ra/core/admin";
 import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { waitFlag } from "../../services/wait-flag.ts";
 
 export class HostRevoke extends AdminCommand {
   static override summary =
@@ -12,26 +13,33 @@ export class HostRevoke extends AdminCommand {
       description: "Revoke this serial (decimal) instead of the active certificate.",
       multiple: true,
     }),
+    wait: waitFlag(),
     yes: Flags.boolean({ char: "y", description: "Do not ask for confirmation." }),
   };
 
   async run(): Promise<{
     hostname: string;
+    scope: string;
     revoked: string[];
     crlStackName: string | null;
     refusedByRolesAnywhere: boolean;
+    pcaCrl: "imported" | "pending" | "no-crl" | null;
   }> {
     const { args, flags } = await this.parse(HostRevoke);
     const deps = await this.adminDeps(flags);
     await this.confirm(`Revoke the certificate(s) of ${args.hostname}?`, flags.yes);
-    const result = await revokeHost(deps, args.hostname, { serials: flags.serial });
+    const result = await revokeHost(deps, args.hostname, { serials: flags.serial, waitMs: flags.wait });
     if (!this.jsonEnabled()) {
       this.log(
         `Revoked ${result.revoked.join(", ") || "nothing (no active certificate)"} for ${result.hostname}.`,
       );
-      if (!result.refusedByRolesAnywhere)
+      if (result.pcaCrl === "pending")
         this.warn(
-          "Revoked in AWS Private CA. Roles Anywhere refuses it only once the Private CA's CRL is imported (aws rolesanywhere import-crl), or when it expires.",
+          `Revoked in AWS Private CA, which has not published a CRL listing it yet (it does within about 30 minutes). Roles Anywhere refuses it once that CRL is imported: run \`iam-ra ca sync-crl --scope ${result.scope} --wait 45m\`.`,
+        );
+      else if (result.pcaCrl === "no-crl")
+        this.warn(
+          `Revoked in AWS Private CA, but the CA publishes no CRL, so Roles Anywhere accepts the certificate until it expires: enable a CRL in the CA's revocation configuration, then run \`iam-ra ca sync-crl --scope ${result.scope}\`.`,
         );
     }
     return result;

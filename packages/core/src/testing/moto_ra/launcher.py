@@ -5,6 +5,8 @@ Usage: IAM_RA_EMULATOR_URL=http://127.0.0.1:PORT python3 launcher.py -H 127.0.0.
 The TrustAnchor, Profile and CRL resources of a stack are created, updated and deleted through
 the control-plane API of the iam-ra emulator at IAM_RA_EMULATOR_URL (see docs/emulator.md). A
 resource the emulator refuses rolls the stack back, as in AWS. Every argument is moto_server's.
+AWS Private CA stacks work too (AWS::ACMPCA::* models over moto's own backend), and a revocation
+publishes the CA's CRL to its S3 bucket (iam_ra_moto/pca.py).
 """
 
 import os
@@ -23,6 +25,7 @@ from iam_ra_moto.rolesanywhere import (  # noqa: E402
 )
 from iam_ra_moto.iam import install_role_trust_policy_update  # noqa: E402
 from iam_ra_moto.s3 import install_atomic_conditional_put  # noqa: E402
+from iam_ra_moto.pca import install_crl_publication  # noqa: E402
 from moto.server import main  # noqa: E402
 
 if __name__ == "__main__":
@@ -32,4 +35,5 @@ if __name__ == "__main__":
     install_change_set_outputs()
     install_atomic_conditional_put()
     install_role_trust_policy_update()
+    install_crl_publication()
     main(sys.argv[1:])
