@@ -10,7 +10,7 @@ import { renderTemplate, roleTemplate } from "@iam-ra/core/cloudformation";
 import { parseK8sYaml } from "@iam-ra/core/k8s";
 import { issueLikeCertManager } from "@iam-ra/core/testing";
 import { issueCertificate } from "@iam-ra/core/x509";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createCredentialProcess } from "./helpers/cli.ts";
 import {
   buildSidecarImage,
@@ -453,6 +453,152 @@ process.stdout.write((await c.send(new GetCallerIdentityCommand({}))).Arn);`;
     const gone = await iamRa(["k8s", "offboard", "workload-b", "-c", "c1", "-k", "team-b", "--yes", ...NS]);
     expect(gone.json.error).toMatchObject({ code: "not-found" });
   }, 120_000);
+
+  it("an offboard that fails half-way leaves the workload marked offboarding, out of trust; re-running finishes it", async () => {
+    const onboard = await iamRa([
+      "k8s",
+      "onboard",
+      "workload-c",
+      "--role",
+      "app-a",
+      "--cluster",
+      "c1",
+      "--k8s-namespace",
+      "team-c",
+      "--app-image",
+      "registry.example.com/team-c/app:1.0.0",
+      "--image",
+      "ghcr.io/iam-ra/sidecar:test",
+      ...NS,
+    ]);
+    expect(onboard.code, onboard.stderr).toBe(0);
+    expect(onboard.json.allowedIssuers).toContain("iam-ra kube/default k8s c1/team-c");
+    const fromC = await issueFrom(
+      find(onboard.json.manifests, "Certificate"),
+      find(onboard.json.manifests, "Secret"),
+      "from-c",
+    );
+    const arns = {
+      trustAnchorArn: onboard.json.trustAnchorArn,
+      profileArn: onboard.json.profileArn,
+      roleArn: onboard.json.roleArn,
+    };
+    expect((await credentials(fromC, arns)).ok).toBe(true);
+
+    // Roles Anywhere goes away: the role's trust policy (IAM) still updates, importing the CRL fails.
+    const saved = join(dir, "emulator-state.json");
+    const port = Number(new URL(aws.emu.url).port);
+    await aws.emu.close();
+    writeFileSync(saved, JSON.stringify(aws.emu.state));
+    const failed = await iamRa(["k8s", "offboard", "workload-c", "-c", "c1", "-k", "team-c", "--yes", ...NS]);
+    expect(failed.code).toBe(1);
+    expect(failed.json.error).toMatchObject({
+      code: "stack-failed",
+      hint: expect.stringMatching(/run the same `iam-ra k8s offboard` again/),
+    });
+    const listed = await iamRa(["k8s", "list", ...NS]);
+    expect(listed.json.workloads).toContainEqual(
+      expect.objectContaining({ name: "workload-c", status: "offboarding" }),
+    );
+    const roles = await iamRa(["role", "list", ...NS]);
+    expect(roles.json.items.find((r: Obj) => r.name === "app-a").allowedIssuers).not.toContain(
+      "iam-ra kube/default k8s c1/team-c",
+    );
+
+    // Back (same port, same state): the same offboard finishes the job.
+    const { startEmulator } = await import("@iam-ra/emulator");
+    const back = await startEmulator({
+      port,
+      persistPath: saved,
+      iamEndpoint: aws.moto.url,
+      acmPcaEndpoint: aws.moto.url,
+    });
+    aws.emu = back;
+    const done = await iamRa(["k8s", "offboard", "workload-c", "-c", "c1", "-k", "team-c", "--yes", ...NS]);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.json.issuersRetired).toEqual([
+      expect.objectContaining({ commonName: "iam-ra kube/default k8s c1/team-c" }),
+    ]);
+    expect(await credentials(fromC, arns)).toMatchObject({
+      ok: false,
+      stderr: expect.stringMatching(/revoked/i),
+    });
+    expect((await iamRa(["k8s", "list", ...NS])).json.workloads.map((w: Obj) => w.name)).not.toContain(
+      "workload-c",
+    );
+  }, 180_000);
+
+  it("a role update racing an offboard: the deploy that lands last is redone, so the offboarded issuer is not trusted", async () => {
+    const RACE = ["-n", "race"];
+    for (const args of [
+      ["init"],
+      ["role", "create", "app"],
+      ["k8s", "setup", "c1"],
+      [
+        "k8s",
+        "onboard",
+        "w1",
+        "--role",
+        "app",
+        "-c",
+        "c1",
+        "-k",
+        "t1",
+        "--patch",
+        "--image",
+        "ghcr.io/iam-ra/sidecar:test",
+      ],
+    ]) {
+      const r = await iamRa([...args, ...RACE]);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+    }
+    const teamIssuer = "iam-ra race/default k8s c1/t1";
+    const { createAdminDeps } = await import("../src/services/admin-deps.ts");
+    const { offboardWorkload, putRole } = await import("@iam-ra/core/admin");
+    // In process, the SDK's credential chain reads this process's environment.
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = "testing";
+    process.env.AWS_SECRET_ACCESS_KEY = "testing";
+    onTestFinished(() => {
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    });
+    const deps = await createAdminDeps({ namespace: "race", region: "us-east-1" }, aws.env, {
+      step() {},
+      event() {},
+    });
+    // Admin 1 updates the role with the issuer list it read; just before its change set executes,
+    // admin 2 offboards the workload (and deploys the role without the issuer).
+    let raced = false;
+    const racing = {
+      ...deps,
+      cfn: {
+        ...deps.cfn,
+        async executeChangeSet(stack: string, changeSet: string) {
+          if (!raced && stack === "iam-ra-race-role-app") {
+            raced = true;
+            await offboardWorkload(deps, "w1", { cluster: "c1", namespace: "t1" });
+          }
+          return await deps.cfn.executeChangeSet(stack, changeSet);
+        },
+      },
+    };
+    const updated = await putRole(racing, "app", { mode: "update", sessionDurationSeconds: 7200 });
+    expect(raced).toBe(true);
+    expect(updated.allowedIssuers).toEqual(["iam-ra race/default CA"]);
+    // What IAM holds and what state says agree, and neither trusts the offboarded namespace.
+    const { stdout } = await exec(
+      "aws",
+      ["iam", "get-role", "--role-name", "iam-ra-race-app", "--endpoint-url", aws.moto.url],
+      { env: aws.env },
+    );
+    expect(stdout).not.toContain(teamIssuer);
+    expect(stdout).toContain("iam-ra race/default CA");
+    const role = (await iamRa(["role", "list", ...RACE])).json.items.find((r: Obj) => r.name === "app");
+    expect(role).toMatchObject({ allowedIssuers: ["iam-ra race/default CA"], sessionDurationSeconds: 7200 });
+  }, 180_000);
 
   it("teardown refuses while workloads remain; then removes the cluster", async () => {
     const refused = await iamRa(["k8s", "teardown", "c1", "--yes", ...NS]);

@@ -33,13 +33,15 @@ export async function startLocalAws(): Promise<LocalAws> {
     AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/iam-ra-test-credentials",
     AWS_MAX_ATTEMPTS: "1",
   };
-  return {
+  const local: LocalAws = {
     moto,
     emu,
     env,
+    // A test may replace `emu` (restart it on the same port): close whichever runs now.
     async close() {
-      await emu.close();
+      await local.emu.close();
       await moto.close();
     },
   };
+  return local;
 }

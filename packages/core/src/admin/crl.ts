@@ -238,7 +238,8 @@ export async function syncScopeCrl(
   const ns = await openNamespace(deps);
   const state = await requireState(ns);
   const ca = state.cas[scope];
-  if (!ca) throw new IamRaError("not-found", `There is no CA scope ${scope}.`, { hint: "See `iam-ra ca list`." });
+  if (!ca)
+    throw new IamRaError("not-found", `There is no CA scope ${scope}.`, { hint: "See `iam-ra ca list`." });
   if (ca.mode !== "self-signed") return await syncPcaCrl(deps, ns, scope, options);
   const published = ca.crl ? await publishScopeCrl(deps, ns, scope, []) : undefined;
   return {

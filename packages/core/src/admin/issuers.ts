@@ -23,7 +23,8 @@ export function findWorkload(
 
 /**
  * The issuer CNs a role's trust policy must admit: its scope CA's (hosts' certificates come from
- * it), then the namespace issuers of the scope where a workload of the role is onboarded, sorted.
+ * it), then the namespace issuers of the scope where a workload of the role is onboarded (and not
+ * being offboarded), sorted.
  * Null when the role cannot be bound to issuers: a Private CA scope (iam-ra does not name its CA),
  * a scope imported without its certificate or whose CA's CN cannot be a session tag, or a role that
  * already binds `x509Issuer/CN` itself.
@@ -43,7 +44,8 @@ export function allowedIssuersFor(
   const issuers = state.k8s.issuers ?? {};
   const cns = new Set<string>();
   for (const w of Object.values(state.k8s.workloads)) {
-    const issuer = w.role === role && w.issuer ? issuers[w.issuer] : undefined;
+    // A workload being offboarded no longer counts: its trust goes first.
+    const issuer = w.role === role && w.issuer && w.status !== "offboarding" ? issuers[w.issuer] : undefined;
     if (issuer && issuer.scope === scope) cns.add(issuer.commonName);
   }
   return [root, ...[...cns].sort()];

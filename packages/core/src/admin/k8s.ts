@@ -218,20 +218,31 @@ async function ensureIssuer(
  */
 async function retireUnusedIssuers(deps: AdminDeps, ns: Namespace, keys: string[]): Promise<K8sIssuer[]> {
   if (keys.length === 0) return [];
+  // Revoked first, forgotten last: should publishing fail, the records stay and a re-run retries.
+  const unused = (state: State) =>
+    [...new Set(keys)].flatMap((key) => {
+      const record = state.k8s.issuers?.[key];
+      const inUse = Object.values(state.k8s.workloads).some(
+        (w) => w.issuer === key && w.status !== "offboarding",
+      );
+      return record && !inUse ? [{ key, record }] : [];
+    });
+  const candidates = unused(await requireState(ns));
+  const byScope = new Map<string, string[]>();
+  for (const { record: r } of candidates)
+    byScope.set(r.scope, [...(byScope.get(r.scope) ?? []), r.certificate.serialNumber, ...r.previousSerials]);
+  for (const [scope, serials] of byScope) await publishCrl(deps, ns, scope, serials);
   const { result: retired } = await ns.store.update((draft) => {
+    const still = new Set(unused(draft).map((u) => u.key));
     const out: K8sIssuer[] = [];
-    for (const key of new Set(keys)) {
+    for (const { key } of candidates) {
       const record = draft.k8s.issuers?.[key];
-      if (!record || Object.values(draft.k8s.workloads).some((w) => w.issuer === key)) continue;
+      if (!record || !still.has(key)) continue;
       out.push(record);
       delete draft.k8s.issuers![key];
     }
     return out;
   });
-  const byScope = new Map<string, string[]>();
-  for (const r of retired)
-    byScope.set(r.scope, [...(byScope.get(r.scope) ?? []), r.certificate.serialNumber, ...r.previousSerials]);
-  for (const [scope, serials] of byScope) await publishCrl(deps, ns, scope, serials);
   for (const r of retired)
     await Promise.all([ns.bucket.remove(r.privateKeyKey), ns.bucket.remove(r.certificateKey)]);
   return retired;
@@ -598,24 +609,32 @@ export async function offboardWorkload(
       { hint: "See `iam-ra k8s list`." },
     );
   }
+  // Marked first (the trust policies are computed from state, and an offboarding workload no longer
+  // counts), removed last: should AWS fail in between, re-running offboard finds it and finishes.
   await ns.store.update((draft) => {
     const current = findWorkload(draft, workload, options.cluster, options.namespace);
-    if (current) delete draft.k8s.workloads[current.key];
+    if (current) {
+      current.workload.status = "offboarding";
+      current.workload.updatedAt = deps.clock.now().toISOString();
+    }
   });
-  // The record goes first (the trust policies are computed from state); should the AWS side then
-  // fail, say how to finish, since re-running offboard no longer finds the workload.
   let rolesUpdated: Awaited<ReturnType<typeof syncRoles>>;
   let retired: Awaited<ReturnType<typeof retireUnusedIssuers>>;
   try {
     rolesUpdated = await syncRoles(deps, ns, [found.workload.role]);
+    // Its issuer is retired (revoked) when no active workload uses it any more; then the record goes.
     retired = found.workload.issuer ? await retireUnusedIssuers(deps, ns, [found.workload.issuer]) : [];
+    await ns.store.update((draft) => {
+      const current = findWorkload(draft, workload, options.cluster, options.namespace);
+      if (current?.workload.status === "offboarding") delete draft.k8s.workloads[current.key];
+    });
   } catch (error) {
     throw new IamRaError(
       "stack-failed",
-      `Workload ${workload} is removed from state, but updating AWS failed: ${error instanceof Error ? error.message : String(error)}`,
+      `Offboarding workload ${workload} did not finish: ${error instanceof Error ? error.message : String(error)}`,
       {
         cause: error,
-        hint: `Fix the cause, then run \`iam-ra role update ${found.workload.role}\`: it takes the namespace's issuer out of the role's trust policy.`,
+        hint: `Fix the cause, then run the same \`iam-ra k8s offboard\` again: the workload is marked offboarding and no longer counts for trust policies.`,
       },
     );
   }
@@ -696,6 +715,8 @@ export interface K8sListResult {
     issuer: string | null;
     duration: string | null;
     mode: "deployment" | "patch" | null;
+    /** `offboarding`: an offboard did not finish (re-run it). */
+    status: "active" | "offboarding";
     updatedAt: string;
   }>;
 }
@@ -731,6 +752,7 @@ export async function listK8s(
       issuer: w.issuer ? (issuers[w.issuer]?.commonName ?? null) : null,
       duration: w.manifest?.duration ?? null,
       mode: w.manifest?.mode ?? null,
+      status: w.status ?? "active",
       updatedAt: w.updatedAt,
     })),
   };

@@ -268,7 +268,9 @@ export async function setUpCa(
         pcaArn: existing.pcaArn,
         stackName: existing.stackName,
         certificate: existing.certificate,
-        pcaPublishesCrl: existing.pcaArn ? (await deps.pca.publishedCrl(existing.pcaArn)) !== undefined : null,
+        pcaPublishesCrl: existing.pcaArn
+          ? (await deps.pca.publishedCrl(existing.pcaArn)) !== undefined
+          : null,
       };
     }
     throw new IamRaError("already-exists", `CA scope ${scope} already exists (${existing.mode}).`, {
@@ -538,61 +540,77 @@ export async function putRole(deps: AdminDeps, name: string, options: RoleOption
     });
   }
   const value = options.bindingValue ?? current?.binding?.value ?? name;
-  const issuers = allowedIssuersFor(state, name, scope, tag);
   const stack = stackName(deps.namespace, "role", name);
-  deps.progress(`Deploying ${stack} (IAM role ${iamRoleName(deps.namespace, name)}, profile)`);
-  const deployed = await deployStack({
-    ...deployOptions(deps),
-    stackName: stack,
-    template: roleTemplate({
-      namespace: deps.namespace,
-      role: name,
-      bindingTag: tag,
-      issuerBinding: issuers !== null,
-    }),
-    parameters: {
-      TrustAnchorArn: ca.trustAnchorArn,
-      BindingValue: value,
-      SessionDuration: String(duration),
-      MaxSessionDuration: String(Math.max(3600, duration)),
-      ManagedPolicyArns: policies.join(","),
-      ...(issuers ? { AllowedIssuers: issuers.join(",") } : {}),
-    },
-    tags: nsTags(deps, { "iam-ra:role": name, "iam-ra:scope": scope }),
-    dryRun: options.dryRun,
-    onEvent: eventsFor(deps, stack),
-  });
-  const result: RoleResult = {
-    outcome: deployed.outcome,
-    name,
-    roleArn: deployed.outputs.RoleArn ?? current?.roleArn ?? null,
-    profileArn: deployed.outputs.ProfileArn ?? current?.profileArn ?? null,
-    scope,
-    binding: { tag, value },
-    allowedIssuers: issuers,
-    policies,
-    sessionDurationSeconds: duration,
-    changes: deployed.changes,
-  };
-  if (deployed.outcome === "dry-run") return result;
-  const now = deps.clock.now().toISOString();
-  await ns.store.update((draft) => {
-    const before = draft.roles[name];
-    const record: Role = {
+  // The issuers a trust policy admits come from state, and a deploy takes minutes: should a
+  // concurrent `k8s onboard`/`offboard` change them meanwhile, deploy again with the latest list,
+  // so the last deploy always matches state (an offboarded namespace never stays trusted).
+  let issuers = allowedIssuersFor(state, name, scope, tag);
+  for (let round = 1; ; round++) {
+    deps.progress(`Deploying ${stack} (IAM role ${iamRoleName(deps.namespace, name)}, profile)`);
+    const deployed = await deployStack({
+      ...deployOptions(deps),
       stackName: stack,
-      roleArn: result.roleArn!,
-      profileArn: result.profileArn!,
+      template: roleTemplate({
+        namespace: deps.namespace,
+        role: name,
+        bindingTag: tag,
+        issuerBinding: issuers !== null,
+      }),
+      parameters: {
+        TrustAnchorArn: ca.trustAnchorArn,
+        BindingValue: value,
+        SessionDuration: String(duration),
+        MaxSessionDuration: String(Math.max(3600, duration)),
+        ManagedPolicyArns: policies.join(","),
+        ...(issuers ? { AllowedIssuers: issuers.join(",") } : {}),
+      },
+      tags: nsTags(deps, { "iam-ra:role": name, "iam-ra:scope": scope }),
+      dryRun: options.dryRun,
+      onEvent: eventsFor(deps, stack),
+    });
+    const result: RoleResult = {
+      outcome: deployed.outcome,
+      name,
+      roleArn: deployed.outputs.RoleArn ?? current?.roleArn ?? null,
+      profileArn: deployed.outputs.ProfileArn ?? current?.profileArn ?? null,
       scope,
+      binding: { tag, value },
+      allowedIssuers: issuers,
       policies,
       sessionDurationSeconds: duration,
-      binding: { tag, value },
-      ...(issuers ? { allowedIssuers: issuers } : {}),
-      createdAt: before?.createdAt ?? now,
-      updatedAt: now,
+      changes: deployed.changes,
     };
-    draft.roles[name] = record;
-  });
-  return result;
+    if (deployed.outcome === "dry-run") return result;
+    const now = deps.clock.now().toISOString();
+    const deployedIssuers = issuers;
+    const { result: latest } = await ns.store.update((draft) => {
+      const before = draft.roles[name];
+      const record: Role = {
+        stackName: stack,
+        roleArn: result.roleArn!,
+        profileArn: result.profileArn!,
+        scope,
+        policies,
+        sessionDurationSeconds: duration,
+        binding: { tag, value },
+        ...(deployedIssuers ? { allowedIssuers: deployedIssuers } : {}),
+        createdAt: before?.createdAt ?? now,
+        updatedAt: now,
+      };
+      draft.roles[name] = record;
+      return allowedIssuersFor(draft, name, scope, tag);
+    });
+    if (JSON.stringify(latest) === JSON.stringify(issuers)) return result;
+    if (round >= 5) {
+      throw new IamRaError(
+        "state-conflict",
+        `The issuers role ${name} must trust kept changing while it was deployed (${round} rounds).`,
+        { hint: `Let the other admin commands finish, then run \`iam-ra role update ${name}\`.` },
+      );
+    }
+    deps.progress(`The namespace issuers of role ${name} changed during the deploy; deploying again`);
+    issuers = latest;
+  }
 }
 
 /** Deletes a role; refuses while hosts or workloads use it unless `force`. @public */

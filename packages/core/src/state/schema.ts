@@ -155,6 +155,11 @@ export const K8sWorkloadSchema = v.object({
   /** Key of its namespace issuer in `k8s.issuers`. */
   issuer: v.optional(v.string()),
   manifest: v.optional(K8sWorkloadManifestSchema),
+  /**
+   * `offboarding`: `k8s offboard` started; the workload no longer counts for trust policies, and
+   * its record goes once AWS is updated (re-running offboard finishes the job). Absent: active.
+   */
+  status: v.optional(v.picklist(["offboarding"])),
   createdAt: IsoDate,
   updatedAt: IsoDate,
 });
