@@ -272,7 +272,7 @@ describe("admin plane with an existing AWS Private CA", () => {
     });
   }, 180_000);
 
-  it("pca-new: the stack makes and activates the CA with a CRL bucket; revoke is refused; ca delete leaves nothing", async () => {
+  it("pca-new: the stack makes and activates the CA with a CRL bucket; revoke is refused; ca delete and destroy leave nothing", async () => {
     const init = await iamRa(["init", "-n", "pcanew", "--ca-mode", "pca-new"]);
     expect(init.code).toBe(0);
     expect(init.json).toMatchObject({ ca: { mode: "pca-new", pcaPublishesCrl: true } });
@@ -313,6 +313,27 @@ describe("admin plane with an existing AWS Private CA", () => {
       new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: extraArn }),
     );
     expect(after.CertificateAuthority!.Status).toBe("DELETED");
+
+    // destroy does the same for the default scope: its CRL bucket (holding a CRL) and CA go too.
+    expect((await iamRa(["role", "create", "app2", "-n", "pcanew"])).code).toBe(0);
+    const out2 = join(dir, "pcanew-h2");
+    expect(
+      (await iamRa(["host", "onboard", "h2", "--role", "app2", "-n", "pcanew", "--output-dir", out2])).code,
+    ).toBe(0);
+    expect((await iamRa(["host", "revoke", "h2", "-n", "pcanew", "--yes"])).json).toMatchObject({
+      pcaCrl: "imported",
+    });
+    const defaultCa = await pca.send(
+      new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: pcaArn }),
+    );
+    const defaultBucket =
+      defaultCa.CertificateAuthority!.RevocationConfiguration!.CrlConfiguration!.S3BucketName!;
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: defaultBucket }))).KeyCount).toBe(1);
+    const destroyed = await iamRa(["destroy", "-n", "pcanew", "--yes"]);
+    expect(destroyed.code, destroyed.stderr).toBe(0);
+    await expect(s3.send(new HeadBucketCommand({ Bucket: defaultBucket }))).rejects.toThrow();
+    const gone = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: pcaArn }));
+    expect(gone.CertificateAuthority!.Status).toBe("DELETED");
   }, 240_000);
 
   it("a pca-existing scope whose CA is not ACTIVE is refused before any stack", async () => {
