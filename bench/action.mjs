@@ -6,6 +6,7 @@
 // post step and prints the bundle sizes. The emulator runs in another process, so these blocking
 // child runs never wait on this process's event loop.
 // Run after the builds (`npx -y pnpm@10.34.9 -r run build`):  node bench/action.mjs [runs]
+// IAM_RA_BENCH_ACTION_DIST=<dir> times another build of the action instead of apps/action/dist.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +17,8 @@ import { gzipSync } from "node:zlib";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const runs = Number(process.argv[2] ?? 20);
-const distDir = join(root, "apps/action/dist");
+// IAM_RA_BENCH_ACTION_DIST: another build of the action to time (comparing builds).
+const distDir = process.env.IAM_RA_BENCH_ACTION_DIST ?? join(root, "apps/action/dist");
 for (const [file, build] of [
   ["packages/emulator/dist/index.js", "npx -y pnpm@10.34.9 -r run build"],
   ["apps/action/dist/index.js", "npx -y pnpm@10.34.9 --filter @iam-ra/action run build"],

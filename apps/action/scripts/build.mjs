@@ -4,30 +4,12 @@
 // so the published action folder works without the workspace's package.json, and
 // dist/licenses.txt carries the license of every package bundled in.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
-
-// @actions/core imports @actions/http-client (and with it all of undici) only for getIDToken(),
-// the OIDC token this action never asks for; loading undici doubled the step's start-up time.
-// This stub stands in for it and fails loudly should anything ever call it.
-const withoutHttpClient = {
-  name: "without-actions-http-client",
-  setup(b) {
-    b.onResolve({ filter: /^@actions\/http-client(\/.*)?$/ }, (args) => ({
-      path: args.path,
-      namespace: "http-client-stub",
-    }));
-    b.onLoad({ filter: /.*/, namespace: "http-client-stub" }, () => ({
-      loader: "js",
-      contents: `const unavailable = () => { throw new Error("@actions/http-client is not bundled into iam-ra-action"); };
-export class HttpClient { constructor() { unavailable(); } }
-export class BearerCredentialHandler { constructor() { unavailable(); } }`,
-    }));
-  },
-};
 
 // node-forge (PKCS#12 support) is four fifths of the bundle but only runs for a .p12 input.
 // Inlined as code, V8 parses all of it at every start (about 10 ms on Node 24); kept as a string
@@ -78,6 +60,48 @@ export default module.exports;`,
 /** Files bundled into the lazily compiled node-forge (for the license list). */
 const lazyInputs = [];
 
+// @actions/core re-exports its job-summary, platform and OIDC modules, whose top-level code loads
+// fs/promises (and with it readline), child_process and assert; this action uses none of them. Each
+// is replaced by a module that says so if ever called.
+const withoutUnusedCoreParts = {
+  name: "without-unused-actions-core-parts",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(summary|platform|oidc-utils)\.js$/ }, (args) =>
+      /@actions[/\\]core[/\\]/.test(args.importer)
+        ? { path: args.path, namespace: "core-part-stub" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "core-part-stub" }, (args) => {
+      const unavailable = `() => { throw new Error("${args.path} of @actions/core is not bundled into iam-ra-action"); }`;
+      const contents = {
+        "./summary.js": `const summary = new Proxy({}, { get: ${unavailable} });\nexport { summary, summary as markdownSummary };`,
+        "./platform.js": `export const getDetails = ${unavailable};`,
+        "./oidc-utils.js": `export class OidcClient { static getIDToken = ${unavailable}; }`,
+      }[args.path];
+      return { loader: "js", contents };
+    });
+  },
+};
+
+// Node built-ins through require(), as CommonJS code gets them: an ES import of a built-in makes Node
+// build its ES facade, which reads every export, so \`node:crypto\` pulls in all of WebCrypto and
+// \`node:fs\` all of fs/promises (and readline) at start-up.
+const builtins = new Set(builtinModules);
+const builtinsByRequire = {
+  name: "node-builtins-by-require",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      if (args.namespace === "builtin-by-require") return { path: args.path, external: true };
+      const name = args.path.replace(/^node:/, "");
+      return builtins.has(name) ? { path: name, namespace: "builtin-by-require" } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: "builtin-by-require" }, (args) => ({
+      loader: "js",
+      contents: `module.exports = require("node:${args.path}");`,
+    }));
+  },
+};
+
 const dist = new URL("../dist/", import.meta.url);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
@@ -95,7 +119,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);",
   },
-  plugins: [withoutHttpClient, lazyForge],
+  plugins: [withoutUnusedCoreParts, builtinsByRequire, lazyForge],
   legalComments: "none",
   metafile: true,
   logLevel: "warning",

@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { lstat, mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { IamRaError } from "@iam-ra/core";
+
+/** fs/promises on first use: only profile mode needs it, and loading it costs every start. */
+const fsp = () => import("node:fs/promises");
 
 /** The keys a credentials-file profile holds. */
 export interface ProfileCredentials {
@@ -52,9 +54,10 @@ export function formatCredentialsFile(sections: Sections): string {
 }
 
 async function readIfExists(file: string): Promise<string | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  const fs = await fsp();
+  let handle: Awaited<ReturnType<typeof fs.open>>;
   try {
-    handle = await open(file, constants.O_RDONLY | NOFOLLOW);
+    handle = await fs.open(file, constants.O_RDONLY | NOFOLLOW);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
@@ -72,8 +75,9 @@ async function readIfExists(file: string): Promise<string | undefined> {
 
 /** Creates the file's directory 0700 and refuses one that is a symlink. */
 async function ensureDirectory(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const stat = await lstat(dir);
+  const fs = await fsp();
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const stat = await fs.lstat(dir);
   if (!stat.isDirectory()) {
     throw new IamRaError("file-permission", `${dir} is not a directory.`, {
       hint: "Remove it; this action keeps its credentials file there.",
@@ -83,8 +87,9 @@ async function ensureDirectory(dir: string): Promise<void> {
 
 /** Replaces the file atomically: a fresh 0600 file (never following a link), then a rename. */
 async function replaceFile(file: string, text: string): Promise<void> {
+  const fs = await fsp();
   const temp = join(dirname(file), `.credentials-${randomBytes(6).toString("hex")}`);
-  const handle = await open(
+  const handle = await fs.open(
     temp,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW,
     0o600,
@@ -95,7 +100,7 @@ async function replaceFile(file: string, text: string): Promise<void> {
   } finally {
     await handle.close();
   }
-  await rename(temp, file);
+  await fs.rename(temp, file);
 }
 
 /** Adds (or replaces) one profile in the credentials file, which is created 0600 if needed. */
@@ -137,7 +142,7 @@ export async function removeProfile(file: string, name: string): Promise<"absent
   const sections = parseCredentialsFile(text);
   if (!sections.delete(name)) return "absent";
   if (sections.size === 0) {
-    await rm(file, { force: true });
+    await (await fsp()).rm(file, { force: true });
     return "deleted";
   }
   await replaceFile(file, formatCredentialsFile(sections));

@@ -1,9 +1,11 @@
-import { readFile } from "node:fs/promises";
 import { IamRaError } from "../errors.ts";
 import type { ReadCredentialMaterialOptions } from "../x509/read.ts";
 import type { CreateSessionOptions } from "./client.ts";
 import type { CreateSessionParams } from "./signer.ts";
 import { createNodeTransport } from "./transport.ts";
+
+/** Reads a text file; fs/promises loads only when a file is given (it pulls in readline at start-up). */
+const readText = async (file: string) => (await import("node:fs/promises")).readFile(file, "utf8");
 
 /**
  * Option values keyed by option name (flags already merged with their environment variables).
@@ -38,7 +40,7 @@ export async function readPassphrase(
   const file = stringOption(values["private-key-passphrase-file"]);
   if (file) {
     try {
-      return (await readFile(file, "utf8")).replace(/\r?\n$/, "");
+      return (await readText(file)).replace(/\r?\n$/, "");
     } catch {
       throw new IamRaError("file-not-found", `The passphrase file ${file} cannot be read.`, {
         hint: "Check --private-key-passphrase-file (or IAM_RA_PRIVATE_KEY_PASSPHRASE_FILE).",
@@ -71,7 +73,7 @@ export async function resolveSessionInputs(
   let ca: string | undefined;
   if (caBundle) {
     try {
-      ca = await readFile(caBundle, "utf8");
+      ca = await readText(caBundle);
     } catch {
       throw new IamRaError("file-not-found", `The CA bundle ${caBundle} cannot be read.`, {
         hint: "Check --ca-bundle (or AWS_CA_BUNDLE).",
