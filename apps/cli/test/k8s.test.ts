@@ -270,6 +270,36 @@ describe("k8s: set-up, onboarding and issuer isolation, end to end on moto + the
     );
   }, 120_000);
 
+  it("onboard refuses to print the issuer's key onto a terminal, before anything is issued", async () => {
+    // `script` gives the command a pseudo-terminal as stdout.
+    const command = [
+      process.execPath,
+      BIN,
+      "k8s",
+      "onboard",
+      "tty-w",
+      "--role",
+      "app-a",
+      "-c",
+      "c1",
+      "-k",
+      "tty",
+      "--patch",
+      ...NS,
+    ]
+      .map((a) => `'${a}'`)
+      .join(" ");
+    const r = await exec("script", ["-qec", command, "/dev/null"], { env: aws.env }).then(
+      () => ({ code: 0, out: "" }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/stdout is a terminal/);
+    expect(r.out).not.toMatch(/PRIVATE KEY|tls\.key/);
+    const listed = await iamRa(["k8s", "list", ...NS]);
+    expect(listed.json.workloads.map((w: Obj) => w.name)).not.toContain("tty-w");
+  }, 60_000);
+
   it("the manifests run: cert-manager + kubelet played from the emitted objects, a stock SDK gets credentials, rotation is picked up", async () => {
     const [caSecret, , certificate, configMap, deployment] = objectsA as [Obj, Obj, Obj, Obj, Obj];
     const pod = deployment.spec.template.spec;

@@ -1,3 +1,4 @@
+import { IamRaError } from "@iam-ra/core";
 import { type OnboardWorkloadResult, onboardWorkload } from "@iam-ra/core/admin";
 import type { K8sObject } from "@iam-ra/core/k8s";
 import { Args, Flags } from "@oclif/core";
@@ -52,6 +53,17 @@ secret. Re-onboarding updates the workload and regenerates everything.`;
 
   async run(): Promise<K8sOnboardResult> {
     const { args, flags } = await this.parse(K8sOnboard);
+    // The first object holds the issuer's private key: never onto a terminal (its scrollback, a
+    // screen share). Refused before anything is issued.
+    if (!flags.output && process.stdout.isTTY) {
+      throw new IamRaError(
+        "invalid-input",
+        "The manifests include the namespace issuer's private key, and stdout is a terminal.",
+        {
+          hint: `Pipe them (\`iam-ra k8s onboard … | kubectl apply -f -\`) or write them 0600 with --output <dir>.`,
+        },
+      );
+    }
     const { renderK8sYaml, SIDECAR_IMAGE_REPOSITORY, toK8sObject } = await loadK8s();
     const result = await onboardWorkload(await this.adminDeps(flags), args.workload, {
       cluster: flags.cluster,
