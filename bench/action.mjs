@@ -133,6 +133,22 @@ try {
   serverMs();
 
   // Interleaved, so drift in machine load hits the floor and the steps alike.
+  // What no implementation can avoid: a bare CommonJS script that loads crypto and http, parses the
+  // key, signs once and makes two POSTs to the emulator on one connection (no protocol, no checks,
+  // no output files). The distance between it and the step is what the action's own code costs.
+  const BARE = `
+    const crypto = require("node:crypto"), http = require("node:http");
+    const key = crypto.createPrivateKey(process.env.BENCH_KEY);
+    const signature = crypto.sign("sha256", Buffer.from("string to sign"), key).toString("hex");
+    const post = () => new Promise((resolve, reject) => {
+      const req = http.request(process.env.BENCH_URL + "/sessions", { method: "POST",
+        headers: { "content-type": "application/json", "x-bench": signature } }, (res) => {
+        res.resume(); res.on("end", resolve); });
+      req.on("error", reject); req.end("{}");
+    });
+    post().then(post);`;
+  const bareEnv = { ...env, BENCH_KEY: world.privateKeyPem, BENCH_URL: world.url };
+  const bare = [];
   const floor = [];
   const wall = [];
   const own = [];
@@ -144,6 +160,10 @@ try {
     // Node 20 start, which would flatter the ratio.
     execFileSync(process.execPath, ["-e", "0"], { env });
     floor.push(performance.now() - t);
+    t = performance.now();
+    execFileSync(process.execPath, ["-e", BARE], { env: bareEnv });
+    bare.push(performance.now() - t);
+    serverMs(); // the bare script's requests are not the step's
     t = performance.now();
     main();
     const ms = performance.now() - t;
@@ -170,6 +190,7 @@ try {
     `${"  of which the emulator serving 2 calls".padEnd(44)}${median(server).toFixed(1).padStart(6)} ms`,
   );
   row("  the action's own time (wall - emulator)", median(own));
+  row("bare floor (crypto, http, sign, 2 POSTs)", median(bare));
   row("post step, variables cleared", median(postWall));
   console.log(`bundle: dist/index.js ${size("index.js")}, dist/post.js ${size("post.js")}`);
 } finally {
