@@ -113,7 +113,8 @@ try {
     resetFiles();
     execFileSync(process.execPath, [join(distDir, "index.js")], {
       env,
-      stdio: ["ignore", "ignore", "inherit"],
+      // stdout a pipe, as on a runner (which reads the workflow commands from it).
+      stdio: ["ignore", "pipe", "inherit"],
     });
   };
 
