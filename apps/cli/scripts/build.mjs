@@ -2,8 +2,9 @@
 // and bundled in; published dependencies stay external.
 // - dist/index.js (+ chunks): the oclif commands.
 // - dist/credential-process-miss.js (+ its own chunks): the credential-process work after a miss.
-// - dist/credential-process.js: the fast path, ONE self-contained module (flags, cache lookup), so a
-//   cache hit resolves and evaluates a single file; a miss imports credential-process-miss.js.
+// - dist/credential-process.cjs: the fast path, ONE self-contained CommonJS module (flags, cache
+//   lookup), so a cache hit loads a single file without the ES module loader; a miss imports
+//   credential-process-miss.js.
 import { rmSync } from "node:fs";
 import { build } from "esbuild";
 
@@ -31,8 +32,13 @@ await build({
 });
 await build({
   ...common,
-  banner: {}, // no createRequire: nothing here requires, and node:module costs a namespace
+  // CommonJS, required by the CommonJS bin/run.js: a cache hit never starts the ES module loader.
+  format: "cjs",
+  banner: {},
   entryPoints: { "credential-process": "src/fast/credential-process.ts" },
+  outExtension: { ".js": ".cjs" },
+  // The miss path's import.meta is in modules tree-shaking drops from this bundle.
+  logOverride: { "empty-import-meta": "silent" },
   plugins: [
     {
       name: "miss-path-stays-out",
