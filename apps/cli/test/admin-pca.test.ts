@@ -16,6 +16,7 @@ import {
 import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import {
   CreateBucketCommand,
+  GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -200,6 +201,30 @@ describe("admin plane with an existing AWS Private CA", () => {
     const bad = await iamRa(["ca", "sync-crl", "-n", "pcacrl", "--scope", "default", "--wait", "soon"]);
     expect(bad).toMatchObject({ code: 1, json: { error: { code: "invalid-input" } } });
     expect(bad.json.error.message).toMatch(/--wait soon is not a duration/);
+
+    // An older CRL (signed by the CA, so genuine) put back into the bucket never replaces the newer
+    // one Roles Anywhere has: revoke a2, then replay the CRL from before.
+    const s3 = new S3Client({ ...client, endpoint: aws.moto.url, forcePathStyle: true });
+    const key = `crl/${pcaArn.split("/").pop()}.crl`;
+    const older = await (
+      await s3.send(new GetObjectCommand({ Bucket: "pca-crls", Key: key }))
+    ).Body!.transformToByteArray();
+    const second = await iamRa(["host", "revoke", "a2", "-n", "pcacrl", "--yes"]);
+    expect(second.json).toMatchObject({ pcaCrl: "imported", refusedByRolesAnywhere: true });
+    await s3.send(new PutObjectCommand({ Bucket: "pca-crls", Key: key, Body: older }));
+    const replayed = await iamRa(["ca", "sync-crl", "-n", "pcacrl", "--scope", "default"]);
+    expect(replayed.json).toMatchObject({
+      state: "pending",
+      missingSerials: [hosts[1].certificate.serialNumber],
+    });
+    expect(await credentials(files(hosts[1]), hosts[1])).toMatchObject({
+      ok: false,
+      stderr: expect.stringMatching(/revoked/i),
+    });
+    expect((await iamRa(["ca", "list", "-n", "pcacrl"])).json.items[0]).toMatchObject({ revoked: 2 });
+    // A serial that is not the host's is refused before anything is revoked.
+    const stranger = await iamRa(["host", "revoke", "a2", "-n", "pcacrl", "--yes", "--serial", "0x1f"]);
+    expect(stranger).toMatchObject({ code: 1, json: { error: { code: "invalid-input" } } });
   }, 180_000);
 
   it("a CRL in the CA's bucket that the CA did not sign is refused, and nothing is imported", async () => {
@@ -236,7 +261,7 @@ describe("admin plane with an existing AWS Private CA", () => {
     expect(list.json.items[0]).toMatchObject({ scope: "default", revoked: 0 });
   }, 120_000);
 
-  it("a CRL the CA has not published yet: revoke reports pending, sync-crl --wait imports it", async () => {
+  it("a CRL the CA has not published yet: offboard reports pending; sync-crl --wait still knows the serial and imports it", async () => {
     const pcaArn = await createPrivateCa({ crlBucket: "pca-slow-crls", crlDelaySeconds: 3 });
     expect(
       (await iamRa(["init", "-n", "pcaslow", "--ca-mode", "pca-existing", "--pca-arn", pcaArn])).code,
@@ -255,8 +280,10 @@ describe("admin plane with an existing AWS Private CA", () => {
       out,
     ]);
     const files = { certificate: host.json.files.certificate, privateKey: host.json.files.privateKey };
-    const revoked = await iamRa(["host", "revoke", "h1", "-n", "pcaslow", "--yes"]);
-    expect(revoked.json).toMatchObject({ pcaCrl: "pending", refusedByRolesAnywhere: false });
+    // Offboarding forgets the host at once; the pending revocation must not be forgotten with it.
+    const revoked = await iamRa(["host", "offboard", "h1", "-n", "pcaslow", "--yes"]);
+    expect(revoked.json).toMatchObject({ scope: "default", refusedByRolesAnywhere: false });
+    expect((await iamRa(["host", "list", "-n", "pcaslow"])).json.items).toEqual([]);
     // Honest: until the CRL is imported, Roles Anywhere still accepts the certificate.
     expect(await credentials(files, host.json)).toMatchObject({ ok: true });
     const sync = await iamRa(["ca", "sync-crl", "-n", "pcaslow", "--scope", "default", "--wait", "2m"]);

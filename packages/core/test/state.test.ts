@@ -40,8 +40,21 @@ describe("state documents", () => {
     const s = initialised();
     const text = serializeState(s);
     expect(text.endsWith("}\n")).toBe(true);
-    expect(text).toContain('\n  "version": 3,');
+    expect(text).toContain('\n  "version": 4,');
     expect(parseState(JSON.parse(text), NOW)).toEqual({ ok: true, state: s, migratedFrom: undefined });
+  });
+
+  it("reads a v3 document as v4 (only optional fields were added), and refuses a newer one", () => {
+    const s = initialised();
+    expect(parseState({ ...JSON.parse(serializeState(s)), version: 3 }, NOW)).toEqual({
+      ok: true,
+      state: s,
+      migratedFrom: "iam-ra state v3",
+    });
+    expect(parseState({ ...JSON.parse(serializeState(s)), version: 5 }, NOW)).toMatchObject({
+      ok: false,
+      issues: [expect.stringMatching(/newer than this iam-ra understands/)],
+    });
   });
 
   it("says what is wrong with an invalid document instead of throwing", () => {

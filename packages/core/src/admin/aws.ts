@@ -41,6 +41,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import { fromCloudFormationClient } from "../cloudformation/aws.ts";
+import { IamRaError } from "../errors.ts";
 import { fromS3Client } from "../state/aws.ts";
 import type { AdminDeps, BucketPort, PcaPort, RolesAnywhereReadPort, SecretsPort } from "./ports.ts";
 
@@ -77,12 +78,21 @@ function bucketPort(s3: Sender<S3Client>, bucket: string, kmsKeyArn: string | un
       }
       const all = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])];
       if (all.length === 0) break;
-      await s3.send(
+      const out = await s3.send(
         new DeleteObjectsCommand({
           Bucket: bucket,
           Delete: { Objects: all.map((o) => ({ Key: o.Key!, VersionId: o.VersionId })), Quiet: true },
         }),
       );
+      const failed = out.Errors ?? [];
+      if (failed.length > 0) {
+        // Re-listing would find the same objects again, forever.
+        throw new IamRaError(
+          "access-denied",
+          `Emptying bucket ${bucket} failed for ${failed.length} object(s): ${failed[0]?.Code ?? "error"} ${failed[0]?.Message ?? ""}`.trim(),
+          { hint: "The admin needs s3:DeleteObject and s3:DeleteObjectVersion on that bucket." },
+        );
+      }
     }
   };
   return {
@@ -158,6 +168,11 @@ function pcaPort(
   s3: Sender<S3Client>,
   sleep: (ms: number) => Promise<void>,
 ): PcaPort {
+  const crlConfiguration = async (caArn: string) => {
+    const out = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }));
+    const crl = out.CertificateAuthority?.RevocationConfiguration?.CrlConfiguration;
+    return crl?.Enabled && crl.S3BucketName ? { S3BucketName: crl.S3BucketName } : undefined;
+  };
   return {
     async describe(caArn) {
       const out = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }));
@@ -193,13 +208,18 @@ function pcaPort(
       throw new Error("AWS Private CA did not issue the certificate in time.");
     },
     async revoke(caArn, serialHex) {
-      await pca.send(
-        new RevokeCertificateCommand({
-          CertificateAuthorityArn: caArn,
-          CertificateSerial: serialHex.match(/../g)!.join(":").toLowerCase(),
-          RevocationReason: "CESSATION_OF_OPERATION",
-        }),
-      );
+      try {
+        await pca.send(
+          new RevokeCertificateCommand({
+            CertificateAuthorityArn: caArn,
+            CertificateSerial: serialHex.match(/../g)!.join(":").toLowerCase(),
+            RevocationReason: "CESSATION_OF_OPERATION",
+          }),
+        );
+      } catch (e) {
+        // Revoked before (a re-run after a failure half-way): what was asked is true.
+        if (!named(e, "RequestAlreadyProcessedException")) throw e;
+      }
     },
     async caCertificate(caArn) {
       const out = await pca.send(
@@ -208,9 +228,8 @@ function pcaPort(
       return [out.Certificate, out.CertificateChain].filter(Boolean).join("\n");
     },
     async publishedCrl(caArn) {
-      const out = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }));
-      const crl = out.CertificateAuthority?.RevocationConfiguration?.CrlConfiguration;
-      if (!crl?.Enabled || !crl.S3BucketName) return undefined;
+      const crl = await crlConfiguration(caArn);
+      if (!crl) return undefined;
       // A complete (not partitioned) CRL at the default path; AWS names it by the CA's id.
       const key = `crl/${caArn.split("/").pop()}.crl`;
       const location = `s3://${crl.S3BucketName}/${key}`;
@@ -219,8 +238,21 @@ function pcaPort(
         return { location, der: await object.Body?.transformToByteArray() };
       } catch (e) {
         if (status(e) === 404 || named(e, "NoSuchKey")) return { location, der: undefined };
+        if (status(e) === 403 || status(e) === 301 || named(e, "AccessDenied", "PermanentRedirect")) {
+          throw new IamRaError(
+            "access-denied",
+            `Cannot read the Private CA's CRL at ${location} (${named(e, "PermanentRedirect") || status(e) === 301 ? "the bucket is in another region" : "access denied"}).`,
+            {
+              cause: e,
+              hint: "The admin needs s3:GetObject (and s3:ListBucket, so a missing CRL reads as missing) on that bucket, in its own region.",
+            },
+          );
+        }
         throw e;
       }
+    },
+    async publishesCrl(caArn) {
+      return (await crlConfiguration(caArn)) !== undefined;
     },
   };
 }
@@ -271,10 +303,25 @@ export function createAwsAdminDeps(
     AdminDeps,
     "namespace" | "region" | "accountId" | "clock" | "progress" | "onStackEvent" | "signal"
   > & {
-    sleep?: ((ms: number) => Promise<void>) | undefined;
+    sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
   },
 ): AdminDeps {
-  const sleep = context.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // Abortable: a long wait (a Private CA's CRL) ends at once on Ctrl-C.
+  const sleep =
+    context.sleep ??
+    ((ms: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const timer = setTimeout(resolve, ms);
+        signal?.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+      }));
   return {
     ...context,
     sleep,

@@ -127,12 +127,60 @@ export interface CrlSyncResult {
 const decimal = (hex: string) => BigInt(`0x${hex.replace(/[^0-9a-f]/gi, "") || "0"}`).toString(10);
 
 /**
+ * The serials a Private CA scope's CRL must list: what iam-ra revoked in the CA (recorded on the
+ * scope, so it outlives an offboarded host) and the revoked certificates of its hosts, less those
+ * already expired (the CA drops them from its CRL).
+ */
+function wantedSerials(state: State, scope: string, now: Date): string[] {
+  const live = (notAfter: string) => Date.parse(notAfter) > now.getTime();
+  const out = new Set<string>();
+  for (const r of state.cas[scope]?.pcaRevocations ?? []) if (live(r.notAfter)) out.add(r.serialNumber);
+  for (const host of Object.values(state.hosts)) {
+    if (host.scope !== scope) continue;
+    for (const c of host.certificates)
+      if (c.status === "revoked" && live(c.notAfter)) out.add(c.serialNumber);
+  }
+  return [...out].sort();
+}
+
+/** The CRL number extension (RFC 5280 5.2.3) as a decimal string, if the CRL has one. */
+function crlNumberOf(crl: { getExtension(type: string): { value: ArrayBuffer } | null }): string | undefined {
+  const ext = crl.getExtension("2.5.29.20");
+  const der = ext ? Buffer.from(ext.value) : undefined;
+  // An INTEGER: tag 0x02, a short length, the big-endian value.
+  if (!der || der[0] !== 0x02 || der[1] === undefined || der[1] > 20 || der.length !== der[1] + 2)
+    return undefined;
+  return BigInt(`0x${der.subarray(2).toString("hex") || "0"}`).toString(10);
+}
+
+/**
+ * Whether CRL `a` was issued after `b`: by CRL number when both have one (monotonic, and finer
+ * than thisUpdate's seconds), else by thisUpdate.
+ */
+function isNewer(
+  a: { thisUpdate: string; crlNumber: string | undefined },
+  b: { thisUpdate?: string | undefined; crlNumber?: string | undefined } | null | undefined,
+): boolean {
+  if (!b?.thisUpdate) return true;
+  if (a.crlNumber !== undefined && b.crlNumber !== undefined)
+    return BigInt(a.crlNumber) > BigInt(b.crlNumber);
+  return a.thisUpdate > b.thisUpdate;
+}
+
+const abortError = (signal: AbortSignal) =>
+  signal.reason instanceof Error
+    ? signal.reason
+    : new IamRaError("aborted", "Stopped while waiting for the CRL.");
+
+/**
  * Imports an AWS Private CA scope's published CRL into Roles Anywhere, which never fetches CRLs
  * itself. The CRL is read from the CA's S3 bucket, its signature checked against the CA
- * certificate, and imported through the scope's CRL stack once it lists every wanted serial (by
- * default, every certificate state records as revoked in the scope). AWS Private CA publishes
- * about 30 minutes after a revocation: with `waitMs`, this polls until then; without, it imports
- * what is there and reports `pending` for what is missing.
+ * certificate, and imported through the scope's CRL stack, unless a CRL at least as recent is
+ * already imported (so an old CRL, replayed or simply slower, never replaces a newer one). It must
+ * list the wanted serials (`serials`, plus every unexpired revocation state records for the scope).
+ * AWS Private CA publishes about 30 minutes after a revocation: with `waitMs`, this polls (riding
+ * out transient errors) until then; without, it imports what is there and reports `pending` for
+ * what is missing.
  * @public
  */
 export async function syncPcaCrl(
@@ -150,33 +198,48 @@ export async function syncPcaCrl(
       hint: "A self-signed scope's CRL is published by `iam-ra host revoke` itself.",
     });
   }
-  const wanted =
-    options.serials ??
-    Object.values(state.hosts)
-      .filter((h) => h.scope === scope)
-      .flatMap((h) => h.certificates.filter((c) => c.status === "revoked").map((c) => c.serialNumber));
+  const pcaArn = ca.pcaArn;
+  const wanted = [...new Set([...(options.serials ?? []), ...wantedSerials(state, scope, deps.clock.now())])];
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = deps.clock.now().getTime() + (options.waitMs ?? 0);
   const x509 = await loadX509();
-  const caCertificate = new x509.X509Certificate(
-    (await deps.pca.caCertificate(ca.pcaArn)).split(/(?<=-----END CERTIFICATE-----)/)[0]!,
-  );
+  const caPem = (await deps.pca.caCertificate(pcaArn)).split(/(?<=-----END CERTIFICATE-----)/)[0]!;
+  const caPublicKey = new x509.X509Certificate(caPem).publicKey;
+  // Set when another admin's newer CRL was recorded while ours deployed: ours may have landed
+  // last, so the newest must be imported again even though state already names it.
+  let reimport = false;
   for (let attempt = 0; ; attempt++) {
-    const published = await deps.pca.publishedCrl(ca.pcaArn);
+    if (deps.signal?.aborted) throw abortError(deps.signal);
+    const timeLeft = () => deadline - deps.clock.now().getTime();
+    const pause = async (why: string) => {
+      deps.progress(why);
+      await sleep(Math.min(60_000, 5_000 * 2 ** Math.min(attempt, 4), timeLeft()), deps.signal);
+    };
+    let published: Awaited<ReturnType<typeof deps.pca.publishedCrl>>;
+    try {
+      published = await deps.pca.publishedCrl(pcaArn);
+    } catch (error) {
+      // A hiccup (throttling, a dropped connection) must not throw away a long wait.
+      if (error instanceof IamRaError || timeLeft() <= 0) throw error;
+      await pause(
+        `Reading the Private CA's CRL failed (${error instanceof Error ? error.message : String(error)}); retrying`,
+      );
+      continue;
+    }
     if (!published) {
       return {
         state: "no-crl",
         location: null,
         revokedSerials: [],
-        missingSerials: [...wanted],
+        missingSerials: wanted,
         crlStackName: ca.crl?.stackName ?? null,
       };
     }
-    let listed: string[] = [];
     let crl: InstanceType<typeof x509.X509Crl> | undefined;
+    let listed: string[] = [];
     if (published.der) {
       crl = new x509.X509Crl(new Uint8Array(published.der));
-      if (!(await crl.verify({ publicKey: caCertificate.publicKey }))) {
+      if (!(await crl.verify({ publicKey: caPublicKey }))) {
         throw new IamRaError(
           "untrusted-certificate",
           `The CRL at ${published.location} is not signed by the Private CA of scope ${scope}.`,
@@ -185,39 +248,56 @@ export async function syncPcaCrl(
           },
         );
       }
-      listed = crl.entries.map((e) => decimal(e.serialNumber));
+      listed = crl.entries.map((e) => decimal(e.serialNumber)).sort();
     }
     const missing = wanted.filter((s) => !listed.includes(s));
-    const timeLeft = deadline - deps.clock.now().getTime();
-    if (missing.length > 0 && timeLeft > 0) {
-      const delay = Math.min(60_000, 5_000 * 2 ** attempt, timeLeft);
-      deps.progress(
+    if (missing.length > 0 && timeLeft() > 0) {
+      await pause(
         `Waiting for the Private CA to publish a CRL listing ${missing.length} serial(s) (it does within about 30 minutes of a revocation)`,
       );
-      await sleep(delay, deps.signal);
       continue;
     }
-    const known = ca.crl?.revokedSerials ?? [];
-    const fresh = crl !== undefined && (listed.some((s) => !known.includes(s)) || ca.crl === null);
     let crlStackName = ca.crl?.stackName ?? null;
-    if (crl && published.der && fresh) {
-      deps.progress(`Importing the Private CA's CRL for scope ${scope} (${listed.length} revoked)`);
-      const imported = await importCrl(deps, scope, ca.trustAnchorArn, published.der);
-      crlStackName = imported.stackName;
-      await ns.store.update((draft) => {
-        const record = draft.cas[scope];
-        if (record)
+    if (crl && published.der) {
+      const version = { thisUpdate: crl.thisUpdate.toISOString(), crlNumber: crlNumberOf(crl) };
+      const current = (await requireState(ns)).cas[scope]?.crl;
+      // Import only a CRL newer than the imported one (a CRL from before this feature recorded no
+      // version: replace it); after being overtaken, the newest again.
+      const same = current?.thisUpdate === version.thisUpdate && current?.crlNumber === version.crlNumber;
+      if (isNewer(version, current) || (reimport && same)) {
+        deps.progress(`Importing the Private CA's CRL for scope ${scope} (${listed.length} revoked)`);
+        const imported = await importCrl(deps, scope, ca.trustAnchorArn, published.der);
+        crlStackName = imported.stackName;
+        const { result: overtaken } = await ns.store.update((draft) => {
+          const record = draft.cas[scope];
+          if (!record) return false;
+          const recorded = record.crl;
+          if (
+            recorded?.thisUpdate &&
+            isNewer({ thisUpdate: recorded.thisUpdate, crlNumber: recorded.crlNumber }, version)
+          )
+            return true;
           record.crl = {
             stackName: imported.stackName,
             crlArn: imported.crlId ?? record.crl?.crlArn ?? null,
-            revokedSerials: [...listed].sort(),
+            revokedSerials: listed,
+            thisUpdate: version.thisUpdate,
+            ...(version.crlNumber !== undefined ? { crlNumber: version.crlNumber } : {}),
           };
-      });
+          return false;
+        });
+        // Another admin imported a newer CRL while this one was deploying, and this deploy may
+        // have landed last: import the newest again.
+        if (overtaken && attempt < 8) {
+          reimport = true;
+          continue;
+        }
+      }
     }
     return {
       state: missing.length === 0 ? "imported" : "pending",
       location: published.location,
-      revokedSerials: [...listed].sort(),
+      revokedSerials: listed,
       missingSerials: missing,
       crlStackName,
     };

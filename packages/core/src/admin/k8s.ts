@@ -131,7 +131,9 @@ async function ensureIssuer(
     const existingEnd = existing ? Date.parse(existing.certificate.notAfter) : 0;
     // Kept while it has 90 days left, or when a new one could not outlive it (the scope CA ends first).
     const scopeEnd = ca.certificate ? Date.parse(ca.certificate.notAfter) : Number.POSITIVE_INFINITY;
-    if (existing && (existingEnd - now.getTime() > ISSUER_RENEW_DAYS * DAY || existingEnd >= scopeEnd)) {
+    // A retiring issuer is being revoked: never hand it out again, make a new one.
+    const reusable = existing && existing.status !== "retiring";
+    if (reusable && (existingEnd - now.getTime() > ISSUER_RENEW_DAYS * DAY || existingEnd >= scopeEnd)) {
       return {
         record: existing,
         ...(await readIssuerMaterial(deps, ns, existing, ca)),
@@ -218,27 +220,40 @@ async function ensureIssuer(
  */
 async function retireUnusedIssuers(deps: AdminDeps, ns: Namespace, keys: string[]): Promise<K8sIssuer[]> {
   if (keys.length === 0) return [];
-  // Revoked first, forgotten last: should publishing fail, the records stay and a re-run retries.
-  const unused = (state: State) =>
-    [...new Set(keys)].flatMap((key) => {
-      const record = state.k8s.issuers?.[key];
-      const inUse = Object.values(state.k8s.workloads).some(
-        (w) => w.issuer === key && w.status !== "offboarding",
-      );
-      return record && !inUse ? [{ key, record }] : [];
-    });
-  const candidates = unused(await requireState(ns));
+  // Marked `retiring` first (atomically with the in-use check, so onboarding stops handing them
+  // out), revoked next, forgotten last, and only if still the same certificate: should publishing
+  // fail, the records stay retiring and a re-run retries.
+  const unused = (state: State, key: string) => {
+    const record = state.k8s.issuers?.[key];
+    const inUse = Object.values(state.k8s.workloads).some(
+      (w) => w.issuer === key && w.status !== "offboarding",
+    );
+    return record && !inUse ? record : undefined;
+  };
+  const { result: marked } = await ns.store.update((draft) => {
+    const out: Array<{ key: string; record: K8sIssuer }> = [];
+    for (const key of new Set(keys)) {
+      const record = unused(draft, key);
+      if (!record) continue;
+      record.status = "retiring";
+      out.push({ key, record: { ...record } });
+    }
+    return out;
+  });
   const byScope = new Map<string, string[]>();
-  for (const { record: r } of candidates)
+  for (const { record: r } of marked)
     byScope.set(r.scope, [...(byScope.get(r.scope) ?? []), r.certificate.serialNumber, ...r.previousSerials]);
   for (const [scope, serials] of byScope) await publishCrl(deps, ns, scope, serials);
   const { result: retired } = await ns.store.update((draft) => {
-    const still = new Set(unused(draft).map((u) => u.key));
     const out: K8sIssuer[] = [];
-    for (const { key } of candidates) {
-      const record = draft.k8s.issuers?.[key];
-      if (!record || !still.has(key)) continue;
-      out.push(record);
+    for (const { key, record } of marked) {
+      const current = draft.k8s.issuers?.[key];
+      if (
+        current?.status !== "retiring" ||
+        current.certificate.serialNumber !== record.certificate.serialNumber
+      )
+        continue;
+      out.push(current);
       delete draft.k8s.issuers![key];
     }
     return out;

@@ -45,6 +45,7 @@ export interface PcaPort {
     certificatePem: string;
     chainPem: string;
   }>;
+  /** Revokes a certificate; one already revoked counts as done. */
   revoke(caArn: string, serialHex: string): Promise<void>;
   /** The CA certificate and its chain (PEM). */
   caCertificate(caArn: string): Promise<string>;
@@ -54,6 +55,8 @@ export interface PcaPort {
    * has not published one yet.
    */
   publishedCrl(caArn: string): Promise<{ location: string; der: Uint8Array | undefined } | undefined>;
+  /** Whether the CA's revocation configuration publishes a CRL (read from the CA alone). */
+  publishesCrl(caArn: string): Promise<boolean>;
 }
 
 /**

@@ -24,7 +24,7 @@ import {
 } from "../x509/ca.ts";
 import { type EncryptedKeyEnvelope, openKeyEnvelope, sealKeyEnvelope } from "../x509/envelope.ts";
 import { serialToDecimal } from "../x509/material.ts";
-import { publishScopeCrl, serialHex, syncPcaCrl } from "./crl.ts";
+import { type CrlSyncResult, publishScopeCrl, serialHex, syncPcaCrl } from "./crl.ts";
 import { allowedIssuersFor } from "./issuers.ts";
 import type { AdminDeps, BucketPort } from "./ports.ts";
 
@@ -268,9 +268,7 @@ export async function setUpCa(
         pcaArn: existing.pcaArn,
         stackName: existing.stackName,
         certificate: existing.certificate,
-        pcaPublishesCrl: existing.pcaArn
-          ? (await deps.pca.publishedCrl(existing.pcaArn)) !== undefined
-          : null,
+        pcaPublishesCrl: existing.pcaArn ? await deps.pca.publishesCrl(existing.pcaArn) : null,
       };
     }
     throw new IamRaError("already-exists", `CA scope ${scope} already exists (${existing.mode}).`, {
@@ -327,7 +325,7 @@ export async function setUpCa(
       });
     }
     parameters = { PcaArn: options.pcaArn };
-    pcaPublishesCrl = (await deps.pca.publishedCrl(options.pcaArn)) !== undefined;
+    pcaPublishesCrl = await deps.pca.publishesCrl(options.pcaArn);
     if (!pcaPublishesCrl) {
       deps.progress(
         "This Private CA publishes no CRL: a revoked certificate stays usable in Roles Anywhere until it expires (enable a CRL in the CA's revocation configuration)",
@@ -385,11 +383,32 @@ export async function setUpCa(
 }
 
 /** A pca-new scope's CRL bucket holds the CA's CRLs: CloudFormation deletes only an empty bucket. */
-async function emptyCrlBucket(deps: AdminDeps, caStackName: string): Promise<void> {
+async function emptyCrlBucket(deps: AdminDeps, caStackName: string): Promise<string | undefined> {
   const crlBucket = (await deps.cfn.describeStack(caStackName))?.outputs.CrlBucketName;
   if (crlBucket) {
     deps.progress(`Emptying ${crlBucket} (the Private CA's CRLs)`);
     await deps.bucket(crlBucket, undefined).empty();
+  }
+  return crlBucket;
+}
+
+/**
+ * Deletes a CA scope's stack, emptying a pca-new scope's CRL bucket first, and once more if the
+ * CA published a CRL in between (it does up to 30 minutes after a revocation) and the delete failed.
+ */
+async function deleteCaStack(
+  deps: AdminDeps,
+  caStackName: string,
+  remove: () => Promise<void>,
+): Promise<void> {
+  const crlBucket = await emptyCrlBucket(deps, caStackName);
+  try {
+    await remove();
+  } catch (error) {
+    if (!crlBucket) throw error;
+    deps.progress(`Deleting ${caStackName} failed; emptying ${crlBucket} again and retrying`);
+    await deps.bucket(crlBucket, undefined).empty();
+    await remove();
   }
 }
 
@@ -421,12 +440,13 @@ export async function deleteCa(
     });
     deleted.push(ca.crl.stackName);
   }
-  await emptyCrlBucket(deps, ca.stackName);
-  deps.progress(`Deleting ${ca.stackName}`);
-  await deleteStack({
-    ...deployOptions(deps),
-    stackName: ca.stackName,
-    onEvent: eventsFor(deps, ca.stackName),
+  await deleteCaStack(deps, ca.stackName, async () => {
+    deps.progress(`Deleting ${ca.stackName}`);
+    await deleteStack({
+      ...deployOptions(deps),
+      stackName: ca.stackName,
+      onEvent: eventsFor(deps, ca.stackName),
+    });
   });
   deleted.push(ca.stackName);
   for (const key of [ca.certificateKey, ca.privateKeyKey]) if (key) await ns.bucket.remove(key);
@@ -585,6 +605,8 @@ export async function putRole(deps: AdminDeps, name: string, options: RoleOption
     const deployedIssuers = issuers;
     const { result: latest } = await ns.store.update((draft) => {
       const before = draft.roles[name];
+      // Deleted (`role delete`) while this update deployed: do not bring the record back.
+      if (options.mode === "update" && !before) return "deleted" as const;
       const record: Role = {
         stackName: stack,
         roleArn: result.roleArn!,
@@ -600,6 +622,14 @@ export async function putRole(deps: AdminDeps, name: string, options: RoleOption
       draft.roles[name] = record;
       return allowedIssuersFor(draft, name, scope, tag);
     });
+    if (latest === "deleted") {
+      // The deploy may have brought the deleted stack back: take it down again.
+      deps.progress(`Role ${name} was deleted meanwhile; deleting ${stack} again`);
+      await deleteStack({ ...deployOptions(deps), stackName: stack, onEvent: eventsFor(deps, stack) });
+      throw new IamRaError("not-found", `Role ${name} was deleted while this update ran.`, {
+        hint: "Nothing is left of it; create it again with `iam-ra role create` if it is still wanted.",
+      });
+    }
     if (JSON.stringify(latest) === JSON.stringify(issuers)) return result;
     if (round >= 5) {
       throw new IamRaError(
@@ -872,9 +902,12 @@ export async function revokeHost(
   deps: AdminDeps,
   hostname: string,
   options: {
+    /** Decimal serials of the host's certificates (default: its active ones). */
     serials?: string[] | undefined;
     /** Private CA scopes: how long to wait for the CA to publish a CRL listing the serials. */
     waitMs?: number | undefined;
+    /** @internal A certificate known only from elsewhere (a Python iam-ra host's secret). */
+    extraCertificates?: Array<{ serialNumber: string; notAfter: string }> | undefined;
   } = {},
 ): Promise<{
   hostname: string;
@@ -890,6 +923,8 @@ export async function revokeHost(
   refusedByRolesAnywhere: boolean;
   /** Private CA scopes: the state of the CA's CRL (see {@link syncPcaCrl}); null for self-signed. */
   pcaCrl: "imported" | "pending" | "no-crl" | null;
+  /** Private CA scopes: why the CRL could not be imported (the revocation itself stands). */
+  crlError: string | null;
 }> {
   const ns = await openNamespace(deps);
   const state = await requireState(ns);
@@ -898,48 +933,55 @@ export async function revokeHost(
     throw new IamRaError("not-found", `There is no host ${hostname}.`, { hint: "See `iam-ra host list`." });
   const ca = state.cas[host.scope];
   if (!ca) throw new IamRaError("not-found", `The host's CA scope ${host.scope} is gone.`);
-  const serials =
-    options.serials ?? host.certificates.filter((c) => c.status === "active").map((c) => c.serialNumber);
-  if (serials.length === 0)
-    return {
-      hostname,
-      scope: host.scope,
-      revoked: [],
-      crlStackName: ca.crl?.stackName ?? null,
-      refusedByRolesAnywhere: true,
-      pcaCrl: null,
-    };
-  let crlStackName: string | null = ca.crl?.stackName ?? null;
-  if (ca.mode === "self-signed") {
-    crlStackName = (await publishScopeCrl(deps, ns, host.scope, serials))?.stackName ?? null;
-  } else {
-    for (const s of serials) {
-      deps.progress(`Revoking serial ${s} in AWS Private CA`);
-      await deps.pca.revoke(ca.pcaArn!, serialHex(s));
-    }
-  }
-  await ns.store.update((draft) => {
-    const at = deps.clock.now().toISOString();
-    const h = draft.hosts[hostname];
-    if (h) {
-      h.certificates = h.certificates.map((c) =>
-        serials.includes(c.serialNumber) ? { ...c, status: "revoked" as const, revokedAt: at } : c,
+  const known = [...host.certificates, ...(options.extraCertificates ?? [])];
+  const serials = (
+    options.serials ?? host.certificates.filter((c) => c.status === "active").map((c) => c.serialNumber)
+  ).map((s) => {
+    if (!/^\d+$/.test(s) || !known.some((c) => c.serialNumber === BigInt(s).toString())) {
+      throw new IamRaError(
+        "invalid-input",
+        `${s} is not the decimal serial of a certificate of ${hostname}.`,
+        {
+          hint: `See \`iam-ra host list\` for the host's certificates and their serials.`,
+        },
       );
-      h.updatedAt = at;
     }
+    return BigInt(s).toString();
   });
+  const base = { hostname, scope: host.scope, revoked: serials, crlError: null };
   if (ca.mode === "self-signed") {
+    if (serials.length === 0)
+      return { ...base, crlStackName: ca.crl?.stackName ?? null, refusedByRolesAnywhere: true, pcaCrl: null };
+    const crlStackName = (await publishScopeCrl(deps, ns, host.scope, serials))?.stackName ?? null;
+    await markRevoked(deps, ns, hostname, host.scope, serials, null);
+    return { ...base, crlStackName, refusedByRolesAnywhere: true, pcaCrl: null };
+  }
+  for (const s of serials) {
+    deps.progress(`Revoking serial ${s} in AWS Private CA`);
+    await deps.pca.revoke(ca.pcaArn!, serialHex(s));
+    // One at a time, so a failure half-way leaves state saying exactly what was revoked.
+    const notAfter = known.find((c) => c.serialNumber === s)!.notAfter;
+    await markRevoked(deps, ns, hostname, host.scope, [s], notAfter);
+  }
+  // Roles Anywhere never fetches CRLs: bring the CA's published one over. That may fail (S3
+  // access, a stack) without undoing the revocation: say so, and how to finish.
+  let sync: CrlSyncResult;
+  try {
+    sync = await syncPcaCrl(deps, ns, host.scope, { serials, waitMs: options.waitMs });
+  } catch (error) {
+    if (error instanceof IamRaError && error.code === "aborted") throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    deps.progress(
+      `Revoked in the Private CA, but importing its CRL failed (${message}): fix that, then run \`iam-ra ca sync-crl --scope ${host.scope}\``,
+    );
     return {
-      hostname,
-      scope: host.scope,
-      revoked: serials,
-      crlStackName,
-      refusedByRolesAnywhere: true,
-      pcaCrl: null,
+      ...base,
+      crlStackName: ca.crl?.stackName ?? null,
+      refusedByRolesAnywhere: false,
+      pcaCrl: "pending",
+      crlError: message,
     };
   }
-  // Roles Anywhere never fetches CRLs: bring the CA's published one over.
-  const sync = await syncPcaCrl(deps, ns, host.scope, { serials, waitMs: options.waitMs });
   if (sync.state === "no-crl") {
     deps.progress(
       `The Private CA of scope ${host.scope} publishes no CRL, so Roles Anywhere keeps accepting the certificate until it expires: enable a CRL in the CA's revocation configuration, then run \`iam-ra ca sync-crl --scope ${host.scope}\``,
@@ -950,13 +992,47 @@ export async function revokeHost(
     );
   }
   return {
-    hostname,
-    scope: host.scope,
-    revoked: serials,
+    ...base,
     crlStackName: sync.crlStackName,
     refusedByRolesAnywhere: sync.state === "imported",
     pcaCrl: sync.state,
   };
+}
+
+/**
+ * Records a revocation: the host's certificates become `revoked`, and a Private CA scope keeps the
+ * serial (with its expiry) so a later CRL import knows to expect it.
+ */
+async function markRevoked(
+  deps: AdminDeps,
+  ns: Namespace,
+  hostname: string,
+  scope: string,
+  serials: string[],
+  pcaNotAfter: string | null,
+): Promise<void> {
+  await ns.store.update((draft) => {
+    const at = deps.clock.now().toISOString();
+    const h = draft.hosts[hostname];
+    if (h) {
+      h.certificates = h.certificates.map((c) =>
+        serials.includes(c.serialNumber) && c.status !== "revoked"
+          ? { ...c, status: "revoked" as const, revokedAt: at }
+          : c,
+      );
+      h.updatedAt = at;
+    }
+    const record = draft.cas[scope];
+    if (record && pcaNotAfter) {
+      const live = (record.pcaRevocations ?? []).filter(
+        (r) => Date.parse(r.notAfter) > deps.clock.now().getTime() && !serials.includes(r.serialNumber),
+      );
+      record.pcaRevocations = [
+        ...live,
+        ...serials.map((serialNumber) => ({ serialNumber, notAfter: pcaNotAfter })),
+      ];
+    }
+  });
 }
 
 /** Removes a host: revokes its certificates (unless `revoke: false`), deletes its secret and record. @public */
@@ -966,6 +1042,8 @@ export async function offboardHost(
   options: { revoke?: boolean | undefined; waitMs?: number | undefined } = {},
 ): Promise<{
   hostname: string;
+  /** The host's CA scope. */
+  scope: string;
   revoked: string[];
   secretDeleted: boolean;
   /** As {@link revokeHost}: whether CreateSession now refuses the revoked certificates. */
@@ -978,16 +1056,18 @@ export async function offboardHost(
     throw new IamRaError("not-found", `There is no host ${hostname}.`, { hint: "See `iam-ra host list`." });
   // A host issued by the Python iam-ra: its certificate is only in that tool's secret; revoke it by
   // its serial, then delete that tool's host stack (which deletes both of its secrets).
-  let legacySerials: string[] = [];
+  let legacy: Array<{ serialNumber: string; notAfter: string }> = [];
   if (host.legacy?.certificateSecretArn && options.revoke !== false && host.certificates.length === 0) {
     const pem = await deps.secrets.get(host.legacy.certificateSecretArn);
-    if (pem?.includes("BEGIN CERTIFICATE")) legacySerials = [certificateRecord(pem).serialNumber];
+    if (pem?.includes("BEGIN CERTIFICATE")) legacy = [certificateRecord(pem)];
   }
   const revocation =
     options.revoke === false
       ? undefined
       : await revokeHost(deps, hostname, {
-          ...(legacySerials.length > 0 ? { serials: legacySerials } : {}),
+          ...(legacy.length > 0
+            ? { serials: legacy.map((c) => c.serialNumber), extraCertificates: legacy }
+            : {}),
           waitMs: options.waitMs,
         });
   const revoked = revocation?.revoked ?? [];
@@ -1005,6 +1085,7 @@ export async function offboardHost(
   });
   return {
     hostname,
+    scope: host.scope,
     revoked,
     secretDeleted: host.secretArn !== null || host.legacy !== null,
     refusedByRolesAnywhere: revocation?.refusedByRolesAnywhere ?? false,
@@ -1059,8 +1140,7 @@ export async function destroyNamespace(
     for (const ca of Object.values(state.cas)) if (ca.crl) await del(ca.crl.stackName);
     for (const role of Object.values(state.roles)) await del(role.stackName);
     for (const ca of Object.values(state.cas)) {
-      await emptyCrlBucket(deps, ca.stackName);
-      await del(ca.stackName);
+      await deleteCaStack(deps, ca.stackName, () => del(ca.stackName));
     }
   }
   let bucket: DestroyResult["bucket"] = "absent";

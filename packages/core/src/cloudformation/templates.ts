@@ -210,7 +210,15 @@ export function caTemplate(
               Principal: { Service: "acm-pca.amazonaws.com" },
               Action: ["s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"],
               Resource: [getAtt("CrlBucket", "Arn"), sub("${CrlBucket.Arn}/*")],
-              Condition: { StringEquals: { "aws:SourceAccount": ref("AWS::AccountId") } },
+              Condition: {
+                StringEquals: { "aws:SourceAccount": ref("AWS::AccountId") },
+                // Any CA of this account and region (the CA's own ARN would be a circular reference).
+                ArnLike: {
+                  "aws:SourceArn": sub(
+                    "arn:${AWS::Partition}:acm-pca:${AWS::Region}:${AWS::AccountId}:certificate-authority/*",
+                  ),
+                },
+              },
             },
             {
               Sid: "TlsOnly",

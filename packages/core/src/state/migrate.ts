@@ -146,6 +146,11 @@ export function parseState(json: unknown, now: Date): ParseStateResult {
   if (typeof doc.version === "string" || "ca" in doc || "k8s_clusters" in doc || "k8s_workloads" in doc) {
     migratedFrom = `python-iam-ra ${typeof doc.version === "string" ? doc.version : "v1"}`;
     candidate = fromPython(doc, now);
+  } else if (doc.version === 3) {
+    // v4 only added optional fields (workload and issuer status, Private CA revocations, CRL
+    // thisUpdate); the bump keeps an older iam-ra from rewriting state without them.
+    candidate = { ...doc, version: STATE_VERSION };
+    migratedFrom = "iam-ra state v3";
   } else if (typeof doc.version === "number" && doc.version > STATE_VERSION) {
     return {
       ok: false,

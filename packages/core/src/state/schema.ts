@@ -5,7 +5,7 @@ import * as v from "valibot";
  * layouts) are migrated on read by {@link migrateState}.
  * @public
  */
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 
 const Arn = v.pipe(
   v.string(),
@@ -39,7 +39,22 @@ export const CaScopeSchema = v.object({
   privateKeyKey: v.nullable(v.string()),
   /** The CRL stack, once a certificate of this scope was revoked. */
   crl: v.nullable(
-    v.object({ stackName: v.string(), crlArn: v.nullable(v.string()), revokedSerials: v.array(v.string()) }),
+    v.object({
+      stackName: v.string(),
+      crlArn: v.nullable(v.string()),
+      revokedSerials: v.array(v.string()),
+      /** Private CA scopes: the imported CRL's thisUpdate; an older CRL is never imported over it. */
+      thisUpdate: v.optional(IsoDate),
+      /** Private CA scopes: the imported CRL's CRL number (decimal), compared before thisUpdate. */
+      crlNumber: v.optional(v.pipe(v.string(), v.regex(/^\d+$/))),
+    }),
+  ),
+  /**
+   * Private CA scopes: every certificate iam-ra revoked in the CA and not yet expired, so a CRL
+   * import (`ca sync-crl`) knows what it must list even after the host record is gone.
+   */
+  pcaRevocations: v.optional(
+    v.array(v.object({ serialNumber: v.pipe(v.string(), v.regex(/^\d+$/)), notAfter: IsoDate })),
   ),
   createdAt: IsoDate,
 });
@@ -125,6 +140,8 @@ export const K8sIssuerSchema = v.object({
   privateKeyKey: v.string(),
   /** Serials of the certificates this issuer had before a renewal (revoked with it). */
   previousSerials: v.array(v.string()),
+  /** `retiring`: being revoked; onboarding issues a new issuer rather than reuse it. */
+  status: v.optional(v.picklist(["retiring"])),
   createdAt: IsoDate,
   updatedAt: IsoDate,
 });

@@ -15,6 +15,7 @@ export class HostOffboard extends AdminCommand {
 
   async run(): Promise<{
     hostname: string;
+    scope: string;
     revoked: string[];
     secretDeleted: boolean;
     refusedByRolesAnywhere: boolean;
@@ -33,7 +34,7 @@ export class HostOffboard extends AdminCommand {
       this.log(`Offboarded ${result.hostname}; revoked ${result.revoked.join(", ") || "nothing"}.`);
       if (result.revoked.length > 0 && !result.refusedByRolesAnywhere)
         this.warn(
-          "Roles Anywhere still accepts the revoked certificate until the Private CA's CRL is imported: run `iam-ra ca sync-crl --scope <scope> --wait 45m`.",
+          `Roles Anywhere still accepts the revoked certificate until the Private CA's CRL is imported: run \`iam-ra ca sync-crl --scope ${result.scope} --wait 45m\`.`,
         );
     }
     return result;

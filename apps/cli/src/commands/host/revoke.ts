@@ -24,6 +24,7 @@ export class HostRevoke extends AdminCommand {
     crlStackName: string | null;
     refusedByRolesAnywhere: boolean;
     pcaCrl: "imported" | "pending" | "no-crl" | null;
+    crlError: string | null;
   }> {
     const { args, flags } = await this.parse(HostRevoke);
     const deps = await this.adminDeps(flags);
@@ -33,7 +34,11 @@ export class HostRevoke extends AdminCommand {
       this.log(
         `Revoked ${result.revoked.join(", ") || "nothing (no active certificate)"} for ${result.hostname}.`,
       );
-      if (result.pcaCrl === "pending")
+      if (result.crlError)
+        this.warn(
+          `Revoked in AWS Private CA, but importing its CRL failed: ${result.crlError}. Fix that, then run \`iam-ra ca sync-crl --scope ${result.scope}\`.`,
+        );
+      else if (result.pcaCrl === "pending")
         this.warn(
           `Revoked in AWS Private CA, which has not published a CRL listing it yet (it does within about 30 minutes). Roles Anywhere refuses it once that CRL is imported: run \`iam-ra ca sync-crl --scope ${result.scope} --wait 45m\`.`,
         );

@@ -26,7 +26,7 @@ export class K8sList extends AdminCommand {
         this.log(`issuer  ${`${i.cluster}/${i.namespace}`.padEnd(30)} ${i.commonName} (until ${i.notAfter})`);
       for (const w of result.workloads)
         this.log(
-          `workload ${`${w.cluster}/${w.namespace}/${w.name}`.padEnd(40)} role ${w.role.padEnd(16)} ${w.issuer ?? "no issuer (re-onboard)"}`,
+          `workload ${`${w.cluster}/${w.namespace}/${w.name}`.padEnd(40)} role ${w.role.padEnd(16)} ${w.issuer ?? "no issuer (re-onboard)"}${w.status === "offboarding" ? "  OFFBOARDING (re-run k8s offboard to finish)" : ""}`,
         );
     }
     return result;
