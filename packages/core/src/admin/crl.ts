@@ -148,8 +148,8 @@ function crlNumberOf(crl: { getExtension(type: string): { value: ArrayBuffer } |
   const ext = crl.getExtension("2.5.29.20");
   const der = ext ? Buffer.from(ext.value) : undefined;
   // An INTEGER: tag 0x02, a short length, the big-endian value.
-  if (!der || der[0] !== 0x02 || der[1] === undefined || der[1] > 20 || der.length !== der[1] + 2)
-    return undefined;
+  const length = der?.[1];
+  if (der?.[0] !== 0x02 || length === undefined || length > 20 || der.length !== length + 2) return undefined;
   return BigInt(`0x${der.subarray(2).toString("hex") || "0"}`).toString(10);
 }
 
