@@ -42,6 +42,7 @@ import {
 import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import { fromCloudFormationClient } from "../cloudformation/aws.ts";
 import { IamRaError } from "../errors.ts";
+import { abortableSleep } from "../sleep.ts";
 import { fromS3Client } from "../state/aws.ts";
 import type { AdminDeps, BucketPort, PcaPort, RolesAnywhereReadPort, SecretsPort } from "./ports.ts";
 
@@ -307,21 +308,7 @@ export function createAwsAdminDeps(
   },
 ): AdminDeps {
   // Abortable: a long wait (a Private CA's CRL) ends at once on Ctrl-C.
-  const sleep =
-    context.sleep ??
-    ((ms: number, signal?: AbortSignal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const timer = setTimeout(resolve, ms);
-        signal?.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            reject(signal.reason);
-          },
-          { once: true },
-        );
-      }));
+  const sleep = context.sleep ?? abortableSleep;
   return {
     ...context,
     sleep,

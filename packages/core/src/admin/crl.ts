@@ -3,6 +3,7 @@ import { stackName, validateName } from "../cloudformation/names.ts";
 import { renderTemplate } from "../cloudformation/template.ts";
 import { crlTemplate } from "../cloudformation/templates.ts";
 import { IamRaError } from "../errors.ts";
+import { abortableSleep } from "../sleep.ts";
 import type { State } from "../state/schema.ts";
 import { createCrl, loadX509 } from "../x509/ca.ts";
 import { toPem } from "../x509/pem.ts";
@@ -200,7 +201,7 @@ export async function syncPcaCrl(
   }
   const pcaArn = ca.pcaArn;
   const wanted = [...new Set([...(options.serials ?? []), ...wantedSerials(state, scope, deps.clock.now())])];
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = deps.sleep ?? abortableSleep;
   const deadline = deps.clock.now().getTime() + (options.waitMs ?? 0);
   const x509 = await loadX509();
   const caPem = (await deps.pca.caCertificate(pcaArn)).split(/(?<=-----END CERTIFICATE-----)/)[0]!;

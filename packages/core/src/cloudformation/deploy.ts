@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { IamRaError } from "../errors.ts";
+import { abortableSleep } from "../sleep.ts";
 import { type CfnTemplate, renderTemplate } from "./template.ts";
 
 /** A stack as the engine needs it. @public */
@@ -114,17 +115,7 @@ export class StackFailedError extends IamRaError {
 const TERMINAL_OK = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE", "DELETE_COMPLETE"]);
 
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        reject(new IamRaError("aborted", "Stopped while waiting for CloudFormation."));
-      },
-      { once: true },
-    );
-  });
+  abortableSleep(ms, signal, () => new IamRaError("aborted", "Stopped while waiting for CloudFormation."));
 
 /** The first failure reason among events newer than `since`. */
 function failureReason(events: StackEvent[], since: Date): string {

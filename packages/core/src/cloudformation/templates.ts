@@ -3,6 +3,27 @@ import { type CfnTemplate, type CfnValue, getAtt, ref, sub } from "./template.ts
 const tags = (pairs: Record<string, string | { Ref: string }>) =>
   Object.entries(pairs).map(([Key, Value]) => ({ Key, Value }));
 
+/** Every bucket iam-ra makes: no public access of any kind, and no ACLs (the owner owns all). */
+const PRIVATE_BUCKET = {
+  PublicAccessBlockConfiguration: {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  },
+  OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+};
+
+/** A bucket policy statement refusing plain HTTP to the bucket (a logical id) and its objects. */
+const tlsOnly = (bucket: string) => ({
+  Sid: "TlsOnly",
+  Effect: "Deny",
+  Principal: "*",
+  Action: "s3:*",
+  Resource: [getAtt(bucket, "Arn"), sub(`\${${bucket}.Arn}/*`)],
+  Condition: { Bool: { "aws:SecureTransport": "false" } },
+});
+
 /** Identifies templates and their version in stack metadata. */
 const metadata = (kind: string) => ({ "iam-ra": { template: kind, version: 1 } });
 
@@ -86,13 +107,7 @@ export function initTemplate(namespace: string): CfnTemplate {
               },
             ],
           },
-          PublicAccessBlockConfiguration: {
-            BlockPublicAcls: true,
-            BlockPublicPolicy: true,
-            IgnorePublicAcls: true,
-            RestrictPublicBuckets: true,
-          },
-          OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+          ...PRIVATE_BUCKET,
           Tags: tags({ "iam-ra:namespace": namespace }),
         },
       },
@@ -102,16 +117,7 @@ export function initTemplate(namespace: string): CfnTemplate {
           Bucket: ref("Bucket"),
           PolicyDocument: {
             Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "TlsOnly",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [getAtt("Bucket", "Arn"), sub("${Bucket.Arn}/*")],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-              },
-            ],
+            Statement: [tlsOnly("Bucket")],
           },
         },
       },
@@ -187,13 +193,7 @@ export function caTemplate(
         BucketEncryption: {
           ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
         },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
-        OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+        ...PRIVATE_BUCKET,
         Tags: tags({ "iam-ra:namespace": namespace, "iam-ra:scope": scope }),
       },
     };
@@ -220,14 +220,7 @@ export function caTemplate(
                 },
               },
             },
-            {
-              Sid: "TlsOnly",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "s3:*",
-              Resource: [getAtt("CrlBucket", "Arn"), sub("${CrlBucket.Arn}/*")],
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
+            tlsOnly("CrlBucket"),
           ],
         },
       },

@@ -1,4 +1,5 @@
 import { IamRaError, type IamRaErrorCode, ServiceError } from "../errors.ts";
+import { abortableSleep } from "../sleep.ts";
 import type { CredentialMaterial } from "../x509/material.ts";
 import { validateArn } from "./arn.ts";
 import { type ResolvedEndpoint, resolveEndpoint } from "./endpoint.ts";
@@ -94,18 +95,7 @@ export function validateDuration(seconds: number): void {
   }
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
+const defaultSleep = (ms: number, signal?: AbortSignal) => abortableSleep(ms, signal);
 
 const ERROR_RULES: Array<{ test: RegExp; code: IamRaErrorCode; hint: string }> = [
   {

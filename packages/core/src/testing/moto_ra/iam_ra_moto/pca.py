@@ -45,7 +45,39 @@ def _tags(properties: dict[str, Any]) -> list[dict[str, str]]:
     return [{"Key": t["Key"], "Value": t["Value"]} for t in properties.get("Tags") or []]
 
 
-class IamRaPcaAuthority(CloudFormationModel):
+class _PcaModel:
+    """What the three models share: no name property, a physical id, and GetAtt through
+    ``_attribute_<Name>`` methods. (Each model still subclasses CloudFormationModel directly.)"""
+
+    account_id: str
+    region_name: str
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self._physical_id()
+
+    def _physical_id(self) -> str:
+        raise NotImplementedError
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return hasattr(cls, f"_attribute_{attr}")
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        getter = getattr(self, f"_attribute_{attribute_name}", None)
+        if getter is None:
+            raise UnformattedGetAttTemplateException()
+        return getter()
+
+    def _ca(self, arn: str) -> Any:
+        return _backend(self.account_id, self.region_name).describe_certificate_authority(arn)
+
+
+class IamRaPcaAuthority(_PcaModel, CloudFormationModel):
     """AWS::ACMPCA::CertificateAuthority: created PENDING_CERTIFICATE, as in AWS."""
 
     def __init__(self, arn: str, account_id: str, region_name: str, properties: dict[str, Any]) -> None:
@@ -55,28 +87,17 @@ class IamRaPcaAuthority(CloudFormationModel):
         self.properties = properties
 
     @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
     def cloudformation_type() -> str:
         return "AWS::ACMPCA::CertificateAuthority"
 
-    @property
-    def physical_resource_id(self) -> str:
+    def _physical_id(self) -> str:
         return self.arn
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Arn", "CertificateSigningRequest")
+    def _attribute_Arn(self) -> str:  # noqa: N802 (GetAtt names)
+        return self.arn
 
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Arn":
-            return self.arn
-        if attribute_name == "CertificateSigningRequest":
-            ca = _backend(self.account_id, self.region_name).describe_certificate_authority(self.arn)
-            return ca.csr.decode("utf-8")
-        raise UnformattedGetAttTemplateException()
+    def _attribute_CertificateSigningRequest(self) -> str:  # noqa: N802
+        return self._ca(self.arn).csr.decode("utf-8")
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -149,7 +170,7 @@ class IamRaPcaAuthority(CloudFormationModel):
             backend.delete_certificate_authority(resource_name)
 
 
-class IamRaPcaCertificate(CloudFormationModel):
+class IamRaPcaCertificate(_PcaModel, CloudFormationModel):
     """AWS::ACMPCA::Certificate: a certificate the Private CA issues from a CSR (here, its own)."""
 
     def __init__(self, arn: str, ca_arn: str, account_id: str, region_name: str) -> None:
@@ -159,28 +180,17 @@ class IamRaPcaCertificate(CloudFormationModel):
         self.region_name = region_name
 
     @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
     def cloudformation_type() -> str:
         return "AWS::ACMPCA::Certificate"
 
-    @property
-    def physical_resource_id(self) -> str:
+    def _physical_id(self) -> str:
         return self.arn
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Arn", "Certificate")
+    def _attribute_Arn(self) -> str:  # noqa: N802
+        return self.arn
 
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Arn":
-            return self.arn
-        if attribute_name == "Certificate":
-            ca = _backend(self.account_id, self.region_name).describe_certificate_authority(self.ca_arn)
-            return ca.issued_certificates[self.arn].decode("utf-8")
-        raise UnformattedGetAttTemplateException()
+    def _attribute_Certificate(self) -> str:  # noqa: N802
+        return self._ca(self.ca_arn).issued_certificates[self.arn].decode("utf-8")
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -202,7 +212,7 @@ class IamRaPcaCertificate(CloudFormationModel):
         """Deleting the resource leaves the issued certificate be, as in AWS."""
 
 
-class IamRaPcaActivation(CloudFormationModel):
+class IamRaPcaActivation(_PcaModel, CloudFormationModel):
     """AWS::ACMPCA::CertificateAuthorityActivation: installs the CA certificate; ACTIVE."""
 
     def __init__(self, ca_arn: str, account_id: str, region_name: str) -> None:
@@ -211,26 +221,15 @@ class IamRaPcaActivation(CloudFormationModel):
         self.region_name = region_name
 
     @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
     def cloudformation_type() -> str:
         return "AWS::ACMPCA::CertificateAuthorityActivation"
 
-    @property
-    def physical_resource_id(self) -> str:
+    def _physical_id(self) -> str:
         return self.ca_arn
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "CompleteCertificateChain"
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "CompleteCertificateChain":
-            ca = _backend(self.account_id, self.region_name).describe_certificate_authority(self.ca_arn)
-            return (ca.certificate_bytes + (ca.certificate_chain or b"")).decode("utf-8")
-        raise UnformattedGetAttTemplateException()
+    def _attribute_CompleteCertificateChain(self) -> str:  # noqa: N802
+        ca = self._ca(self.ca_arn)
+        return (ca.certificate_bytes + (ca.certificate_chain or b"")).decode("utf-8")
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
