@@ -13,13 +13,7 @@ export class HostOffboard extends AdminCommand {
     yes: Flags.boolean({ char: "y", description: "Do not ask for confirmation." }),
   };
 
-  async run(): Promise<{
-    hostname: string;
-    scope: string;
-    revoked: string[];
-    secretDeleted: boolean;
-    refusedByRolesAnywhere: boolean;
-  }> {
+  async run(): Promise<Awaited<ReturnType<typeof offboardHost>>> {
     const { args, flags } = await this.parse(HostOffboard);
     const deps = await this.adminDeps(flags);
     await this.confirm(

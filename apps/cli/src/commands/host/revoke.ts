@@ -17,15 +17,7 @@ export class HostRevoke extends AdminCommand {
     yes: Flags.boolean({ char: "y", description: "Do not ask for confirmation." }),
   };
 
-  async run(): Promise<{
-    hostname: string;
-    scope: string;
-    revoked: string[];
-    crlStackName: string | null;
-    refusedByRolesAnywhere: boolean;
-    pcaCrl: "imported" | "pending" | "no-crl" | null;
-    crlError: string | null;
-  }> {
+  async run(): Promise<Awaited<ReturnType<typeof revokeHost>>> {
     const { args, flags } = await this.parse(HostRevoke);
     const deps = await this.adminDeps(flags);
     await this.confirm(`Revoke the certificate(s) of ${args.hostname}?`, flags.yes);
