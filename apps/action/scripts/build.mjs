@@ -1,10 +1,9 @@
 // Bundles the action into two self-contained files, as a JavaScript action must ship: dist/index.js
 // (runs.main) and dist/post.js (runs.post). Every dependency is inside; workspace packages are read
-// from source through the "@iam-ra/source" condition. dist/package.json marks the bundles as ESM,
-// so the published action folder works without the workspace's package.json, and
+// from source through the "@iam-ra/source" condition. dist/package.json marks the bundles as
+// CommonJS, so the published action folder works without the workspace's package.json, and
 // dist/licenses.txt carries the license of every package bundled in.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { builtinModules } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -89,25 +88,6 @@ const withoutUnusedCoreParts = {
   },
 };
 
-// Node built-ins through require(), as CommonJS code gets them: an ES import of a built-in makes Node
-// build its ES facade, which reads every export, so \`node:crypto\` pulls in all of WebCrypto and
-// \`node:fs\` all of fs/promises (and readline) at start-up.
-const builtins = new Set(builtinModules);
-const builtinsByRequire = {
-  name: "node-builtins-by-require",
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
-      if (args.namespace === "builtin-by-require") return { path: args.path, external: true };
-      const name = args.path.replace(/^node:/, "");
-      return builtins.has(name) ? { path: name, namespace: "builtin-by-require" } : undefined;
-    });
-    b.onLoad({ filter: /.*/, namespace: "builtin-by-require" }, (args) => ({
-      loader: "js",
-      contents: `module.exports = require("node:${args.path}");`,
-    }));
-  },
-};
-
 const dist = new URL("../dist/", import.meta.url);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
@@ -116,21 +96,23 @@ const result = await build({
   entryPoints: { index: "src/index.ts", post: "src/post.ts" },
   outdir: "dist",
   bundle: true,
-  format: "esm",
+  // CommonJS: Node starts it without its ES module loader, and built-ins come through require()
+  // (an ES import of one builds a facade that reads every export: all of WebCrypto for
+  // node:crypto, fs/promises and readline for node:fs). About 4 ms less per start on Node 24.
+  format: "cjs",
+  // What the bundled ES modules ask of import.meta (createRequire), from __filename.
+  define: { "import.meta.url": "__iamRaModuleUrl" },
+  inject: [join(here, "scripts/module-url.js")],
   platform: "node",
   // The runner uses Node 24 (runs.using); node20 keeps the bundle runnable by the tests on Node 20.
   target: "node20",
   conditions: ["@iam-ra/source"],
-  // CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
-  banner: {
-    js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);",
-  },
-  plugins: [withoutUnusedCoreParts, builtinsByRequire, lazyForge],
+  plugins: [withoutUnusedCoreParts, lazyForge],
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
 });
-writeFileSync(new URL("package.json", dist), `${JSON.stringify({ type: "module" }, null, 2)}\n`);
+writeFileSync(new URL("package.json", dist), `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`);
 
 /** The package.json directory of a bundled file under node_modules. */
 function packageDirOf(file) {
