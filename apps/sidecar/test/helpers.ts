@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createTestPki, type TestPki } from "@iam-ra/core/testing";
+import { createSecretVolume, createTestPki, type TestPki } from "@iam-ra/core/testing";
 import {
   createBoundTrustPolicy,
   type Emulator,
@@ -13,31 +13,13 @@ import {
 
 export const ROLE_ARN = "arn:aws:iam::123456789012:role/sidecar-app";
 
-/**
- * A directory laid out like a mounted Kubernetes Secret: `tls.crt` → `..data/tls.crt` →
- * `..<version>/tls.crt`; `publish` swaps `..data` atomically, as the kubelet does.
- */
+/** A mounted Secret volume holding `tls.crt` and `tls.key` (see createSecretVolume). */
 export function createSecretDir() {
-  const dir = mkdtempSync(join(tmpdir(), "iam-ra-secret-"));
-  let version = 0;
-  const publish = (files: Record<string, string>) => {
-    version++;
-    const target = `..2026_11_22_${String(version).padStart(2, "0")}`;
-    mkdirSync(join(dir, target));
-    for (const [name, content] of Object.entries(files))
-      writeFileSync(join(dir, target, name), content, { mode: 0o600 });
-    symlinkSync(target, join(dir, "..data_tmp"));
-    renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
-    if (version === 1)
-      for (const name of Object.keys(files)) symlinkSync(join("..data", name), join(dir, name));
-    else rmSync(join(dir, `..2026_11_22_${String(version - 1).padStart(2, "0")}`), { recursive: true });
-  };
+  const volume = createSecretVolume();
   return {
-    dir,
-    certificate: join(dir, "tls.crt"),
-    privateKey: join(dir, "tls.key"),
-    publish,
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    ...volume,
+    certificate: join(volume.dir, "tls.crt"),
+    privateKey: join(volume.dir, "tls.key"),
   };
 }
 

@@ -1,15 +1,8 @@
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createSecretVolume as createTestingSecretVolume } from "@iam-ra/core/testing";
 import { build } from "esbuild";
 
 /** A Kubernetes object as parsed from the emitted YAML. */
@@ -48,27 +41,8 @@ export function imageEntrypoint(): string[] {
   return JSON.parse(line!.slice("ENTRYPOINT ".length)) as string[];
 }
 
-/**
- * A directory laid out like a mounted Secret: `tls.crt` → `..data/tls.crt` → `..<version>/tls.crt`;
- * `publish` swaps `..data` atomically, as the kubelet does when the Secret changes.
- */
-export function createSecretVolume() {
-  const dir = mkdtempSync(join(tmpdir(), "iam-ra-k8s-secret-"));
-  let version = 0;
-  const publish = (files: Record<string, string>) => {
-    version++;
-    const target = `..2026_11_22_${String(version).padStart(2, "0")}`;
-    mkdirSync(join(dir, target));
-    for (const [name, content] of Object.entries(files))
-      writeFileSync(join(dir, target, name), content, { mode: 0o440 });
-    symlinkSync(target, join(dir, "..data_tmp"));
-    renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
-    if (version === 1)
-      for (const name of Object.keys(files)) symlinkSync(join("..data", name), join(dir, name));
-    else rmSync(join(dir, `..2026_11_22_${String(version - 1).padStart(2, "0")}`), { recursive: true });
-  };
-  return { dir, publish, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+/** A mounted Secret volume as the kubelet lays it out, files mode 0440 (defaultMode with fsGroup). */
+export const createSecretVolume = () => createTestingSecretVolume({ mode: 0o440 });
 
 /** How the test stands in for the node: where each volume is, and where the image's files are. */
 export interface Node {

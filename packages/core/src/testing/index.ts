@@ -11,6 +11,7 @@ import {
 
 export {
   type CertManagerSecretFiles,
+  createSecretVolume,
   issueLikeCertManager,
   mergeDeploymentPatch,
 } from "./k8s.ts";

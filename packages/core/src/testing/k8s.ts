@@ -1,4 +1,7 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseK8sDuration } from "../k8s/duration.ts";
 import { type IssuedCertificate, issueCertificate, type KeyAlgorithm } from "../x509/ca.ts";
 
@@ -126,4 +129,29 @@ export async function issueLikeCertManager(
     "ca.crt": root,
     issued,
   };
+}
+
+/**
+ * A directory laid out like a mounted Kubernetes Secret: `tls.crt` → `..data/tls.crt` →
+ * `..<version>/tls.crt`; `publish` swaps `..data` atomically, as the kubelet does when the Secret
+ * changes. `mode` is the files' mode (a Secret volume's defaultMode; default 0600).
+ * @public
+ */
+export function createSecretVolume(options: { mode?: number } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "iam-ra-secret-"));
+  const versionDir = (n: number) => `..2026_11_22_${String(n).padStart(2, "0")}`;
+  let version = 0;
+  const publish = (files: Record<string, string>) => {
+    version++;
+    const target = versionDir(version);
+    mkdirSync(join(dir, target));
+    for (const [name, content] of Object.entries(files))
+      writeFileSync(join(dir, target, name), content, { mode: options.mode ?? 0o600 });
+    symlinkSync(target, join(dir, "..data_tmp"));
+    renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
+    if (version === 1)
+      for (const name of Object.keys(files)) symlinkSync(join("..data", name), join(dir, name));
+    else rmSync(join(dir, versionDir(version - 1)), { recursive: true });
+  };
+  return { dir, publish, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
