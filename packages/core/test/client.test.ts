@@ -1,13 +1,13 @@
 import { once } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { connect, createServer as createNetServer, type Socket } from "node:net";
+import { createServer as createNetServer } from "node:net";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { IamRaError, ServiceError } from "../src/errors.ts";
 import { createSession, resolveSessionRegion } from "../src/rolesanywhere/client.ts";
 import { resolveEndpoint } from "../src/rolesanywhere/endpoint.ts";
-import { createNodeTransport } from "../src/rolesanywhere/transport.ts";
-import { createTestPki } from "../src/testing/index.ts";
+import { createNodeTransport, type HttpTransport } from "../src/rolesanywhere/transport.ts";
+import { createTestPki, startConnectProxy } from "../src/testing/index.ts";
 import { parseCredentialMaterial } from "../src/x509/material.ts";
 import { makeTempDir, openssl, read } from "./helpers/openssl.ts";
 
@@ -196,6 +196,26 @@ describe("retries", () => {
     expect(delays).toEqual([199, 399, 799]);
   });
 
+  it("only network failures are retried: a request the HTTP stack refuses fails at once, as it is", async () => {
+    const { sleep, delays } = recordingSleep();
+    let calls = 0;
+    // A fake transport (not a mock of ours): what node:http throws for a header it refuses.
+    const refusing: HttpTransport = async () => {
+      calls++;
+      throw new TypeError('Invalid character in header content ["x-amz-date"]');
+    };
+    await expect(
+      createSession(await material(), PARAMS, {
+        endpoint: "https://rolesanywhere.us-east-1.amazonaws.com",
+        transport: refusing,
+        maxAttempts: 5,
+        sleep,
+      }),
+    ).rejects.toThrow(TypeError);
+    expect(calls).toBe(1);
+    expect(delays).toEqual([]);
+  });
+
   it("full jitter: delays stay within [0, base × 2^attempt) and grow no further than the 20 s cap", async () => {
     const server = await scriptedServer([status(503, {})]);
     const { sleep, delays } = recordingSleep();
@@ -315,34 +335,11 @@ describe("timeouts and cancellation", () => {
   });
 });
 
-/** A CONNECT proxy on loopback that counts the tunnels it opened. */
+/** A CONNECT proxy on loopback, closed when the test ends. */
 async function connectProxy() {
-  const tunnels: string[] = [];
-  const server = createHttpServer();
-  const sockets = new Set<Socket>();
-  server.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
-    tunnels.push(req.url ?? "");
-    const [host, port] = (req.url ?? "").split(":");
-    const upstream = connect(Number(port), host ?? "127.0.0.1", () => {
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("error", () => {});
-      s.on("close", () => sockets.delete(s));
-    }
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  onTestFinished(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, tunnels };
+  const proxy = await startConnectProxy();
+  onTestFinished(proxy.close);
+  return proxy;
 }
 
 /** An HTTPS Roles Anywhere stand-in whose certificate is made by openssl for 127.0.0.1. */

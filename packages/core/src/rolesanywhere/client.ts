@@ -297,8 +297,10 @@ export async function createSession(
         signal: options.signal,
       });
     } catch (error) {
-      if (options.signal?.aborted) throw error;
-      const code = error instanceof TransportError && error.code === "ETIMEDOUT" ? "timeout" : "network";
+      // Only a network failure is worth another attempt; anything else (an abort, a request the
+      // HTTP stack refuses, a broken install) ends the call as it is.
+      if (options.signal?.aborted || !(error instanceof TransportError)) throw error;
+      const code = error.code === "ETIMEDOUT" ? "timeout" : "network";
       lastError = new ServiceError(
         code,
         `Could not reach ${endpoint.url.origin}: ${error instanceof Error ? error.message : String(error)}`,

@@ -1,5 +1,4 @@
 import type { Agent, IncomingHttpHeaders } from "node:http";
-import { createRequire } from "node:module";
 import type { PeerCertificate } from "node:tls";
 
 /**
@@ -70,9 +69,10 @@ function proxyFor(url: URL, env: Readonly<Record<string, string | undefined>>): 
     : (get("HTTP_PROXY") ?? get("ALL_PROXY"));
 }
 
-// `import("node:http")` builds an ES namespace of every export, and reading node:http's lazy
-// WebSocket getters loads undici: ~17 ms of a credential-process cold start. require() does not.
-const nodeRequire = createRequire(import.meta.url);
+// Built-ins come from process.getBuiltinModule, loaded on first use: `import("node:http")` builds
+// an ES namespace of every export, and reading node:http's lazy WebSocket getters loads undici
+// (~17 ms of a credential-process cold start). It also needs no require() or import.meta, so the
+// same code runs bundled as CommonJS.
 
 /**
  * The default transport: `node:https`/`node:http`, honouring proxy variables (`HTTPS_PROXY`,
@@ -83,8 +83,8 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
   const agents = new Map<string, Agent>();
   return async (request) => {
     const isHttps = request.url.protocol === "https:";
-    const mod: typeof import("node:http") = isHttps ? nodeRequire("node:https") : nodeRequire("node:http");
-    const tls: typeof import("node:tls") | undefined = isHttps ? nodeRequire("node:tls") : undefined;
+    const { request: send } = process.getBuiltinModule(isHttps ? "node:https" : "node:http");
+    const tls = isHttps ? process.getBuiltinModule("node:tls") : undefined;
     const proxy = proxyFor(request.url, options.proxyEnv ?? {});
     let agent: Agent | undefined;
     if (proxy) {
@@ -100,7 +100,7 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
       }
     }
     return await new Promise<HttpResponse>((resolve, reject) => {
-      const req = mod.request(
+      const req = send(
         request.url,
         {
           method: request.method,

@@ -51,13 +51,16 @@ export function sha256Hex(data: string | Uint8Array): string {
  * @public
  */
 export function uriEncode(value: string, encodeSlash = true): string {
-  let out = "";
-  for (const byte of Buffer.from(value, "utf8")) {
-    const ch = String.fromCharCode(byte);
-    if (/[A-Za-z0-9\-_.~]/.test(ch) || (!encodeSlash && ch === "/")) out += ch;
-    else out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  let encoded: string;
+  try {
+    encoded = encodeURIComponent(value);
+  } catch {
+    // A lone surrogate: encoded as its UTF-8 replacement character, as Buffer.from reads it.
+    encoded = encodeURIComponent(Buffer.from(value, "utf8").toString("utf8"));
   }
-  return out;
+  // encodeURIComponent leaves !'()* as they are; SigV4 encodes them.
+  encoded = encoded.replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeSlash ? encoded : encoded.replace(/%2F/g, "/");
 }
 
 /**

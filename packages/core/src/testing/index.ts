@@ -103,3 +103,4 @@ export async function createTestPki(
 }
 
 export { createMemoryObjectStore, type MemoryObjectStore } from "./memory-objects.ts";
+export { type ConnectProxy, startConnectProxy } from "./proxy.ts";

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from "node:crypto";
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { CredentialMaterialError } from "../errors.ts";
 import { isPem, parsePemBlocks } from "./pem.ts";
 
@@ -280,8 +280,7 @@ export async function parseCredentialMaterial(input: CredentialMaterialInput): P
     });
   }
   const { algorithm, keyType } = algorithmOf(privateKey);
-  const publicKey = createPublicKey(privateKey);
-  const leaf = leafCandidates.find((c) => c.publicKey.equals(publicKey));
+  const leaf = leafCandidates.find((c) => c.checkPrivateKey(privateKey));
   if (!leaf) {
     throw new CredentialMaterialError(
       "key-certificate-mismatch",
