@@ -11,16 +11,19 @@ import { build } from "esbuild";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
 
-// node-forge (PKCS#12 support) was four fifths of the bundle but only runs for a .p12 input.
-// Inlined as code, V8 parses all of it at every start (about 10 ms on Node 24; even as a plain
-// template literal, about 4 ms). So it is bundled on its own as minified CommonJS, gzipped into a
-// base64 string literal (a scan of ~100 KiB), and unpacked and compiled only when the PKCS#12
-// module first loads (reached through a dynamic import, so esbuild initialises it lazily). Each
-// step stays a single file.
-const lazyForge = {
-  name: "lazy-node-forge",
+// Packages that only some runs need: node-forge (PKCS#12 input only; four fifths of the bundle)
+// and https-proxy-agent with debug and its other dependencies (a proxy only). Inlined as code, V8
+// pre-parses all of it at every start (node-forge alone about 10 ms on Node 24; the proxy agent
+// about 1 ms of a ~60 ms step). So each is bundled on its own as minified CommonJS, gzipped, and
+// appended to the output file as one base64 line comment, which V8 skips far faster than it
+// scans a string literal. When first imported (through a dynamic import, so esbuild initialises
+// it lazily), the module reads that line back from its own file and compiles it. Each step stays
+// a single file.
+const LAZY_PACKAGES = /^(node-forge|https-proxy-agent)$/;
+const lazyPackages = {
+  name: "lazy-packages",
   setup(b) {
-    b.onResolve({ filter: /^node-forge$/ }, async (args) => {
+    b.onResolve({ filter: LAZY_PACKAGES }, async (args) => {
       if (args.pluginData?.plain) return undefined;
       const resolved = await b.resolve(args.path, {
         kind: args.kind,
@@ -28,9 +31,9 @@ const lazyForge = {
         pluginData: { plain: true },
       });
       // Relative, so no path of the build machine ends up in the bundle.
-      return { path: relative(here, resolved.path), namespace: "lazy-node-forge" };
+      return { path: relative(here, resolved.path), namespace: "lazy-package", pluginData: args.path };
     });
-    b.onLoad({ filter: /.*/, namespace: "lazy-node-forge" }, async (args) => {
+    b.onLoad({ filter: /.*/, namespace: "lazy-package" }, async (args) => {
       const inner = await build({
         absWorkingDir: here,
         entryPoints: [join(here, args.path)],
@@ -45,24 +48,37 @@ const lazyForge = {
         logLevel: "warning",
       });
       lazyInputs.push(...Object.keys(inner.metafile.inputs));
-      // Gzipped and base64: a plain string literal a fifth of the size, which V8 scans in no time.
-      const packed = gzipSync(inner.outputFiles[0].contents, { level: 9 }).toString("base64");
+      packedPackages.set(
+        args.pluginData,
+        gzipSync(inner.outputFiles[0].contents, { level: 9 }).toString("base64"),
+      );
+      // CommonJS, so importers get its named exports as well as the default one. The last line
+      // starting with the marker is the appended one (the code holds the marker too, earlier).
       return {
         loader: "js",
         resolveDir: here,
-        contents: `import { compileFunction } from "node:vm";
-import { createRequire } from "node:module";
-import { gunzipSync } from "node:zlib";
-const source = gunzipSync(Buffer.from(${JSON.stringify(packed)}, "base64")).toString("utf8");
-const module = { exports: {} };
-compileFunction(source, ["module", "exports", "require"], { filename: "node-forge.cjs" })(
-  module, module.exports, createRequire(import.meta.url));
-export default module.exports;`,
+        contents: `const { readFileSync } = require("node:fs");
+const { compileFunction } = require("node:vm");
+const { gunzipSync } = require("node:zlib");
+const marker = ${JSON.stringify(`\n//${LAZY_MARKER}${args.pluginData}:`)};
+const text = readFileSync(__filename, "latin1");
+const at = text.lastIndexOf(marker) + marker.length;
+const packed = text.slice(at, text.indexOf("\\n", at));
+if (!/^[A-Za-z0-9+/]+=*$/.test(packed)) {
+  throw new Error("${args.pluginData} is missing from " + __filename + "; download the action again");
+}
+const source = gunzipSync(Buffer.from(packed, "base64")).toString("utf8");
+compileFunction(source, ["module", "exports", "require"], { filename: ${JSON.stringify(`${args.pluginData}.cjs`)} })(
+  module, module.exports, require);`,
       };
     });
   },
 };
-/** Files bundled into the lazily compiled node-forge (for the license list). */
+/** Starts each appended line, after "//": the marker, the package name and a colon. */
+const LAZY_MARKER = "@iam-ra-lazy-package:";
+/** The packed source of each lazy package, by name. */
+const packedPackages = new Map();
+/** Files bundled into the lazily compiled packages (for the license list). */
 const lazyInputs = [];
 
 // @actions/core re-exports its job-summary, platform and OIDC modules, whose top-level code loads
@@ -88,6 +104,46 @@ const withoutUnusedCoreParts = {
   },
 };
 
+// @actions/core imports built-ins whole (`import * as fs from "fs"`), which a CommonJS bundle turns
+// into a copy of every export, and for fs that loads fs/promises' directory support. It uses a
+// handful of members, so it gets just those; os.EOL is the same constant without loading node:os.
+// Each importing file is checked: a member it uses that its subset lacks fails the build.
+const BUILTIN_SUBSETS = {
+  os: { names: ["EOL"], contents: 'export const EOL = process.platform === "win32" ? "\\r\\n" : "\\n";' },
+  fs: { names: ["appendFileSync", "existsSync"] },
+  crypto: { names: ["randomUUID"] },
+  path: { names: ["delimiter", "sep"] },
+};
+const actionsCoreBuiltins = {
+  name: "actions-core-builtin-subsets",
+  setup(b) {
+    b.onResolve({ filter: /^(os|fs|crypto|path)$/ }, (args) => {
+      if (!/@actions[/\\]core[/\\]/.test(args.importer)) return undefined;
+      const { names } = BUILTIN_SUBSETS[args.path];
+      const source = readFileSync(args.importer, "utf8");
+      const alias = new RegExp(`import \\* as (\\w+) from ['"]${args.path}['"]`).exec(source)?.[1];
+      const used = alias
+        ? [...source.matchAll(new RegExp(`\\b${alias}\\.(\\w+)`, "g"))].map((m) => m[1])
+        : [];
+      const missing = [...new Set(used.filter((name) => !names.includes(name)))];
+      if (!alias || missing.length > 0) {
+        const what = alias
+          ? `uses ${missing.join(", ")} of ${args.path}`
+          : `imports ${args.path} in another form`;
+        return { errors: [{ text: `${relative(here, args.importer)} ${what}: update BUILTIN_SUBSETS` }] };
+      }
+      return { path: args.path, namespace: "builtin-subset" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "builtin-subset" }, (args) => {
+      const { names, contents } = BUILTIN_SUBSETS[args.path];
+      return {
+        loader: "js",
+        contents: contents ?? `export { ${names.join(", ")} } from "node:${args.path}";`,
+      };
+    });
+  },
+};
+
 const dist = new URL("../dist/", import.meta.url);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
@@ -100,18 +156,33 @@ const result = await build({
   // (an ES import of one builds a facade that reads every export: all of WebCrypto for
   // node:crypto, fs/promises and readline for node:fs). About 4 ms less per start on Node 24.
   format: "cjs",
-  // What the bundled ES modules ask of import.meta (createRequire), from __filename.
-  define: { "import.meta.url": "__iamRaModuleUrl" },
-  inject: [join(here, "scripts/module-url.js")],
   platform: "node",
   // The runner uses Node 24 (runs.using); node20 keeps the bundle runnable by the tests on Node 20.
   target: "node20",
   conditions: ["@iam-ra/source"],
-  plugins: [withoutUnusedCoreParts, lazyForge],
+  plugins: [withoutUnusedCoreParts, actionsCoreBuiltins, lazyPackages],
+  // Whitespace and syntax only: V8 pre-parses the whole file at every start, and this is ~30%
+  // fewer bytes (about 1 ms on Node 24), while every name stays as written for stack traces.
+  minifyWhitespace: true,
+  minifySyntax: true,
   legalComments: "none",
   metafile: true,
   logLevel: "warning",
 });
+// A warning here is a bundle that may misbehave at run time (import.meta used in CommonJS, an
+// import that resolves to undefined): refuse to ship it.
+if (result.warnings.length > 0) {
+  console.error(`build: ${result.warnings.length} warning(s) above; fix them before shipping the action`);
+  process.exit(1);
+}
+// Each packed package goes at the end of the bundles that load it.
+for (const file of ["index.js", "post.js"]) {
+  const bundle = readFileSync(new URL(file, dist), "utf8");
+  const lines = [...packedPackages]
+    .filter(([name]) => bundle.includes(`${LAZY_MARKER}${name}:`))
+    .map(([name, packed]) => `//${LAZY_MARKER}${name}:${packed}\n`);
+  if (lines.length > 0) writeFileSync(new URL(file, dist), `${bundle}${lines.join("")}`);
+}
 writeFileSync(new URL("package.json", dist), `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`);
 
 /** The package.json directory of a bundled file under node_modules. */

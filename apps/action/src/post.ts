@@ -4,9 +4,12 @@
  */
 import * as core from "@actions/core";
 import { run } from "./cleanup.ts";
+import { exitWhenFlushed } from "./exit.ts";
 import { describeFailure } from "./failure.ts";
 
-run().catch((error: unknown) => {
-  if (error instanceof Error && error.stack) core.debug(error.stack);
-  core.setFailed(describeFailure(error));
-});
+run()
+  .catch((error: unknown) => {
+    if (error instanceof Error && error.stack) core.debug(error.stack);
+    core.setFailed(describeFailure(error));
+  })
+  .finally(exitWhenFlushed);

@@ -58,6 +58,7 @@ const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot:
 function xmlText(xml: string, tag: string): string | undefined {
   const m = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
   if (!m) return undefined;
+  if (!m[1]!.includes("&")) return m[1];
   return m[1]!.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (all, entity: string) => {
     if (entity.startsWith("#x") || entity.startsWith("#X"))
       return String.fromCodePoint(Number.parseInt(entity.slice(2), 16));

@@ -3,6 +3,7 @@ import { createPrivateKey } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { startConnectProxy } from "@iam-ra/core/testing";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   CHAINED_ROLE_ARN,
@@ -414,6 +415,36 @@ describe("retries", () => {
     // Nothing was exported by the failed steps.
     expect(once.envEntries).toEqual([]);
     expect(stsOnce.envEntries).toEqual([]);
+  });
+});
+
+describe("proxies (self-hosted runners)", () => {
+  it("HTTP_PROXY tunnels both calls through CONNECT; NO_PROXY bypasses it", async () => {
+    const proxy = await startConnectProxy();
+    onTestFinished(proxy.close);
+    const emulatorHost = new URL(world.emu.url).host;
+    const job = newJob();
+    const via = await job.step("index", signInInputs(), { env: { HTTP_PROXY: proxy.url } });
+    expectSucceeded(via);
+    expect(via.env.AWS_ACCESS_KEY_ID).toMatch(/^ASIA/);
+    expect(proxy.tunnels.length).toBeGreaterThan(0);
+    expect(new Set(proxy.tunnels)).toEqual(new Set([emulatorHost]));
+
+    const tunnels = proxy.tunnels.length;
+    const bypass = await job.step("index", signInInputs(), {
+      env: { http_proxy: proxy.url, no_proxy: "127.0.0.1" },
+    });
+    expectSucceeded(bypass);
+    expect(proxy.tunnels).toHaveLength(tunnels);
+
+    // An unreachable proxy is a network failure with a next step, not a crash.
+    const down = await job.step("index", signInInputs({ "retry-max-attempts": "1" }), {
+      env: { HTTP_PROXY: "http://127.0.0.1:1" },
+    });
+    expect(down.code).toBe(1);
+    expect(errorLines(down.stdout)).toEqual([
+      expect.stringMatching(/^::error::Could not reach .*Hint: Check network access .*HTTPS_PROXY/),
+    ]);
   });
 });
 
