@@ -2,9 +2,11 @@
 // Benchmark (not a test): the GitHub Action's main step, `node dist/index.js` run the way the runner
 // runs it (INPUT_* variables, GITHUB_ENV/GITHUB_OUTPUT/GITHUB_STATE files) from process start to
 // exit with the credentials exported: CreateSession, GetCallerIdentity, file commands. Compared with
-// the `node -e 0` floor in the same run, samples interleaved, medians (target <= 2x). Also times the
-// post step and prints the bundle sizes. The emulator runs in another process, so these blocking
-// child runs never wait on this process's event loop.
+// the `node -e 0` floor in the same run, samples interleaved, medians (target <= 2x). Two yardsticks
+// run alongside: a bare script (crypto, http, one signature, two POSTs) and a flat reference that
+// does the step's protocol work without its checks (action-flat-reference.cjs). Also times the post
+// step and prints the bundle sizes. The emulator runs in another process, so these blocking child
+// runs never wait on this process's event loop.
 // Run after the builds (`npx -y pnpm@10.34.9 -r run build`):  node bench/action.mjs [runs]
 // IAM_RA_BENCH_ACTION_DIST=<dir> times another build of the action instead of apps/action/dist.
 import { execFileSync, spawn } from "node:child_process";
@@ -150,6 +152,19 @@ try {
     post().then(post);`;
   const bareEnv = { ...env, BENCH_KEY: world.privateKeyPem, BENCH_URL: world.url };
   const bare = [];
+  // The same protocol work as the step, written flat without checks (bench/action-flat-reference.cjs):
+  // checked once here to really export credentials, then timed with the others.
+  const FLAT = join(root, "bench/action-flat-reference.cjs");
+  const flatRun = () => {
+    resetFiles();
+    execFileSync(process.execPath, [FLAT], { env, stdio: ["ignore", "pipe", "inherit"] });
+  };
+  flatRun();
+  if (!/^AWS_SECRET_ACCESS_KEY<</m.test(readFileSync(files.GITHUB_ENV, "utf8"))) {
+    throw new Error("the flat reference exported no credentials");
+  }
+  serverMs();
+  const flat = [];
   const floor = [];
   const wall = [];
   const own = [];
@@ -165,6 +180,10 @@ try {
     execFileSync(process.execPath, ["-e", BARE], { env: bareEnv });
     bare.push(performance.now() - t);
     serverMs(); // the bare script's requests are not the step's
+    t = performance.now();
+    flatRun();
+    flat.push(performance.now() - t);
+    serverMs(); // nor are the flat reference's
     t = performance.now();
     main();
     const ms = performance.now() - t;
@@ -192,6 +211,7 @@ try {
   );
   row("  the action's own time (wall - emulator)", median(own));
   row("bare floor (crypto, http, sign, 2 POSTs)", median(bare));
+  row("flat reference (same work, no checks)", median(flat));
   row("post step, variables cleared", median(postWall));
   console.log(`bundle: dist/index.js ${size("index.js")}, dist/post.js ${size("post.js")}`);
 } finally {
