@@ -303,7 +303,7 @@ export async function createSession(
       const code = error.code === "ETIMEDOUT" ? "timeout" : "network";
       lastError = new ServiceError(
         code,
-        `Could not reach ${endpoint.url.origin}: ${error instanceof Error ? error.message : String(error)}`,
+        `Could not reach ${endpoint.url.origin}: ${error.message}`,
         { statusCode: 0, retryable: true },
         {
           cause: error,

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 
-/** A CONNECT proxy on loopback, as a self-hosted runner or a corporate network puts in front. */
+/** A CONNECT proxy on loopback, as a self-hosted runner or a corporate network puts in front. @public */
 export interface ConnectProxy {
   /** `http://127.0.0.1:<port>`, for HTTPS_PROXY/HTTP_PROXY. */
   url: string;
@@ -11,7 +11,7 @@ export interface ConnectProxy {
   close(): Promise<void>;
 }
 
-/** Starts a CONNECT proxy on a free loopback port that records the tunnels it opens. */
+/** Starts a CONNECT proxy on a free loopback port that records the tunnels it opens. @public */
 export async function startConnectProxy(): Promise<ConnectProxy> {
   const tunnels: string[] = [];
   const server = createServer();
