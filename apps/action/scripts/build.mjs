@@ -47,6 +47,7 @@ const lazyPackages = {
         metafile: true,
         logLevel: "warning",
       });
+      if (inner.warnings.length > 0) throw new Error(`packing ${args.pluginData} gave warnings (above)`);
       lazyInputs.push(...Object.keys(inner.metafile.inputs));
       packedPackages.set(
         args.pluginData,
@@ -63,7 +64,8 @@ const { gunzipSync } = require("node:zlib");
 const marker = ${JSON.stringify(`\n//${LAZY_MARKER}${args.pluginData}:`)};
 const text = readFileSync(__filename, "latin1");
 const at = text.lastIndexOf(marker) + marker.length;
-const packed = text.slice(at, text.indexOf("\\n", at));
+// A checkout that turned the file's line ends into CRLF leaves a "\\r" before the "\\n".
+const packed = text.slice(at, text.indexOf("\\n", at)).replace(/\\r$/, "");
 if (!/^[A-Za-z0-9+/]+=*$/.test(packed)) {
   throw new Error("${args.pluginData} is missing from " + __filename + "; download the action again");
 }
@@ -171,18 +173,26 @@ const result = await build({
 });
 // A warning here is a bundle that may misbehave at run time (import.meta used in CommonJS, an
 // import that resolves to undefined): refuse to ship it.
-if (result.warnings.length > 0) {
-  console.error(`build: ${result.warnings.length} warning(s) above; fix them before shipping the action`);
+// Nothing is left in dist/ then, so no half-built action can be released.
+const refuse = (message) => {
+  rmSync(dist, { recursive: true, force: true });
+  console.error(`build: ${message}`);
   process.exit(1);
-}
+};
+if (result.warnings.length > 0)
+  refuse(`${result.warnings.length} warning(s) above; fix them before shipping the action`);
 // Each packed package goes at the end of the bundles that load it.
+const appended = new Set();
 for (const file of ["index.js", "post.js"]) {
   const bundle = readFileSync(new URL(file, dist), "utf8");
   const lines = [...packedPackages]
     .filter(([name]) => bundle.includes(`${LAZY_MARKER}${name}:`))
     .map(([name, packed]) => `//${LAZY_MARKER}${name}:${packed}\n`);
   if (lines.length > 0) writeFileSync(new URL(file, dist), `${bundle}${lines.join("")}`);
+  for (const [name] of packedPackages) if (bundle.includes(`${LAZY_MARKER}${name}:`)) appended.add(name);
 }
+const unplaced = [...packedPackages.keys()].filter((name) => !appended.has(name));
+if (unplaced.length > 0) refuse(`packed ${unplaced.join(", ")} but appended it to no bundle`);
 writeFileSync(new URL("package.json", dist), `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`);
 
 /** The package.json directory of a bundled file under node_modules. */

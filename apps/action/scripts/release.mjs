@@ -10,7 +10,7 @@
 // Without --push it prepares the commit and tags in a temporary clone and prints what it would push.
 // --no-build uses the dist/ already there (the tests do, so as not to rebuild under other tests).
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -77,6 +77,8 @@ try {
   for (const entry of readdirSync(work)) if (entry !== ".git") rmSync(join(work, entry), { recursive: true });
   for (const entry of ["action.yml", "README.md", "dist"])
     cpSync(join(here, entry), join(work, entry), { recursive: true });
+  // dist/index.js reads its packed packages back from its own bytes: no checkout may rewrite them.
+  writeFileSync(join(work, ".gitattributes"), "dist/** -text\n");
   git("add", "--all");
   const source = (() => {
     try {

@@ -4,13 +4,11 @@
  * @module
  */
 import * as core from "@actions/core";
-import { exitWhenFlushed } from "./exit.ts";
+import { runStep } from "./exit.ts";
 import { describeFailure } from "./failure.ts";
 import { run } from "./main.ts";
 
-run()
-  .catch((error: unknown) => {
-    if (error instanceof Error && error.stack) core.debug(error.stack);
-    core.setFailed(describeFailure(error));
-  })
-  .finally(exitWhenFlushed);
+runStep(run, (error) => {
+  if (error instanceof Error && error.stack) core.debug(error.stack);
+  core.setFailed(describeFailure(error));
+});

@@ -4,12 +4,10 @@
  */
 import * as core from "@actions/core";
 import { run } from "./cleanup.ts";
-import { exitWhenFlushed } from "./exit.ts";
+import { runStep } from "./exit.ts";
 import { describeFailure } from "./failure.ts";
 
-run()
-  .catch((error: unknown) => {
-    if (error instanceof Error && error.stack) core.debug(error.stack);
-    core.setFailed(describeFailure(error));
-  })
-  .finally(exitWhenFlushed);
+runStep(run, (error) => {
+  if (error instanceof Error && error.stack) core.debug(error.stack);
+  core.setFailed(describeFailure(error));
+});

@@ -427,8 +427,8 @@ describe("proxies (self-hosted runners)", () => {
     const via = await job.step("index", signInInputs(), { env: { HTTP_PROXY: proxy.url } });
     expectSucceeded(via);
     expect(via.env.AWS_ACCESS_KEY_ID).toMatch(/^ASIA/);
-    expect(proxy.tunnels.length).toBeGreaterThan(0);
-    expect(new Set(proxy.tunnels)).toEqual(new Set([emulatorHost]));
+    // One tunnel for CreateSession, one for GetCallerIdentity.
+    expect(proxy.tunnels).toEqual([emulatorHost, emulatorHost]);
 
     const tunnels = proxy.tunnels.length;
     const bypass = await job.step("index", signInInputs(), {
@@ -436,6 +436,14 @@ describe("proxies (self-hosted runners)", () => {
     });
     expectSucceeded(bypass);
     expect(proxy.tunnels).toHaveLength(tunnels);
+
+    // A checkout that turned the bundle's line ends into CRLF (git autocrlf on Windows) still
+    // finds the packed proxy agent at the end of the file.
+    const bundle = join(job.actionDir, "dist/index.js");
+    writeFileSync(bundle, readFileSync(bundle, "utf8").replace(/\n/g, "\r\n"));
+    const crlf = await job.step("index", signInInputs(), { env: { HTTP_PROXY: proxy.url } });
+    expectSucceeded(crlf);
+    expect(proxy.tunnels).toHaveLength(tunnels + 2);
 
     // An unreachable proxy is a network failure with a next step, not a crash.
     const down = await job.step("index", signInInputs({ "retry-max-attempts": "1" }), {

@@ -24,6 +24,7 @@ describe("scripts/release.mjs", () => {
     const git = (...args: string[]) =>
       execFileSync("git", ["--git-dir", repo, ...args], { encoding: "utf8" }).trim();
     expect(git("ls-tree", "-r", "--name-only", `v${version}`).split("\n").sort()).toEqual([
+      ".gitattributes",
       "README.md",
       "action.yml",
       "dist/index.js",
@@ -35,6 +36,8 @@ describe("scripts/release.mjs", () => {
       git("rev-parse", `v${version.split(".")[0]}^{commit}`),
     );
     expect(git("rev-parse", `v${version}^{commit}`)).toBe(git("rev-parse", "main"));
+    // A checkout never rewrites the bundles' line ends (dist/index.js reads itself back).
+    expect(git("show", `v${version}:.gitattributes`)).toBe("dist/** -text");
     expect(git("show", `v${version}:dist/index.js`)).toBe(
       readFileSync(join(ACTION_DIR, "dist/index.js"), "utf8").trim(),
     );

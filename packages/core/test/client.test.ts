@@ -428,6 +428,40 @@ describe("transport: TLS and proxies", () => {
     expect(tls.requests()).toBe(5);
   });
 
+  it("a proxy without a scheme is read as http://; one that is not a URL is refused by name, value unshown", async () => {
+    const server = await scriptedServer([ok]);
+    const proxy = await connectProxy();
+    const m = await material();
+    const hostPort = new URL(proxy.url).host;
+    await createSession(m, PARAMS, {
+      endpoint: server.url,
+      transport: createNodeTransport({ proxyEnv: { http_proxy: hostPort } }),
+    });
+    expect(proxy.tunnels).toEqual([new URL(server.url).host]);
+
+    for (const bad of ["http://user:s3cret@[bad", "socks5://user:s3cret@127.0.0.1:1080"]) {
+      const error = await createSession(m, PARAMS, {
+        endpoint: server.url,
+        transport: createNodeTransport({ proxyEnv: { HTTP_PROXY: bad } }),
+        maxAttempts: 3,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IamRaError);
+      expect(error).toMatchObject({
+        code: "invalid-input",
+        message: "HTTP_PROXY is not a usable proxy URL.",
+      });
+      expect(JSON.stringify({ ...(error as IamRaError), message: (error as Error).message })).not.toContain(
+        "s3cret",
+      );
+    }
+    // An empty HTTP_PROXY turns the proxy off, even with ALL_PROXY set.
+    await createSession(m, PARAMS, {
+      endpoint: server.url,
+      transport: createNodeTransport({ proxyEnv: { HTTP_PROXY: "", ALL_PROXY: "http://user:s3cret@[bad" } }),
+    });
+    expect(proxy.tunnels).toHaveLength(1);
+  });
+
   it("HTTP_PROXY is used for an http endpoint, and an unreachable proxy is a network error", async () => {
     const server = await scriptedServer([ok]);
     const proxy = await connectProxy();

@@ -1,5 +1,6 @@
 import type { Agent, IncomingHttpHeaders } from "node:http";
 import type { PeerCertificate } from "node:tls";
+import { IamRaError } from "../errors.ts";
 
 /**
  * A response as the CreateSession client needs it.
@@ -48,9 +49,19 @@ export class TransportError extends Error {
   }
 }
 
-function proxyFor(url: URL, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const get = (name: string) => env[name] ?? env[name.toLowerCase()];
-  const noProxy = get("NO_PROXY");
+/** The proxy variable that applies to a URL, by name, with its value. */
+function proxyFor(
+  url: URL,
+  env: Readonly<Record<string, string | undefined>>,
+): { variable: string; value: string } | undefined {
+  const get = (name: string) => {
+    for (const variable of [name, name.toLowerCase()]) {
+      const value = env[variable];
+      if (value !== undefined) return { variable, value };
+    }
+    return undefined;
+  };
+  const noProxy = get("NO_PROXY")?.value;
   if (noProxy) {
     const host = url.hostname.toLowerCase();
     const port = url.port || (url.protocol === "https:" ? "443" : "80");
@@ -64,9 +75,32 @@ function proxyFor(url: URL, env: Readonly<Record<string, string | undefined>>): 
       if (host === bare || host.endsWith(`.${bare}`)) return undefined;
     }
   }
-  return url.protocol === "https:"
-    ? (get("HTTPS_PROXY") ?? get("ALL_PROXY"))
-    : (get("HTTP_PROXY") ?? get("ALL_PROXY"));
+  const chosen =
+    url.protocol === "https:"
+      ? (get("HTTPS_PROXY") ?? get("ALL_PROXY"))
+      : (get("HTTP_PROXY") ?? get("ALL_PROXY"));
+  // An empty value (HTTPS_PROXY="") turns the proxy off.
+  return chosen?.value ? chosen : undefined;
+}
+
+/**
+ * A proxy variable's value as a URL. A value without a scheme (`proxy:3128`) means http, as curl
+ * and Go read it. The error names the variable but never shows the value, which may hold a password.
+ */
+function proxyUrl(proxy: { variable: string; value: string }): string {
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy.value) ? proxy.value : `http://${proxy.value}`;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+    throw new IamRaError("invalid-input", `${proxy.variable} is not a usable proxy URL.`, {
+      hint: `Set ${proxy.variable} to an http:// or https:// URL such as http://proxy.example.com:3128 (its value is not shown here: it may hold a password).`,
+    });
+  }
+  return url.href;
 }
 
 // Built-ins come from process.getBuiltinModule, loaded on first use: `import("node:http")` builds
@@ -85,7 +119,8 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
     const isHttps = request.url.protocol === "https:";
     const { request: send } = process.getBuiltinModule(isHttps ? "node:https" : "node:http");
     const tls = isHttps ? process.getBuiltinModule("node:tls") : undefined;
-    const proxy = proxyFor(request.url, options.proxyEnv ?? {});
+    const proxyVariable = proxyFor(request.url, options.proxyEnv ?? {});
+    const proxy = proxyVariable ? proxyUrl(proxyVariable) : undefined;
     let agent: Agent | undefined;
     if (proxy) {
       agent = agents.get(proxy);

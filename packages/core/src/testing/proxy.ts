@@ -17,17 +17,27 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
   const server = createServer();
   const sockets = new Set<Socket>();
   server.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
-    tunnels.push(req.url ?? "");
-    const [host, port] = (req.url ?? "").split(":");
-    const upstream = connect(Number(port), host ?? "127.0.0.1", () => {
+    const target = req.url ?? "";
+    tunnels.push(target);
+    // host:port, where an IPv6 host comes in brackets: split at the last colon.
+    const colon = target.lastIndexOf(":");
+    const host = target.slice(0, colon).replace(/^\[|\]$/g, "");
+    let connected = false;
+    const upstream = connect(Number(target.slice(colon + 1)), host, () => {
+      connected = true;
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       upstream.write(head);
       upstream.pipe(client);
       client.pipe(upstream);
     });
+    // An unreachable target gets an answer, as a real proxy gives, instead of a silent hang.
+    upstream.on("error", () => {
+      if (!connected) client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n");
+      else client.destroy();
+    });
+    client.on("error", () => upstream.destroy());
     for (const s of [client, upstream]) {
       sockets.add(s);
-      s.on("error", () => {});
       s.on("close", () => sockets.delete(s));
     }
   });
