@@ -185,11 +185,11 @@ if (result.warnings.length > 0)
 const appended = new Set();
 for (const file of ["index.js", "post.js"]) {
   const bundle = readFileSync(new URL(file, dist), "utf8");
-  const lines = [...packedPackages]
-    .filter(([name]) => bundle.includes(`${LAZY_MARKER}${name}:`))
-    .map(([name, packed]) => `//${LAZY_MARKER}${name}:${packed}\n`);
-  if (lines.length > 0) writeFileSync(new URL(file, dist), `${bundle}${lines.join("")}`);
-  for (const [name] of packedPackages) if (bundle.includes(`${LAZY_MARKER}${name}:`)) appended.add(name);
+  const loaded = [...packedPackages].filter(([name]) => bundle.includes(`${LAZY_MARKER}${name}:`));
+  if (loaded.length === 0) continue;
+  const lines = loaded.map(([name, packed]) => `//${LAZY_MARKER}${name}:${packed}\n`);
+  writeFileSync(new URL(file, dist), `${bundle}${lines.join("")}`);
+  for (const [name] of loaded) appended.add(name);
 }
 const unplaced = [...packedPackages.keys()].filter((name) => !appended.has(name));
 if (unplaced.length > 0) refuse(`packed ${unplaced.join(", ")} but appended it to no bundle`);

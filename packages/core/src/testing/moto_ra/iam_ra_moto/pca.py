@@ -41,6 +41,13 @@ def _backend(account_id: str, region_name: str) -> ACMPCABackend:
     return acmpca_backends[account_id][region_name]
 
 
+def _delete_ca(account_id: str, region_name: str, arn: str) -> None:
+    """Deletes a CA, unless it is already gone."""
+    backend = _backend(account_id, region_name)
+    if arn in backend.certificate_authorities:
+        backend.delete_certificate_authority(arn)
+
+
 def _tags(properties: dict[str, Any]) -> list[dict[str, str]]:
     return [{"Key": t["Key"], "Value": t["Value"]} for t in properties.get("Tags") or []]
 
@@ -153,9 +160,7 @@ class IamRaPcaAuthority(_PcaModel, CloudFormationModel):
         return original_resource
 
     def delete(self, account_id: str, region_name: str) -> None:
-        backend = _backend(account_id, region_name)
-        if self.arn in backend.certificate_authorities:
-            backend.delete_certificate_authority(self.arn)
+        _delete_ca(account_id, region_name, self.arn)
 
     @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]
@@ -165,9 +170,7 @@ class IamRaPcaAuthority(_PcaModel, CloudFormationModel):
         account_id: str,
         region_name: str,
     ) -> None:
-        backend = _backend(account_id, region_name)
-        if resource_name in backend.certificate_authorities:
-            backend.delete_certificate_authority(resource_name)
+        _delete_ca(account_id, region_name, resource_name)
 
 
 class IamRaPcaCertificate(_PcaModel, CloudFormationModel):
