@@ -58,6 +58,20 @@ async function untilUsable<T extends { credentials: TemporaryCredentials }>(
 }
 
 /**
+ * The region the credentials are used in: `aws-region`, else the trust anchor's, else (chaining)
+ * the environment's. Undefined only when chaining finds none.
+ */
+export function sessionRegion(
+  config: ActionConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (config.region) return config.region;
+  const { source } = config;
+  if (source.kind === "certificate") return source.trustAnchorArn.split(":")[3]!;
+  return env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+}
+
+/**
  * Roles Anywhere CreateSession with the certificate: checks the pair and its validity (warning
  * when it expires soon), then signs. The session is created in the trust anchor's region.
  */
@@ -91,7 +105,7 @@ export async function signInWithCertificate(
   );
   return {
     credentials: session.credentials,
-    region: config.region ?? source.trustAnchorArn.split(":")[3]!,
+    region: sessionRegion(config, {})!,
   };
 }
 
@@ -121,7 +135,7 @@ export async function assumeFromEnvironment(
 ): Promise<AcquiredCredentials> {
   const from = await environmentCredentials(env);
   maskCredentials(from);
-  const region = config.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION);
+  const region = sessionRegion(config, env);
   if (!region) {
     throw new IamRaError("invalid-input", "role-chaining needs a region and none was found.", {
       hint: "Set aws-region (or keep the AWS_REGION an earlier step exported).",

@@ -6,12 +6,12 @@
  */
 import * as core from "@actions/core";
 import { IamRaError } from "@iam-ra/core";
-import { createNodeTransport } from "@iam-ra/core/rolesanywhere";
-import { assumeFromEnvironment, mask, signInWithCertificate } from "./credentials.ts";
+import { createNodeTransport, type NodeTransport, preconnectSession } from "@iam-ra/core/rolesanywhere";
+import { assumeFromEnvironment, mask, sessionRegion, signInWithCertificate } from "./credentials.ts";
 import { handOver } from "./hand-over.ts";
 import { type ActionConfig, type InputReader, parseInputs } from "./inputs.ts";
 import { materialSecrets } from "./mask.ts";
-import { createStsClient } from "./sts.ts";
+import { createStsClient, defaultStsEndpoint } from "./sts.ts";
 
 const accountOf = (arn: string) => arn.split(":")[4] ?? "";
 
@@ -34,6 +34,32 @@ function checkRunner(config: ActionConfig, env: Readonly<Record<string, string |
         hint: "Run on a GitHub Actions runner (or a compatible one that provides GITHUB_ENV, GITHUB_OUTPUT and RUNNER_TEMP).",
       },
     );
+  }
+}
+
+/**
+ * Opens the connections the step will make (Roles Anywhere, then STS once or, when chaining,
+ * twice) so that DNS, TCP and TLS run while it loads the key and signs, and the STS handshake
+ * while CreateSession is on the wire. The URLs are the ones the calls below resolve.
+ */
+function preconnect(
+  transport: NodeTransport,
+  config: ActionConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): void {
+  const { source } = config;
+  try {
+    if (source.kind === "certificate") {
+      const { trustAnchorArn, profileArn, endpoint } = source;
+      preconnectSession({ trustAnchorArn, profileArn, roleArn: config.roleArn }, { endpoint, transport });
+    }
+    const region = sessionRegion(config, env);
+    if (region === undefined) return;
+    const sts = new URL(config.stsEndpoint ?? defaultStsEndpoint(region));
+    transport.preconnect(sts);
+    if (source.kind === "environment") transport.preconnect(sts);
+  } catch {
+    // Only a head start: whatever failed here, the calls themselves report.
   }
 }
 
@@ -64,6 +90,7 @@ export async function run(): Promise<void> {
   const env = process.env;
   checkRunner(config, env);
   const transport = createNodeTransport({ proxyEnv: env });
+  preconnect(transport, config, env);
 
   const { credentials, region } =
     source.kind === "certificate"

@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { createPrivateKey } from "node:crypto";
+import { once } from "node:events";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { type AddressInfo, connect, createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startConnectProxy } from "@iam-ra/core/testing";
@@ -415,6 +417,40 @@ describe("retries", () => {
     // Nothing was exported by the failed steps.
     expect(once.envEntries).toEqual([]);
     expect(stsOnce.envEntries).toEqual([]);
+  });
+});
+
+/** A TCP forwarder to the emulator that records when each connection opened and first carried data. */
+async function recordingForwarder(target: string) {
+  const { hostname, port } = new URL(target);
+  const events: Array<"open" | "data"> = [];
+  const server = createNetServer((client) => {
+    events.push("open");
+    client.once("data", () => events.push("data"));
+    const upstream = connect(Number(port), hostname);
+    client.pipe(upstream).pipe(client);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  onTestFinished(() => void server.close());
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, events };
+}
+
+describe("connections", () => {
+  it("opens both connections at start-up, before CreateSession is sent, and each carries one call", async () => {
+    const forwarder = await recordingForwarder(world.emu.url);
+    const job = newJob();
+    const main = await job.step(
+      "index",
+      signInInputs({ endpoint: forwarder.url, "sts-endpoint": forwarder.url }),
+    );
+    expectSucceeded(main);
+    // The STS connection was opened ahead of CreateSession (so its handshake overlaps the first
+    // call), and no call opened another: a preconnection to a wrong URL would show as a third and
+    // fourth "open"; without preconnecting, keep-alive would carry both calls on one connection.
+    expect(forwarder.events).toEqual(["open", "open", "data", "data"]);
   });
 });
 

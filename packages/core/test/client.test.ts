@@ -1,10 +1,10 @@
 import { once } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { createServer as createNetServer } from "node:net";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { createServer as createNetServer, Socket } from "node:net";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { IamRaError, ServiceError } from "../src/errors.ts";
-import { createSession, resolveSessionRegion } from "../src/rolesanywhere/client.ts";
+import { createSession, preconnectSession, resolveSessionRegion } from "../src/rolesanywhere/client.ts";
 import { resolveEndpoint } from "../src/rolesanywhere/endpoint.ts";
 import { createNodeTransport, type HttpTransport } from "../src/rolesanywhere/transport.ts";
 import { createTestPki, startConnectProxy } from "../src/testing/index.ts";
@@ -367,11 +367,13 @@ async function tlsServer() {
   ]);
   const cert = read(dir, "cert.pem").toString();
   let requests = 0;
+  let connections = 0;
   const server = createHttpsServer({ cert, key: read(dir, "key.pem") }, (req, res) => {
     requests++;
     req.resume();
     req.on("end", () => ok(req, res, ""));
   });
+  server.on("connection", () => connections++);
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   onTestFinished(() => {
@@ -379,7 +381,26 @@ async function tlsServer() {
     server.close();
   });
   const { port } = server.address() as { port: number };
-  return { url: `https://127.0.0.1:${port}`, ca: cert, requests: () => requests };
+  return {
+    url: `https://127.0.0.1:${port}`,
+    ca: cert,
+    requests: () => requests,
+    /** TCP connections accepted so far. */
+    connections: () => connections,
+    /** Resolves once the server has completed `n` TLS handshakes in all. */
+    handshakes: handshakeCounter(server),
+  };
+}
+
+function handshakeCounter(server: import("node:tls").Server) {
+  let done = 0;
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  server.on("secureConnection", () => {
+    done++;
+    for (const w of waiters.filter((w) => w.n <= done)) w.resolve();
+  });
+  return (n: number) =>
+    new Promise<void>((resolve) => (done >= n ? resolve() : waiters.push({ n, resolve })));
 }
 
 describe("transport: TLS and proxies", () => {
@@ -481,5 +502,124 @@ describe("transport: TLS and proxies", () => {
         maxAttempts: 1,
       }),
     ).rejects.toMatchObject({ code: "network" });
+  });
+});
+
+describe("transport: preconnect", () => {
+  it("a preconnected TLS connection carries the next request to its origin, once", async () => {
+    const tls = await tlsServer();
+    const m = await material();
+    const transport = createNodeTransport({ ca: tls.ca });
+    transport.preconnect(new URL(tls.url));
+    transport.preconnect(new URL(`${tls.url}/another/path`));
+    // Both handshakes finish before anything is signed or sent.
+    await tls.handshakes(2);
+    expect(tls.requests()).toBe(0);
+    await createSession(m, PARAMS, { endpoint: tls.url, transport });
+    await createSession(m, PARAMS, { endpoint: tls.url, transport });
+    expect([tls.requests(), tls.connections()]).toEqual([2, 2]);
+    // The pool is empty now: the third request connects as usual.
+    await createSession(m, PARAMS, { endpoint: tls.url, transport });
+    expect([tls.requests(), tls.connections()]).toEqual([3, 3]);
+  });
+
+  it("preconnectSession opens the connection createSession then uses; bad arguments are left to createSession", async () => {
+    const tls = await tlsServer();
+    const m = await material();
+    const transport = createNodeTransport({ ca: tls.ca });
+    preconnectSession(PARAMS, { endpoint: tls.url, transport });
+    await tls.handshakes(1);
+    await createSession(m, PARAMS, { endpoint: tls.url, transport });
+    expect([tls.requests(), tls.connections()]).toEqual([1, 1]);
+    const bad = { ...PARAMS, trustAnchorArn: "arn:aws:rolesanywhere:eu-west-1:123456789012:nope" };
+    expect(() => preconnectSession(bad, { endpoint: tls.url, transport })).not.toThrow();
+    const plain: HttpTransport = async () => ({ statusCode: 500, headers: {}, body: "" });
+    expect(() => preconnectSession(PARAMS, { endpoint: tls.url, transport: plain })).not.toThrow();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(tls.connections()).toBe(1);
+  });
+
+  it("a preconnection that fails is dropped, and the request reports the failure itself", async () => {
+    const tls = await tlsServer();
+    const m = await material();
+    // No CA: the warm connection fails its certificate check, and so does the request.
+    const transport = createNodeTransport();
+    transport.preconnect(new URL(tls.url));
+    await vi.waitFor(() => expect(tls.connections()).toBe(1));
+    const { sleep } = recordingSleep();
+    await expect(
+      createSession(m, PARAMS, { endpoint: tls.url, transport, sleep, maxAttempts: 1 }),
+    ).rejects.toMatchObject({ code: "network", message: expect.stringMatching(/self.signed|certificate/i) });
+    expect(tls.connections()).toBe(2);
+    // Nothing listens on port 1: no crash, no unhandled error, the request says what happened.
+    const refused = createNodeTransport();
+    refused.preconnect(new URL("http://127.0.0.1:1"));
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(
+      createSession(m, PARAMS, { endpoint: "http://127.0.0.1:1", transport: refused, sleep, maxAttempts: 1 }),
+    ).rejects.toMatchObject({ code: "network", message: expect.stringContaining("ECONNREFUSED") });
+  });
+
+  it("a connection the server closed before the request is not used", async () => {
+    let connections = 0;
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on("end", () => ok(req, res, ""));
+    });
+    // The first connection is closed at once, the way an idle timeout would close it.
+    server.on("connection", (socket) => {
+      if (++connections === 1) socket.destroy();
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    onTestFinished(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const transport = createNodeTransport();
+    transport.preconnect(new URL(url));
+    await vi.waitFor(() => expect(connections).toBe(1));
+    await new Promise((r) => setTimeout(r, 50));
+    const m = await material();
+    await expect(
+      createSession(m, PARAMS, { endpoint: url, transport, maxAttempts: 1 }),
+    ).resolves.toMatchObject({
+      accountId: "123456789012",
+    });
+    expect(connections).toBe(2);
+  });
+
+  it("opens nothing when a proxy applies; the request still goes through the proxy", async () => {
+    const tls = await tlsServer();
+    const proxy = await connectProxy();
+    const m = await material();
+    const transport = createNodeTransport({ ca: tls.ca, proxyEnv: { HTTPS_PROXY: proxy.url } });
+    transport.preconnect(new URL(tls.url));
+    await new Promise((r) => setTimeout(r, 50));
+    expect([tls.connections(), proxy.tunnels.length]).toEqual([0, 0]);
+    await createSession(m, PARAMS, { endpoint: tls.url, transport });
+    expect([tls.connections(), proxy.tunnels.length]).toEqual([1, 1]);
+  });
+
+  it("an unused preconnection does not keep the process alive", async () => {
+    const tls = await tlsServer();
+    const port = Number(new URL(tls.url).port);
+    // The handles that keep the event loop running, client side: sockets whose peer is the server.
+    const clientSockets = () =>
+      (process as unknown as { _getActiveHandles(): unknown[] })
+        ._getActiveHandles()
+        .filter((h) => h instanceof Socket && h.remotePort === port);
+    const transport = createNodeTransport({ ca: tls.ca });
+    transport.preconnect(new URL(tls.url));
+    await tls.handshakes(1);
+    // Connected, and the server holds the connection open, yet it does not count.
+    expect(clientSockets()).toEqual([]);
+    // Once a request takes it, it does, until the response is in.
+    const m = await material();
+    const session = createSession(m, PARAMS, { endpoint: tls.url, transport });
+    expect(clientSockets()).toHaveLength(1);
+    await session;
+    expect(tls.connections()).toBe(1);
   });
 });

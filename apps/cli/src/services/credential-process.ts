@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createSession, resolveSessionInputs } from "@iam-ra/core/rolesanywhere";
+import { createSession, preconnectSession, resolveSessionInputs } from "@iam-ra/core/rolesanywhere";
 import { readCredentialMaterial } from "@iam-ra/core/x509";
 import {
   type CredentialProcessOutput,
@@ -28,6 +28,8 @@ export async function runCredentialProcess(
     const hit = await readCachedCredentials(slot, now);
     if (hit) return hit;
   }
+  // The connection opens while the key is read and parsed.
+  preconnectSession(session.params, session.options);
   const material = await readCredentialMaterial({ ...session.material, validAt: now });
   const result = await createSession(material, session.params, session.options);
   const doc: CredentialProcessOutput = {

@@ -47,6 +47,34 @@ export interface ClientDeps {
 }
 
 /**
+ * Opens the connection a {@link createSession} call with the same arguments will use, when the
+ * transport can (the default one can; pass the same transport to both): call it before loading the
+ * key and signing, and DNS, TCP and TLS run meanwhile. Never throws: whatever is wrong with the
+ * arguments, createSession reports.
+ * @public
+ */
+export function preconnectSession(
+  params: CreateSessionParams,
+  options: Pick<CreateSessionOptions, "region" | "endpoint" | "useFips" | "useDualStack" | "transport">,
+): void {
+  const preconnect = options.transport?.preconnect;
+  if (!preconnect) return;
+  try {
+    const region = resolveSessionRegion(params, options.region);
+    preconnect(
+      resolveEndpoint({
+        region,
+        endpoint: options.endpoint,
+        useFips: options.useFips,
+        useDualStack: options.useDualStack,
+      }).url,
+    );
+  } catch {
+    // Only a head start.
+  }
+}
+
+/**
  * Options of {@link createSession}.
  * @public
  */

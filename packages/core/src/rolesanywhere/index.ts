@@ -11,7 +11,7 @@ export type {
   CreateSessionResult,
   SessionCredentials,
 } from "./client.ts";
-export { createSession, resolveSessionRegion, validateDuration } from "./client.ts";
+export { createSession, preconnectSession, resolveSessionRegion, validateDuration } from "./client.ts";
 export type { EndpointOptions, PartitionName, ResolvedEndpoint } from "./endpoint.ts";
 export { PARTITIONS, partitionOfRegion, resolveEndpoint } from "./endpoint.ts";
 export type { CredentialOptionSpec } from "./option-specs.ts";
@@ -33,7 +33,7 @@ export {
   signRequestX509,
   signStringToSign,
 } from "./signer.ts";
-export type { HttpResponse, HttpTransport, NodeTransportOptions } from "./transport.ts";
+export type { HttpResponse, HttpTransport, NodeTransport, NodeTransportOptions } from "./transport.ts";
 export { createNodeTransport, TransportError } from "./transport.ts";
 export type { ConditionContext, TrustDecision, TrustRequest } from "./trust-policy.ts";
 export { evaluateTrustPolicy, wildcardMatch } from "./trust-policy.ts";

@@ -5,9 +5,11 @@ import {
   type CreateSessionOptions,
   type CreateSessionResult,
   createSession,
+  preconnectSession,
   resolveSessionRegion,
 } from "./client.ts";
 import type { CreateSessionParams } from "./signer.ts";
+import { createNodeTransport } from "./transport.ts";
 
 /**
  * The credential shape every AWS SDK v3 client accepts (`AwsCredentialIdentity`).
@@ -84,6 +86,8 @@ export function fromRolesAnywhere(options: FromRolesAnywhereOptions): RolesAnywh
         validAt: clock.now(),
       });
     });
+  // One transport for every renewal, so each can open its connection before reading the key.
+  const session = { ...options, transport: options.transport ?? createNodeTransport() };
   let cached: CreateSessionResult | undefined;
   let inflight: Promise<CreateSessionResult> | undefined;
 
@@ -98,8 +102,9 @@ export function fromRolesAnywhere(options: FromRolesAnywhereOptions): RolesAnywh
   const renew = (): Promise<CreateSessionResult> => {
     inflight ??= (async () => {
       try {
+        preconnectSession(session, session);
         const material = await loadMaterial();
-        const result = await createSession(material, options, options);
+        const result = await createSession(material, session, session);
         cached = result;
         return result;
       } finally {

@@ -1,5 +1,6 @@
 import type { Agent, IncomingHttpHeaders } from "node:http";
-import type { PeerCertificate } from "node:tls";
+import type { Socket } from "node:net";
+import type { ConnectionOptions, PeerCertificate } from "node:tls";
 import { IamRaError } from "../errors.ts";
 
 /**
@@ -17,14 +18,17 @@ export interface HttpResponse {
  * never a fake of this function.
  * @public
  */
-export type HttpTransport = (request: {
+export type HttpTransport = ((request: {
   method: string;
   url: URL;
   headers: Record<string, string>;
   body: string;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
-}) => Promise<HttpResponse>;
+}) => Promise<HttpResponse>) & {
+  /** Opens a connection to `url`'s origin ahead of a request, if the transport can (see {@link NodeTransport}). */
+  preconnect?: ((url: URL) => void) | undefined;
+};
 
 /**
  * Options of the default transport.
@@ -109,17 +113,61 @@ function proxyUrl(proxy: { variable: string; value: string }): string {
 // same code runs bundled as CommonJS.
 
 /**
+ * The default transport: an {@link HttpTransport} that can also open connections ahead of time.
+ * @public
+ */
+export interface NodeTransport extends HttpTransport {
+  /**
+   * Starts connecting to `url`'s origin now (DNS, TCP and, for https, the TLS handshake), so that
+   * work overlaps with whatever the caller does before its request, such as parsing the key and
+   * signing. Each call opens one connection, and the next request to that origin uses it (once).
+   * A connection that fails or closes before then is dropped quietly: the request connects as
+   * usual and reports any error itself. Nothing is opened when a proxy applies to the URL, and an
+   * unused connection never keeps the process alive.
+   */
+  preconnect(url: URL): void;
+}
+
+/** How long a preconnected socket may take to connect, or wait unused, before it is dropped. */
+const WARM_TIMEOUT_MS = 10_000;
+
+/** `scheme://host:port`, the key a warm connection is filed under. */
+const originOf = (url: URL) => `${url.protocol}//${url.host}`;
+
+/** The URL's host as sockets and certificates name it: an IPv6 address without its brackets. */
+const hostOf = (url: URL) => url.hostname.replace(/^\[|\]$/g, "");
+
+/**
  * The default transport: `node:https`/`node:http`, honouring proxy variables (`HTTPS_PROXY`,
  * `HTTP_PROXY`, `NO_PROXY`) and a custom CA bundle. TLS 1.2 minimum.
  * @public
  */
-export function createNodeTransport(options: NodeTransportOptions = {}): HttpTransport {
+export function createNodeTransport(options: NodeTransportOptions = {}): NodeTransport {
   const agents = new Map<string, Agent>();
-  return async (request) => {
+  const warm = new Map<string, Socket[]>();
+  const proxyEnv = options.proxyEnv ?? {};
+  const tlsOptions = (url: URL): ConnectionOptions => ({
+    minVersion: "TLSv1.2",
+    rejectUnauthorized: !options.insecureSkipVerify,
+    ...(options.ca ? { ca: options.ca } : {}),
+    // Through a CONNECT proxy the TLS socket loses the target host, so an IP endpoint would be
+    // checked against "localhost"; check the URL's own host instead.
+    checkServerIdentity: (_host: string, cert: PeerCertificate) =>
+      process.getBuiltinModule("node:tls").checkServerIdentity(hostOf(url), cert),
+  });
+  /** A warm connection to the request's origin that is still usable, taken out of the pool. */
+  const takeWarm = (url: URL): Socket | undefined => {
+    const pool = warm.get(originOf(url));
+    for (let socket = pool?.shift(); socket; socket = pool?.shift()) {
+      // A server that closed it (an idle timeout) leaves it unwritable or destroyed.
+      if (!socket.destroyed && socket.writable) return socket.setTimeout(0).ref();
+    }
+    return undefined;
+  };
+  const transport: HttpTransport = async (request) => {
     const isHttps = request.url.protocol === "https:";
     const { request: send } = process.getBuiltinModule(isHttps ? "node:https" : "node:http");
-    const tls = isHttps ? process.getBuiltinModule("node:tls") : undefined;
-    const proxyVariable = proxyFor(request.url, options.proxyEnv ?? {});
+    const proxyVariable = proxyFor(request.url, proxyEnv);
     const proxy = proxyVariable ? proxyUrl(proxyVariable) : undefined;
     let agent: Agent | undefined;
     if (proxy) {
@@ -134,6 +182,7 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
         agents.set(proxy, agent);
       }
     }
+    const socket = proxy ? undefined : takeWarm(request.url);
     return await new Promise<HttpResponse>((resolve, reject) => {
       const req = send(
         request.url,
@@ -141,17 +190,9 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
           method: request.method,
           headers: { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
           ...(agent ? { agent } : {}),
-          ...(isHttps
-            ? {
-                minVersion: "TLSv1.2",
-                rejectUnauthorized: !options.insecureSkipVerify,
-                ...(options.ca ? { ca: options.ca } : {}),
-                // Through a CONNECT proxy the TLS socket loses the target host, so an IP endpoint
-                // would be checked against "localhost"; check the URL's own host instead.
-                checkServerIdentity: (_host: string, cert: PeerCertificate) =>
-                  tls?.checkServerIdentity(request.url.hostname.replace(/^\[|\]$/g, ""), cert),
-              }
-            : {}),
+          // Without an agent, http uses this socket for the request and closes it after.
+          ...(socket ? { createConnection: () => socket } : {}),
+          ...(isHttps ? tlsOptions(request.url) : {}),
           signal: request.signal,
         },
         (res) => {
@@ -178,4 +219,29 @@ export function createNodeTransport(options: NodeTransportOptions = {}): HttpTra
       req.end(request.body);
     });
   };
+  return Object.assign(transport, {
+    preconnect(url: URL): void {
+      if (proxyFor(url, proxyEnv)) return;
+      const host = hostOf(url);
+      const isHttps = url.protocol === "https:";
+      const port = Number(url.port || (isHttps ? 443 : 80));
+      const socket: Socket = isHttps
+        ? process.getBuiltinModule("node:tls").connect({
+            host,
+            port,
+            // SNI takes a name, never an address.
+            ...(process.getBuiltinModule("node:net").isIP(host) ? {} : { servername: host }),
+            ...tlsOptions(url),
+          })
+        : process.getBuiltinModule("node:net").connect({ host, port });
+      // Until a request takes it, a failure only drops it (a destroyed socket is skipped), and
+      // so does a connection attempt or an idle spell longer than a request's default timeout.
+      socket.on("error", () => {});
+      socket.setTimeout(WARM_TIMEOUT_MS, () => socket.destroy());
+      socket.unref();
+      const pool = warm.get(originOf(url));
+      if (pool) pool.push(socket);
+      else warm.set(originOf(url), [socket]);
+    },
+  });
 }
