@@ -60,24 +60,41 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Runs `node ...args` and resolves with the milliseconds to its end (exited, stdio closed) and,
- * with `watched`, to the last change of that file. Fails on a non-zero exit.
+ * with `watched`, to the last change of that file. Fails on a non-zero exit, and when the watch
+ * missed the file's last write (its size at the last event must be its final size).
  */
 function timed(args, options, watched) {
   return new Promise((resolve, reject) => {
     let changed;
-    const watcher = watched ? watch(watched, () => (changed = performance.now())) : undefined;
+    let seenSize = -1;
+    const watcher = watched
+      ? watch(watched, () => {
+          changed = performance.now();
+          seenSize = statSync(watched).size;
+        }).on("error", reject)
+      : undefined;
     const start = performance.now();
     const child = spawn(process.execPath, args, options);
     child.stdout?.resume();
     child.on("error", reject);
     child.on("close", (code) => {
       const end = performance.now();
-      watcher?.close();
-      if (code !== 0) reject(new Error(`node ${args.join(" ").slice(0, 60)} exited with ${code}`));
-      else resolve({ wall: end - start, changed: changed === undefined ? undefined : changed - start });
+      if (code !== 0) {
+        watcher?.close();
+        reject(new Error(`node ${args.join(" ").slice(0, 60)} exited with ${code}`));
+        return;
+      }
+      if (!watcher) return resolve({ wall: end - start });
+      // Events already queued are delivered before this timer fires.
+      setTimeout(() => {
+        watcher.close();
+        if (seenSize !== statSync(watched).size) reject(new Error(`the watch missed a write to ${watched}`));
+        else resolve({ wall: end - start, changed: changed - start });
+      }, 20);
     });
   });
 }
+
 const dir = mkdtempSync(join(tmpdir(), "iam-ra-bench-action-"));
 const logFile = join(dir, "emulator.log");
 writeFileSync(logFile, "");
@@ -203,7 +220,6 @@ try {
     flat.push((await flatRun()).wall);
     serverMs(); // nor are the flat reference's
     const step = await main();
-    if (step.changed === undefined) throw new Error("no write to GITHUB_ENV was seen");
     const served = serverMs();
     exported.push(step.changed);
     wall.push(step.wall);
@@ -221,6 +237,7 @@ try {
 
   console.log(`node ${process.version}, ${runs} runs each, interleaved, medians`);
   console.log(`${"node -e 0 (floor)".padEnd(44)}${f.toFixed(1).padStart(6)} ms`);
+  // The target compares the step up to its export with a whole `node -e 0` run, exit included.
   row("main step, start to credentials exported", median(exported), " (target <= 2x)");
   row("main step, start to exit", median(wall));
   console.log(

@@ -373,7 +373,9 @@ async function tlsServer() {
     req.resume();
     req.on("end", () => ok(req, res, ""));
   });
+  let clientErrors = 0;
   server.on("connection", () => connections++);
+  server.on("tlsClientError", () => clientErrors++);
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   onTestFinished(() => {
@@ -387,6 +389,8 @@ async function tlsServer() {
     requests: () => requests,
     /** TCP connections accepted so far. */
     connections: () => connections,
+    /** Handshakes that failed (a client refusing the certificate). */
+    clientErrors: () => clientErrors,
     /** Resolves once the server has completed `n` TLS handshakes in all. */
     handshakes: handshakeCounter(server),
   };
@@ -545,7 +549,7 @@ describe("transport: preconnect", () => {
     // No CA: the warm connection fails its certificate check, and so does the request.
     const transport = createNodeTransport();
     transport.preconnect(new URL(tls.url));
-    await vi.waitFor(() => expect(tls.connections()).toBe(1));
+    await vi.waitFor(() => expect(tls.clientErrors()).toBe(1));
     const { sleep } = recordingSleep();
     await expect(
       createSession(m, PARAMS, { endpoint: tls.url, transport, sleep, maxAttempts: 1 }),
@@ -580,7 +584,8 @@ describe("transport: preconnect", () => {
     const transport = createNodeTransport();
     transport.preconnect(new URL(url));
     await vi.waitFor(() => expect(connections).toBe(1));
-    await new Promise((r) => setTimeout(r, 50));
+    // Time for the client to read the server's FIN.
+    await new Promise((r) => setTimeout(r, 200));
     const m = await material();
     await expect(
       createSession(m, PARAMS, { endpoint: url, transport, maxAttempts: 1 }),
@@ -588,6 +593,46 @@ describe("transport: preconnect", () => {
       accountId: "123456789012",
     });
     expect(connections).toBe(2);
+  });
+
+  it("a request on a preconnected socket still times out as a timeout", async () => {
+    const server = await scriptedServer([neverAnswer]);
+    const transport = createNodeTransport();
+    transport.preconnect(new URL(server.url));
+    const { sleep } = recordingSleep();
+    const error = await createSession(await material(), PARAMS, {
+      endpoint: server.url,
+      transport,
+      timeoutMs: 150,
+      maxAttempts: 1,
+      sleep,
+    }).catch((e) => e);
+    expect(error).toMatchObject({ code: "timeout" });
+    expect(server.seen).toHaveLength(1);
+  });
+
+  it("a request http refuses before sending closes the preconnected socket", async () => {
+    let [opened, closed] = [0, 0];
+    const server = createHttpServer(() => {});
+    server.on("connection", (socket) => {
+      opened++;
+      socket.on("close", () => closed++);
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    onTestFinished(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+    const transport = createNodeTransport();
+    transport.preconnect(url);
+    await vi.waitFor(() => expect(opened).toBe(1));
+    const request = { method: "POST", url, body: "", timeoutMs: 1000 };
+    await expect(transport({ ...request, headers: { "x-bad": "a\nb" } })).rejects.toMatchObject({
+      code: "ERR_INVALID_CHAR",
+    });
+    await vi.waitFor(() => expect(closed).toBe(1));
   });
 
   it("opens nothing when a proxy applies; the request still goes through the proxy", async () => {

@@ -57,11 +57,11 @@ export function preconnectSession(
   params: CreateSessionParams,
   options: Pick<CreateSessionOptions, "region" | "endpoint" | "useFips" | "useDualStack" | "transport">,
 ): void {
-  const preconnect = options.transport?.preconnect;
-  if (!preconnect) return;
+  const { transport } = options;
+  if (!transport?.preconnect) return;
   try {
     const region = resolveSessionRegion(params, options.region);
-    preconnect(
+    transport.preconnect(
       resolveEndpoint({
         region,
         endpoint: options.endpoint,

@@ -131,6 +131,11 @@ export interface NodeTransport extends HttpTransport {
 /** How long a preconnected socket may take to connect, or wait unused, before it is dropped. */
 const WARM_TIMEOUT_MS = 10_000;
 
+/** Closes a warm socket that waited too long (the `timeout` listener while it is unused). */
+function dropWarm(this: Socket): void {
+  this.destroy();
+}
+
 /** `scheme://host:port`, the key a warm connection is filed under. */
 const originOf = (url: URL) => `${url.protocol}//${url.host}`;
 
@@ -155,12 +160,17 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
     checkServerIdentity: (_host: string, cert: PeerCertificate) =>
       process.getBuiltinModule("node:tls").checkServerIdentity(hostOf(url), cert),
   });
-  /** A warm connection to the request's origin that is still usable, taken out of the pool. */
+  /**
+   * A warm connection to the request's origin that is still usable, taken out of the pool: its
+   * idle timeout is off (the request sets its own) and it keeps the process alive again.
+   */
   const takeWarm = (url: URL): Socket | undefined => {
     const pool = warm.get(originOf(url));
     for (let socket = pool?.shift(); socket; socket = pool?.shift()) {
       // A server that closed it (an idle timeout) leaves it unwritable or destroyed.
-      if (!socket.destroyed && socket.writable) return socket.setTimeout(0).ref();
+      if (!socket.destroyed && socket.writable) {
+        return socket.setTimeout(0).off("timeout", dropWarm).ref();
+      }
     }
     return undefined;
   };
@@ -184,30 +194,39 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
     }
     const socket = proxy ? undefined : takeWarm(request.url);
     return await new Promise<HttpResponse>((resolve, reject) => {
-      const req = send(
-        request.url,
-        {
-          method: request.method,
-          headers: { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
-          ...(agent ? { agent } : {}),
-          // Without an agent, http uses this socket for the request and closes it after.
-          ...(socket ? { createConnection: () => socket } : {}),
-          ...(isHttps ? tlsOptions(request.url) : {}),
-          signal: request.signal,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () =>
-            resolve({
-              statusCode: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString("utf8"),
-            }),
-          );
-          res.on("error", (e) => reject(new TransportError("ECONNRESET", e.message, { cause: e })));
-        },
-      );
+      let req: ReturnType<typeof send>;
+      try {
+        req = send(
+          request.url,
+          {
+            method: request.method,
+            headers: { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
+            ...(agent ? { agent } : {}),
+            // Without an agent, http uses this socket for the request and closes it after. It
+            // then knows no default port, which the Host header needs.
+            ...(socket ? { createConnection: () => socket, defaultPort: isHttps ? 443 : 80 } : {}),
+            ...(isHttps ? tlsOptions(request.url) : {}),
+            signal: request.signal,
+          },
+          onResponse,
+        );
+      } catch (error) {
+        // Refused before http took the socket (a header it does not accept): close it here.
+        socket?.destroy();
+        throw error;
+      }
+      function onResponse(res: import("node:http").IncomingMessage) {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({
+            statusCode: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        res.on("error", (e) => reject(new TransportError("ECONNRESET", e.message, { cause: e })));
+      }
       req.setTimeout(request.timeoutMs, () => {
         req.destroy(new TransportError("ETIMEDOUT", `no response within ${request.timeoutMs} ms`));
       });
@@ -234,14 +253,20 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
             ...tlsOptions(url),
           })
         : process.getBuiltinModule("node:net").connect({ host, port });
+      // No Nagle delay, as http's own agents connect.
+      socket.setNoDelay(true);
       // Until a request takes it, a failure only drops it (a destroyed socket is skipped), and
       // so does a connection attempt or an idle spell longer than a request's default timeout.
       socket.on("error", () => {});
-      socket.setTimeout(WARM_TIMEOUT_MS, () => socket.destroy());
+      socket.setTimeout(WARM_TIMEOUT_MS, dropWarm);
       socket.unref();
-      const pool = warm.get(originOf(url));
-      if (pool) pool.push(socket);
-      else warm.set(originOf(url), [socket]);
+      const origin = originOf(url);
+      const pool = warm.get(origin) ?? warm.set(origin, []).get(origin)!;
+      pool.push(socket);
+      socket.once("close", () => {
+        const at = pool.indexOf(socket);
+        if (at >= 0) pool.splice(at, 1);
+      });
     },
   });
 }
