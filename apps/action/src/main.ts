@@ -11,7 +11,7 @@ import { assumeFromEnvironment, mask, sessionRegion, signInWithCertificate } fro
 import { handOver } from "./hand-over.ts";
 import { type ActionConfig, type InputReader, parseInputs } from "./inputs.ts";
 import { materialSecrets } from "./mask.ts";
-import { createStsClient, defaultStsEndpoint } from "./sts.ts";
+import { createStsClient, stsBaseUrl } from "./sts.ts";
 
 const accountOf = (arn: string) => arn.split(":")[4] ?? "";
 
@@ -55,7 +55,7 @@ function preconnect(
     }
     const region = sessionRegion(config, env);
     if (region === undefined) return;
-    const sts = new URL(config.stsEndpoint ?? defaultStsEndpoint(region));
+    const sts = stsBaseUrl(region, config.stsEndpoint);
     transport.preconnect(sts);
     if (source.kind === "environment") transport.preconnect(sts);
   } catch {

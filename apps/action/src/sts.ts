@@ -53,6 +53,11 @@ export function defaultStsEndpoint(region: string): string {
   return `https://sts.${region}.${PARTITIONS[partitionOfRegion(region)].dnsSuffix}`;
 }
 
+/** The STS base URL a client for `region` calls: `endpoint` when given, else the default. */
+export function stsBaseUrl(region: string, endpoint?: string): URL {
+  return new URL(endpoint ?? defaultStsEndpoint(region));
+}
+
 const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 
 function xmlText(xml: string, tag: string): string | undefined {
@@ -118,7 +123,7 @@ function mapStsError(action: string, statusCode: number, body: string, requestId
  * Throttling, 5xx and network failures are retried with full-jitter backoff.
  */
 export function createStsClient(options: StsClientOptions): StsClient {
-  const base = new URL(options.endpoint ?? defaultStsEndpoint(options.region));
+  const base = stsBaseUrl(options.region, options.endpoint);
   const path = `${base.pathname.replace(/\/+$/, "")}/`;
   const clock = options.clock ?? { now: () => new Date() };
 

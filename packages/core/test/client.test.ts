@@ -39,6 +39,17 @@ async function material() {
   return parseCredentialMaterial({ certificate: leaf.certificatePem, privateKey: leaf.privateKeyPem });
 }
 
+/** Listens on a free loopback port until the test ends (open connections closed too); the port. */
+async function listenForTest(server: import("node:http").Server): Promise<number> {
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  onTestFinished(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return (server.address() as { port: number }).port;
+}
+
 type Reply = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
 /** A loopback Roles Anywhere stand-in answering each request with the next scripted reply. */
@@ -52,13 +63,7 @@ async function scriptedServer(replies: Reply[]) {
     const reply = replies[Math.min(seen.length - 1, replies.length - 1)];
     reply?.(req, res, body);
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  onTestFinished(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const { port } = server.address() as { port: number };
+  const port = await listenForTest(server);
   return { url: `http://127.0.0.1:${port}`, seen };
 }
 
@@ -376,13 +381,7 @@ async function tlsServer() {
   let clientErrors = 0;
   server.on("connection", () => connections++);
   server.on("tlsClientError", () => clientErrors++);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  onTestFinished(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const { port } = server.address() as { port: number };
+  const port = await listenForTest(server);
   return {
     url: `https://127.0.0.1:${port}`,
     ca: cert,
@@ -574,13 +573,7 @@ describe("transport: preconnect", () => {
     server.on("connection", (socket) => {
       if (++connections === 1) socket.destroy();
     });
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    onTestFinished(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const url = `http://127.0.0.1:${await listenForTest(server)}`;
     const transport = createNodeTransport();
     transport.preconnect(new URL(url));
     await vi.waitFor(() => expect(connections).toBe(1));
@@ -618,13 +611,7 @@ describe("transport: preconnect", () => {
       opened++;
       socket.on("close", () => closed++);
     });
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    onTestFinished(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+    const url = new URL(`http://127.0.0.1:${await listenForTest(server)}/`);
     const transport = createNodeTransport();
     transport.preconnect(url);
     await vi.waitFor(() => expect(opened).toBe(1));

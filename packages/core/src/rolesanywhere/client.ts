@@ -46,6 +46,19 @@ export interface ClientDeps {
   transport?: HttpTransport | undefined;
 }
 
+/** The endpoint a session is created at: the session region's (or the custom one), with its signing region. */
+function sessionEndpoint(
+  params: CreateSessionParams,
+  options: Pick<CreateSessionOptions, "region" | "endpoint" | "useFips" | "useDualStack">,
+): ResolvedEndpoint {
+  return resolveEndpoint({
+    region: resolveSessionRegion(params, options.region),
+    endpoint: options.endpoint,
+    useFips: options.useFips,
+    useDualStack: options.useDualStack,
+  });
+}
+
 /**
  * Opens the connection a {@link createSession} call with the same arguments will use, when the
  * transport can (the default one can; pass the same transport to both): call it before loading the
@@ -60,15 +73,7 @@ export function preconnectSession(
   const { transport } = options;
   if (!transport?.preconnect) return;
   try {
-    const region = resolveSessionRegion(params, options.region);
-    transport.preconnect(
-      resolveEndpoint({
-        region,
-        endpoint: options.endpoint,
-        useFips: options.useFips,
-        useDualStack: options.useDualStack,
-      }).url,
-    );
+    transport.preconnect(sessionEndpoint(params, options).url);
   } catch {
     // Only a head start.
   }
@@ -289,13 +294,7 @@ export async function createSession(
   params: CreateSessionParams,
   options: CreateSessionOptions = {},
 ): Promise<CreateSessionResult> {
-  const region = resolveSessionRegion(params, options.region);
-  const endpoint: ResolvedEndpoint = resolveEndpoint({
-    region,
-    endpoint: options.endpoint,
-    useFips: options.useFips,
-    useDualStack: options.useDualStack,
-  });
+  const endpoint = sessionEndpoint(params, options);
   const clock = options.clock ?? { now: () => new Date() };
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
