@@ -1,4 +1,4 @@
-import { IamRaError } from "@iam-ra/core";
+import { IamRaError, stripControlCharacters } from "@iam-ra/core";
 import { Command, Flags, type Interfaces } from "@oclif/core";
 import type { CredentialFlagSpec } from "./services/credential-options.ts";
 
@@ -60,16 +60,17 @@ export abstract class BaseCommand extends Command {
     const mapped = fromAwsError(error);
     if (mapped) error = mapped;
     if (error instanceof IamRaError) {
+      // Messages may quote a peer (a service, an AWS SDK error, a file name): one line, no escapes.
+      const message = stripControlCharacters(error.message);
+      const hint = error.hint === undefined ? undefined : stripControlCharacters(error.hint);
       if (this.jsonEnabled()) {
-        this.logJson({
-          error: { name: error.name, code: error.code, message: error.message, hint: error.hint },
-        });
+        this.logJson({ error: { name: error.name, code: error.code, message, hint } });
         this.exit(1);
       }
-      this.error(error.message, {
+      this.error(message, {
         exit: 1,
         code: error.code,
-        ...(error.hint ? { suggestions: [error.hint] } : {}),
+        ...(hint ? { suggestions: [hint] } : {}),
       });
     }
     return super.catch(error);

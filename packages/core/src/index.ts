@@ -6,7 +6,13 @@
  * @module
  */
 export type { IamRaErrorCode, IamRaErrorOptions } from "./errors.ts";
-export { CredentialMaterialError, describeError, IamRaError, ServiceError } from "./errors.ts";
+export {
+  CredentialMaterialError,
+  describeError,
+  IamRaError,
+  ServiceError,
+  stripControlCharacters,
+} from "./errors.ts";
 export type {
   AwsCredentials,
   FromRolesAnywhereOptions,

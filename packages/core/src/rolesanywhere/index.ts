@@ -34,6 +34,6 @@ export {
   signStringToSign,
 } from "./signer.ts";
 export type { HttpResponse, HttpTransport, NodeTransport, NodeTransportOptions } from "./transport.ts";
-export { createNodeTransport, TransportError } from "./transport.ts";
+export { createNodeTransport, MAX_RESPONSE_BYTES, TransportError } from "./transport.ts";
 export type { ConditionContext, TrustDecision, TrustRequest } from "./trust-policy.ts";
 export { evaluateTrustPolicy, wildcardMatch } from "./trust-policy.ts";

@@ -1,5 +1,4 @@
-import { readFile } from "node:fs/promises";
-import { CredentialMaterialError } from "../errors.ts";
+import { readBoundedFile } from "../files.ts";
 import { type CredentialMaterial, parseCredentialMaterial } from "./material.ts";
 
 /**
@@ -29,18 +28,7 @@ async function load(
   if (source === undefined) return undefined;
   if (typeof source !== "string") return source;
   if (source.trimStart().startsWith("-----BEGIN")) return source;
-  try {
-    return await readFile(source);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new CredentialMaterialError(
-      code === "ENOENT" ? "file-not-found" : "invalid-input",
-      code === "ENOENT"
-        ? `The ${what} file ${source} does not exist.`
-        : `The ${what} file ${source} cannot be read (${code}).`,
-      { source: what, cause, hint: `Check the ${what} path and that this user may read it.` },
-    );
-  }
+  return await readBoundedFile(source, { what });
 }
 
 /**
