@@ -1,5 +1,7 @@
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { IamRaError, ServiceError } from "@iam-ra/core";
-import { createCrl } from "@iam-ra/core/x509";
+import { createSession } from "@iam-ra/core/rolesanywhere";
+import { type CredentialMaterial, createCrl } from "@iam-ra/core/x509";
 import { describe, expect, it } from "vitest";
 import { controlPlane, createWorld, OTHER_ROLE_ARN, ROLE_ARN } from "./harness.ts";
 
@@ -325,8 +327,20 @@ describe("CreateSession rejects what AWS rejects", () => {
 
   it("a CA certificate used as the signing certificate", async () => {
     const w = await createWorld();
+    // Core's client refuses a CA certificate before sending it; the emulator must refuse it too,
+    // whatever client signs, so this builds the material without core's checks.
+    const key = createPrivateKey(w.pki.intermediate.privateKeyPem);
+    const certificate = new X509Certificate(w.pki.intermediate.certificatePem);
+    const unchecked: CredentialMaterial = {
+      certificate,
+      chain: [],
+      privateKey: key,
+      algorithm: key.asymmetricKeyType === "rsa" ? "AWS4-X509-RSA-SHA256" : "AWS4-X509-ECDSA-SHA256",
+      keyType: key.asymmetricKeyType === "rsa" ? "RSA" : "EC",
+      serialNumber: BigInt(`0x${certificate.serialNumber}`).toString(10),
+    };
     await expectRejection(
-      w.call(w.pki.intermediate, {}, { chain: false }),
+      createSession(unchecked, w.params, { endpoint: w.emu.url, clock: w.clock, maxAttempts: 1 }),
       "untrusted-certificate",
       403,
       /CA certificate/,

@@ -1,5 +1,6 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { CredentialMaterialError } from "../errors.ts";
+import { certificateSignatureOid, isEncryptedPkcs8Der, WEAK_SIGNATURE_OIDS } from "./der.ts";
 import { isPem, parsePemBlocks } from "./pem.ts";
 
 /**
@@ -129,6 +130,17 @@ function parsePrivateKey(data: Uint8Array | string, passphrase: string | undefin
         hint: "The key file should contain a -----BEGIN ... PRIVATE KEY----- block.",
       });
     }
+    // Which one signs would be a guess; so would silently using the first.
+    if (blocks.length > 1) {
+      throw new CredentialMaterialError(
+        "private-key-invalid",
+        `The key input holds ${blocks.length} private keys; iam-ra needs exactly one.`,
+        {
+          source: "private-key",
+          hint: "Keep only the key that belongs to the certificate in the file (compare with: openssl pkey -pubout).",
+        },
+      );
+    }
     const encrypted =
       block.label === "ENCRYPTED PRIVATE KEY" || (block.headers["Proc-Type"] ?? "").includes("ENCRYPTED");
     try {
@@ -157,6 +169,16 @@ function parsePrivateKey(data: Uint8Array | string, passphrase: string | undefin
     } catch {
       // try the next encoding
     }
+  }
+  if (!isEncryptedPkcs8Der(der)) {
+    throw new CredentialMaterialError(
+      "private-key-invalid",
+      "The private key is neither PEM nor a DER key (PKCS#8, PKCS#1, SEC1 or encrypted PKCS#8).",
+      {
+        source: "private-key",
+        hint: "Check that --private-key names the key file (not the certificate or another file): a PEM key starts with -----BEGIN ... PRIVATE KEY-----.",
+      },
+    );
   }
   try {
     return createPrivateKey({ key: der, format: "der", type: "pkcs8", passphrase: passphrase ?? "" });
@@ -229,6 +251,35 @@ function certificatesFrom(data: Uint8Array | string, source: string): X509Certif
 }
 
 /**
+ * Refuses what Roles Anywhere refuses in the signing certificate itself, so the user hears the
+ * real cause instead of a chain or trust-anchor hint: a CA certificate in the end-entity place,
+ * and MD5 or SHA-1 signatures.
+ */
+function checkEndEntity(leaf: X509Certificate): void {
+  if (leaf.ca) {
+    throw new CredentialMaterialError(
+      "certificate-invalid",
+      `The certificate (${leaf.subject.replace(/\n/g, ", ")}) is a CA certificate; Roles Anywhere signs with an end-entity certificate.`,
+      {
+        source: "certificate",
+        hint: "Pass the certificate issued to this host or workload (basicConstraints CA:FALSE), not its CA's.",
+      },
+    );
+  }
+  const weak = WEAK_SIGNATURE_OIDS[certificateSignatureOid(leaf.raw) ?? ""];
+  if (weak) {
+    throw new CredentialMaterialError(
+      "certificate-invalid",
+      `The certificate is signed with ${weak}; Roles Anywhere accepts only SHA-256 or stronger signatures.`,
+      {
+        source: "certificate",
+        hint: "Have the CA issue a new certificate signed with SHA-256 (openssl: -sha256).",
+      },
+    );
+  }
+}
+
+/**
  * Parses and checks a certificate, its chain and its private key, from file contents.
  *
  * Accepts PEM or DER certificates, a chain after the leaf or in `intermediates`, combined
@@ -291,6 +342,7 @@ export async function parseCredentialMaterial(input: CredentialMaterialInput): P
       },
     );
   }
+  checkEndEntity(leaf);
   if (input.validAt) {
     const problem = checkValidity(leaf, input.validAt);
     if (problem === "expired") {
