@@ -16,7 +16,7 @@ const common = {
   platform: "node",
   target: "node20",
   conditions: ["@iam-ra/source"],
-  external: ["@oclif/core", "@aws-sdk/*", "@smithy/*"],
+  external: ["@oclif/core", "@aws-sdk/*", "@smithy/*", "pkcs11js"],
   banner: {
     js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);",
   },

@@ -17,7 +17,7 @@ export { PARTITIONS, partitionOfRegion, resolveEndpoint } from "./endpoint.ts";
 export type { CredentialOptionSpec } from "./option-specs.ts";
 export { CREDENTIAL_OPTIONS } from "./option-specs.ts";
 export type { CredentialOptionValues, SessionInputs } from "./options.ts";
-export { readPassphrase, resolveSessionInputs, stringOption } from "./options.ts";
+export { readPassphrase, readPkcs11Options, resolveSessionInputs, stringOption } from "./options.ts";
 export type { AwsCredentials, FromRolesAnywhereOptions, RolesAnywhereProvider } from "./provider.ts";
 export { fromRolesAnywhere } from "./provider.ts";
 export type {

@@ -30,7 +30,8 @@ export const CREDENTIAL_OPTIONS = [
     name: "private-key",
     env: "IAM_RA_PRIVATE_KEY",
     type: "string",
-    description: "Private key file (PKCS#1, PKCS#8, encrypted PKCS#8, SEC1; PEM or DER).",
+    description:
+      "Private key file (PKCS#1, PKCS#8, encrypted PKCS#8, SEC1; PEM or DER), or a PKCS#11 URI (pkcs11:token=…;object=…).",
   },
   {
     name: "intermediates",
@@ -44,6 +45,26 @@ export const CREDENTIAL_OPTIONS = [
     type: "string",
     description:
       "File holding the key or PKCS#12 password (or set IAM_RA_PRIVATE_KEY_PASSPHRASE). Never on the command line.",
+  },
+  {
+    name: "pkcs11-lib",
+    env: "IAM_RA_PKCS11_LIB",
+    type: "string",
+    description:
+      "PKCS#11 module for pkcs11: URIs in --certificate/--private-key (default: p11-kit's proxy module).",
+  },
+  {
+    name: "pkcs11-pin-file",
+    env: "IAM_RA_PKCS11_PIN_FILE",
+    type: "string",
+    description: "File holding the token's user PIN (or set IAM_RA_PKCS11_PIN). Never on the command line.",
+  },
+  {
+    name: "pkcs11-key-pin-file",
+    env: "IAM_RA_PKCS11_KEY_PIN_FILE",
+    type: "string",
+    description:
+      "File holding a per-key PIN for keys that demand one on every use (or set IAM_RA_PKCS11_KEY_PIN; default: the user PIN).",
   },
   {
     name: "trust-anchor-arn",

@@ -1,4 +1,5 @@
 import { IamRaError } from "../errors.ts";
+import type { Pkcs11Options } from "../pkcs11/key.ts";
 import type { ReadCredentialMaterialOptions } from "../x509/read.ts";
 import type { CreateSessionOptions } from "./client.ts";
 import type { CreateSessionParams } from "./signer.ts";
@@ -50,6 +51,41 @@ export async function readPassphrase(
   return env.IAM_RA_PRIVATE_KEY_PASSPHRASE;
 }
 
+/** A PIN from its file option, else its environment variable; undefined when neither is set. */
+async function readPin(
+  values: CredentialOptionValues,
+  env: Readonly<Record<string, string | undefined>>,
+  option: "pkcs11-pin-file" | "pkcs11-key-pin-file",
+  variable: "IAM_RA_PKCS11_PIN" | "IAM_RA_PKCS11_KEY_PIN",
+): Promise<string | undefined> {
+  const file = stringOption(values[option]);
+  if (!file) return env[variable] || undefined;
+  const { readBoundedFile } = await import("../files.ts");
+  const bytes = await readBoundedFile(file, { what: "PIN", maxBytes: 4096 });
+  return Buffer.from(bytes)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
+/**
+ * The PKCS#11 module and PINs for `pkcs11:` certificate and key sources: the module from
+ * `pkcs11-lib`, PINs from their files or `IAM_RA_PKCS11_PIN`/`IAM_RA_PKCS11_KEY_PIN`.
+ * @public
+ */
+export async function readPkcs11Options(
+  values: CredentialOptionValues,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Pkcs11Options> {
+  const modulePath = stringOption(values["pkcs11-lib"]);
+  const pin = await readPin(values, env, "pkcs11-pin-file", "IAM_RA_PKCS11_PIN");
+  const keyPin = await readPin(values, env, "pkcs11-key-pin-file", "IAM_RA_PKCS11_KEY_PIN");
+  return {
+    ...(modulePath ? { modulePath } : {}),
+    ...(pin !== undefined ? { pin } : {}),
+    ...(keyPin !== undefined ? { keyPin } : {}),
+  };
+}
+
 /**
  * Turns option values into CreateSession inputs: material sources, parameters and client options
  * (transport with the proxy variables and CA bundle of `env`). Throws when no certificate is given.
@@ -68,6 +104,8 @@ export async function resolveSessionInputs(
   const privateKey = stringOption(values["private-key"]);
   const intermediates = stringOption(values.intermediates);
   const passphrase = await readPassphrase(values, env);
+  const onToken = [certificate, privateKey].some((v) => v !== undefined && /^pkcs11:/i.test(v));
+  const pkcs11 = onToken ? await readPkcs11Options(values, env) : undefined;
   const caBundle = stringOption(values["ca-bundle"]);
   const duration = values["session-duration"];
   let ca: string | undefined;
@@ -86,6 +124,7 @@ export async function resolveSessionInputs(
       ...(privateKey ? { privateKey } : {}),
       ...(intermediates ? { intermediates } : {}),
       ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(pkcs11 ? { pkcs11 } : {}),
     },
     params: {
       trustAnchorArn: stringOption(values["trust-anchor-arn"]) ?? "",

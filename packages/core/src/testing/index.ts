@@ -104,3 +104,4 @@ export async function createTestPki(
 
 export { createMemoryObjectStore, type MemoryObjectStore } from "./memory-objects.ts";
 export { type ConnectProxy, startConnectProxy } from "./proxy.ts";
+export { createSoftHsm, hasSoftHsm, SOFTHSM_MODULE, type SoftHsm } from "./softhsm.ts";

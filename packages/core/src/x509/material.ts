@@ -10,6 +10,26 @@ import { isPem, parsePemBlocks } from "./pem.ts";
 export type X509SigningAlgorithm = "AWS4-X509-RSA-SHA256" | "AWS4-X509-ECDSA-SHA256";
 
 /**
+ * A private key that signs somewhere else (a PKCS#11 token, a TPM): iam-ra hands it the data and
+ * gets the signature back; the key never leaves its device.
+ * @public
+ */
+export interface ExternalSigningKey {
+  readonly kind: "pkcs11";
+  readonly keyType: "RSA" | "EC";
+  /** The EC curve (`prime256v1`, `secp384r1`, `secp521r1`). */
+  readonly namedCurve?: string | undefined;
+  /** What the key is, for messages (a PKCS#11 URI without any PIN). */
+  readonly description: string;
+  /** Signs SHA-256 of `data`: RSA PKCS#1 v1.5, or ECDSA in DER. Synchronous, on the device. */
+  signSha256(data: Buffer): Buffer;
+}
+
+/** True when a key signs on a device rather than in this process. @public */
+export const isExternalSigningKey = (key: KeyObject | ExternalSigningKey): key is ExternalSigningKey =>
+  (key as ExternalSigningKey).kind === "pkcs11";
+
+/**
  * A certificate, its chain and the matching private key, checked and ready to sign with.
  * @public
  */
@@ -18,7 +38,8 @@ export interface CredentialMaterial {
   certificate: X509Certificate;
   /** Intermediate certificates to send in `X-Amz-X509-Chain`, leaf excluded. */
   chain: X509Certificate[];
-  privateKey: KeyObject;
+  /** The key in this process, or one that signs on a device ({@link ExternalSigningKey}). */
+  privateKey: KeyObject | ExternalSigningKey;
   algorithm: X509SigningAlgorithm;
   /** `RSA` or `EC`. */
   keyType: "RSA" | "EC";
@@ -42,6 +63,8 @@ export interface CredentialMaterialInput {
   intermediates?: Uint8Array | string | undefined;
   /** Password of an encrypted private key or of a PKCS#12 archive. */
   passphrase?: string | undefined;
+  /** A key that signs on a device, in place of `privateKey` (see `readCredentialMaterial`). */
+  externalKey?: ExternalSigningKey | undefined;
   /** Check the validity window against this date; omit to skip the check. */
   validAt?: Date | undefined;
 }
@@ -188,7 +211,16 @@ function parsePrivateKey(data: Uint8Array | string, passphrase: string | undefin
 }
 
 /** Checks a key's algorithm and returns its SigV4-X509 algorithm. */
-function algorithmOf(key: KeyObject): { algorithm: X509SigningAlgorithm; keyType: "RSA" | "EC" } {
+function algorithmOf(key: KeyObject | ExternalSigningKey): {
+  algorithm: X509SigningAlgorithm;
+  keyType: "RSA" | "EC";
+} {
+  if (isExternalSigningKey(key)) {
+    return {
+      algorithm: key.keyType === "RSA" ? "AWS4-X509-RSA-SHA256" : "AWS4-X509-ECDSA-SHA256",
+      keyType: key.keyType,
+    };
+  }
   const type = key.asymmetricKeyType;
   if (type === "rsa") return { algorithm: "AWS4-X509-RSA-SHA256", keyType: "RSA" };
   if (type === "ec") {
@@ -250,6 +282,15 @@ function certificatesFrom(data: Uint8Array | string, source: string): X509Certif
   return [parseCertificateDer(Buffer.from(data), source)];
 }
 
+/** The certificate a device key belongs to: the one whose public key verifies its signature. */
+async function findExternalLeaf(
+  candidates: X509Certificate[],
+  key: ExternalSigningKey,
+): Promise<X509Certificate | undefined> {
+  const { externalKeyMatches } = await import("../pkcs11/key.ts");
+  return candidates.find((c) => externalKeyMatches(key, c));
+}
+
 /**
  * Refuses what Roles Anywhere refuses in the signing certificate itself, so the user hears the
  * real cause instead of a chain or trust-anchor hint: a CA certificate in the end-entity place,
@@ -289,7 +330,7 @@ function checkEndEntity(leaf: X509Certificate): void {
  */
 export async function parseCredentialMaterial(input: CredentialMaterialInput): Promise<CredentialMaterial> {
   let leafCandidates: X509Certificate[];
-  let privateKey: KeyObject | undefined;
+  let privateKey: KeyObject | ExternalSigningKey | undefined = input.externalKey;
   let extraChain: X509Certificate[] = [];
 
   const certData = input.certificate;
@@ -317,7 +358,9 @@ export async function parseCredentialMaterial(input: CredentialMaterialInput): P
         },
       );
     }
-    if (input.privateKey !== undefined) {
+    if (privateKey) {
+      // signs on its device
+    } else if (input.privateKey !== undefined) {
       privateKey = parsePrivateKey(input.privateKey, input.passphrase);
     } else if (isPem(certData) && parsePemBlocks(certData).some((b) => KEY_LABELS.has(b.label))) {
       privateKey = parsePrivateKey(certData, input.passphrase);
@@ -331,7 +374,10 @@ export async function parseCredentialMaterial(input: CredentialMaterialInput): P
     });
   }
   const { algorithm, keyType } = algorithmOf(privateKey);
-  const leaf = leafCandidates.find((c) => c.checkPrivateKey(privateKey));
+  const key = privateKey;
+  const leaf = isExternalSigningKey(key)
+    ? await findExternalLeaf(leafCandidates, key)
+    : leafCandidates.find((c) => c.checkPrivateKey(key));
   if (!leaf) {
     throw new CredentialMaterialError(
       "key-certificate-mismatch",

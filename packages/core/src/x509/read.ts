@@ -1,9 +1,12 @@
 import { readBoundedFile } from "../files.ts";
+import type { Pkcs11Options } from "../pkcs11/key.ts";
+import { isPkcs11Uri } from "../pkcs11/uri.ts";
 import { type CredentialMaterial, parseCredentialMaterial } from "./material.ts";
 
 /**
- * Where a piece of credential material comes from: a file path, PEM text, or bytes.
- * A string that starts with `-----BEGIN` is PEM text; any other string is a path.
+ * Where a piece of credential material comes from: a file path, PEM text, bytes, or (certificate
+ * and private key) a PKCS#11 URI. A string that starts with `-----BEGIN` is PEM text, one that
+ * starts with `pkcs11:` names an object on a token; any other string is a path.
  * @public
  */
 export type MaterialSource = string | Uint8Array;
@@ -19,6 +22,8 @@ export interface ReadCredentialMaterialOptions {
   passphrase?: string | undefined;
   /** Check validity at this date (omit to skip). */
   validAt?: Date | undefined;
+  /** Module and PINs for `pkcs11:` sources. */
+  pkcs11?: Pkcs11Options | undefined;
 }
 
 async function load(
@@ -39,16 +44,25 @@ async function load(
 export async function readCredentialMaterial(
   options: ReadCredentialMaterialOptions,
 ): Promise<CredentialMaterial> {
-  const [certificate, privateKey, intermediates] = await Promise.all([
-    load(options.certificate, "certificate"),
-    load(options.privateKey, "private-key"),
+  const { certificate, privateKey } = options;
+  const onToken = (source: MaterialSource | undefined): source is string =>
+    typeof source === "string" && isPkcs11Uri(source);
+  // Loaded only when a token is named: the binding is an optional native dependency.
+  const pkcs11 = onToken(certificate) || onToken(privateKey) ? await import("../pkcs11/key.ts") : undefined;
+  const [certificateData, privateKeyData, intermediates, externalKey] = await Promise.all([
+    onToken(certificate)
+      ? pkcs11!.readPkcs11Certificate(certificate, options.pkcs11)
+      : load(certificate, "certificate"),
+    onToken(privateKey) ? undefined : load(privateKey, "private-key"),
     load(options.intermediates, "intermediates"),
+    onToken(privateKey) ? pkcs11!.openPkcs11Key(privateKey, options.pkcs11) : undefined,
   ]);
   return await parseCredentialMaterial({
-    certificate: certificate!,
-    privateKey,
+    certificate: certificateData!,
+    privateKey: privateKeyData,
     intermediates,
     passphrase: options.passphrase,
     validAt: options.validAt,
+    externalKey,
   });
 }

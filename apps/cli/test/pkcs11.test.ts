@@ -1,0 +1,191 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { createSoftHsm, createTestPki, hasSoftHsm, type SoftHsm } from "@iam-ra/core/testing";
+import { issueCertificateForKey } from "@iam-ra/core/x509";
+import { type Emulator, startEmulator } from "@iam-ra/emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// Keys generated inside SoftHSM2 tokens by OpenSC's pkcs11-tool; `iam-ra` signs CreateSession on the
+// token and the emulator (which checks every signature) issues credentials.
+const available = hasSoftHsm();
+if (!available && process.env.CI)
+  throw new Error("CI needs softhsm2 and opensc (apt-get install softhsm2 opensc)");
+
+const exec = promisify(execFile);
+const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
+const ROLE = "arn:aws:iam::123456789012:role/hsm-reader";
+const PIN = "246810";
+const KEYS = [
+  { keyType: "rsa:2048", label: "rsa", id: "01" },
+  { keyType: "EC:prime256v1", label: "p256", id: "02" },
+  { keyType: "EC:secp384r1", label: "p384", id: "03" },
+  { keyType: "EC:secp521r1", label: "p521", id: "04" },
+];
+
+let emu: Emulator;
+let hsm: SoftHsm;
+let dir: string;
+let common: string[];
+let env: NodeJS.ProcessEnv;
+
+async function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  return await exec(process.execPath, [BIN, ...args], { env: { ...env, ...extraEnv } }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  );
+}
+
+describe.skipIf(!available)("hardware keys through PKCS#11 (SoftHSM2)", () => {
+  beforeAll(async () => {
+    emu = await startEmulator();
+    hsm = createSoftHsm();
+    dir = mkdtempSync(join(tmpdir(), "iam-ra-cli-p11-"));
+    hsm.initToken("ci", PIN);
+    const pki = await createTestPki();
+    for (const key of KEYS) {
+      const publicKey = hsm.generateKey("ci", PIN, key);
+      const { certificatePem, certificate } = await issueCertificateForKey(
+        {
+          subject: `CN=${key.label},OU=hsm,O=tests`,
+          issuer: pki.root,
+          notBefore: new Date(Date.now() - 86_400_000),
+          notAfter: new Date(Date.now() + 86_400_000),
+        },
+        publicKey,
+      );
+      writeFileSync(join(dir, `${key.label}.pem`), certificatePem);
+      hsm.writeCertificate("ci", PIN, certificate.raw, { label: key.label, id: key.id });
+    }
+    writeFileSync(join(dir, "pin"), `${PIN}\n`, { mode: 0o600 });
+    const call = async (path: string, body: unknown) =>
+      (await (
+        await fetch(`${emu.url}${path}`, {
+          method: "POST",
+          headers: {
+            authorization:
+              "AWS4-HMAC-SHA256 Credential=a/20240101/us-east-1/rolesanywhere/aws4_request, SignedHeaders=host, Signature=0",
+          },
+          body: JSON.stringify(body),
+        })
+      ).json()) as Record<string, Record<string, string>>;
+    const ta = (
+      await call("/trustanchors", {
+        name: "hsm",
+        enabled: true,
+        source: {
+          sourceType: "CERTIFICATE_BUNDLE",
+          sourceData: { x509CertificateData: pki.root.certificatePem },
+        },
+      })
+    ).trustAnchor!;
+    const profile = (await call("/profiles", { name: "hsm", enabled: true, roleArns: [ROLE] })).profile!;
+    emu.putRole(ROLE, {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "rolesanywhere.amazonaws.com" },
+          Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+          Condition: { StringEquals: { "aws:PrincipalTag/x509Subject/OU": "hsm" } },
+        },
+      ],
+    });
+    common = [
+      "--trust-anchor-arn",
+      ta.trustAnchorArn!,
+      "--profile-arn",
+      profile.profileArn!,
+      "--role-arn",
+      ROLE,
+      "--endpoint",
+      emu.url,
+      "--pkcs11-lib",
+      hsm.module,
+    ];
+    env = { ...process.env, SOFTHSM2_CONF: hsm.conf };
+  });
+  afterAll(async () => {
+    await emu?.close();
+    hsm?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(KEYS)("credential-process signs with a $keyType key that never leaves the token", async (key) => {
+    const r = await run(
+      [
+        "credential-process",
+        "--certificate",
+        join(dir, `${key.label}.pem`),
+        "--private-key",
+        `pkcs11:token=ci;object=${key.label};type=private`,
+        ...common,
+      ],
+      { IAM_RA_PKCS11_PIN: PIN },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { AccessKeyId: string; Version: number };
+    expect(doc.Version).toBe(1);
+    expect(doc.AccessKeyId).toMatch(/^ASIA/);
+  });
+
+  it("the certificate comes from the token, the PIN from a file; nothing secret is printed", async () => {
+    const r = await run([
+      "credential-process",
+      "--certificate",
+      "pkcs11:token=ci;object=p256;type=cert",
+      "--private-key",
+      "pkcs11:token=ci;object=p256;type=private",
+      "--pkcs11-pin-file",
+      join(dir, "pin"),
+      ...common,
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).AccessKeyId).toMatch(/^ASIA/);
+  });
+
+  it("a wrong PIN is one clear line, without the PIN and without a stack", async () => {
+    const r = await run(
+      [
+        "credential-process",
+        "--certificate",
+        join(dir, "rsa.pem"),
+        "--private-key",
+        "pkcs11:token=ci;object=rsa",
+        ...common,
+      ],
+      { IAM_RA_PKCS11_PIN: "999999" },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('The token "ci" refused the user PIN.');
+    expect(r.stderr).not.toContain("999999");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("sign-string signs on the token (the helper's key check)", async () => {
+    const r = await run(
+      [
+        "sign-string",
+        "--certificate",
+        join(dir, "p384.pem"),
+        "--private-key",
+        "pkcs11:token=ci;object=p384",
+        "--pkcs11-lib",
+        hsm.module,
+        "--format",
+        "text",
+      ],
+      { IAM_RA_PKCS11_PIN: PIN },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toMatch(/^30[0-9a-f]+$/);
+  });
+});
