@@ -4,7 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createSoftHsm, createTestPki, hasSoftHsm, type SoftHsm } from "@iam-ra/core/testing";
+import {
+  createSoftHsm,
+  createTestPki,
+  hasSoftHsm,
+  hasSoftwareTpm,
+  type SoftHsm,
+  type SoftwareTpm,
+  startSoftwareTpm,
+  type TestPki,
+} from "@iam-ra/core/testing";
 import { issueCertificateForKey } from "@iam-ra/core/x509";
 import { type Emulator, startEmulator } from "@iam-ra/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +23,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const available = hasSoftHsm();
 if (!available && process.env.CI)
   throw new Error("CI needs softhsm2 and opensc (apt-get install softhsm2 opensc)");
+
+const tpmAvailable = hasSoftwareTpm();
+if (!tpmAvailable && process.env.CI) {
+  throw new Error("CI needs swtpm, tpm2-abrmd, dbus and tpm2-pkcs11 (see .ci/run)");
+}
 
 const exec = promisify(execFile);
 const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
@@ -32,8 +46,55 @@ let dir: string;
 let common: string[];
 let env: NodeJS.ProcessEnv;
 
+/** A trust anchor for the PKI's root and a profile whose role OU=hsm certificates may take; their flags. */
+async function trustWorld(pki: TestPki): Promise<string[]> {
+  const call = async (path: string, body: unknown) =>
+    (await (
+      await fetch(`${emu.url}${path}`, {
+        method: "POST",
+        headers: {
+          authorization:
+            "AWS4-HMAC-SHA256 Credential=a/20240101/us-east-1/rolesanywhere/aws4_request, SignedHeaders=host, Signature=0",
+        },
+        body: JSON.stringify(body),
+      })
+    ).json()) as Record<string, Record<string, string>>;
+  const ta = (
+    await call("/trustanchors", {
+      name: "hsm",
+      enabled: true,
+      source: {
+        sourceType: "CERTIFICATE_BUNDLE",
+        sourceData: { x509CertificateData: pki.root.certificatePem },
+      },
+    })
+  ).trustAnchor!;
+  const profile = (await call("/profiles", { name: "hsm", enabled: true, roleArns: [ROLE] })).profile!;
+  emu.putRole(ROLE, {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "rolesanywhere.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+        Condition: { StringEquals: { "aws:PrincipalTag/x509Subject/OU": "hsm" } },
+      },
+    ],
+  });
+  return [
+    "--trust-anchor-arn",
+    ta.trustAnchorArn!,
+    "--profile-arn",
+    profile.profileArn!,
+    "--role-arn",
+    ROLE,
+    "--endpoint",
+    emu.url,
+  ];
+}
+
 async function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  return await exec(process.execPath, [BIN, ...args], { env: { ...env, ...extraEnv } }).then(
+  return await exec(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, ...extraEnv } }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({
       code: e.code,
@@ -43,9 +104,15 @@ async function run(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
   );
 }
 
+beforeAll(async () => {
+  emu = await startEmulator();
+});
+afterAll(async () => {
+  await emu?.close();
+});
+
 describe.skipIf(!available)("hardware keys through PKCS#11 (SoftHSM2)", () => {
   beforeAll(async () => {
-    emu = await startEmulator();
     hsm = createSoftHsm();
     dir = mkdtempSync(join(tmpdir(), "iam-ra-cli-p11-"));
     hsm.initToken("ci", PIN);
@@ -65,55 +132,10 @@ describe.skipIf(!available)("hardware keys through PKCS#11 (SoftHSM2)", () => {
       hsm.writeCertificate("ci", PIN, certificate.raw, { label: key.label, id: key.id });
     }
     writeFileSync(join(dir, "pin"), `${PIN}\n`, { mode: 0o600 });
-    const call = async (path: string, body: unknown) =>
-      (await (
-        await fetch(`${emu.url}${path}`, {
-          method: "POST",
-          headers: {
-            authorization:
-              "AWS4-HMAC-SHA256 Credential=a/20240101/us-east-1/rolesanywhere/aws4_request, SignedHeaders=host, Signature=0",
-          },
-          body: JSON.stringify(body),
-        })
-      ).json()) as Record<string, Record<string, string>>;
-    const ta = (
-      await call("/trustanchors", {
-        name: "hsm",
-        enabled: true,
-        source: {
-          sourceType: "CERTIFICATE_BUNDLE",
-          sourceData: { x509CertificateData: pki.root.certificatePem },
-        },
-      })
-    ).trustAnchor!;
-    const profile = (await call("/profiles", { name: "hsm", enabled: true, roleArns: [ROLE] })).profile!;
-    emu.putRole(ROLE, {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Service: "rolesanywhere.amazonaws.com" },
-          Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-          Condition: { StringEquals: { "aws:PrincipalTag/x509Subject/OU": "hsm" } },
-        },
-      ],
-    });
-    common = [
-      "--trust-anchor-arn",
-      ta.trustAnchorArn!,
-      "--profile-arn",
-      profile.profileArn!,
-      "--role-arn",
-      ROLE,
-      "--endpoint",
-      emu.url,
-      "--pkcs11-lib",
-      hsm.module,
-    ];
+    common = [...(await trustWorld(pki)), "--pkcs11-lib", hsm.module];
     env = { ...process.env, SOFTHSM2_CONF: hsm.conf };
   });
   afterAll(async () => {
-    await emu?.close();
     hsm?.cleanup();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -187,5 +209,80 @@ describe.skipIf(!available)("hardware keys through PKCS#11 (SoftHSM2)", () => {
     );
     expect(r.stderr).toBe("");
     expect(r.stdout.trim()).toMatch(/^30[0-9a-f]+$/);
+  });
+});
+
+describe.skipIf(!tpmAvailable)("keys in a TPM 2.0 (swtpm + tpm2-pkcs11)", () => {
+  let tpm: SoftwareTpm;
+  let tpmDir: string;
+  let flags: string[];
+  beforeAll(async () => {
+    tpm = await startSoftwareTpm({ token: "tpm", pin: PIN });
+    tpmDir = mkdtempSync(join(tmpdir(), "iam-ra-cli-tpm-"));
+    const pki = await createTestPki();
+    for (const algorithm of ["ecc256", "rsa2048"] as const) {
+      const { certificatePem } = await issueCertificateForKey(
+        {
+          subject: `CN=tpm-${algorithm},OU=hsm,O=tests`,
+          issuer: pki.root,
+          notBefore: new Date(Date.now() - 86_400_000),
+          notAfter: new Date(Date.now() + 86_400_000),
+        },
+        tpm.addKey(algorithm, algorithm),
+      );
+      writeFileSync(join(tpmDir, `${algorithm}.pem`), certificatePem);
+    }
+    writeFileSync(join(tpmDir, "pin"), PIN, { mode: 0o600 });
+    flags = [
+      ...(await trustWorld(pki)),
+      "--pkcs11-lib",
+      tpm.module,
+      "--pkcs11-pin-file",
+      join(tpmDir, "pin"),
+    ];
+  }, 120_000);
+  afterAll(async () => {
+    await tpm?.stop();
+    if (tpmDir) rmSync(tpmDir, { recursive: true, force: true });
+  });
+
+  it.each(["ecc256", "rsa2048"])(
+    "credential-process signs with a %s key held in the TPM",
+    async (algorithm) => {
+      const r = await run(
+        [
+          "credential-process",
+          "--certificate",
+          join(tpmDir, `${algorithm}.pem`),
+          "--private-key",
+          `pkcs11:token=tpm;object=${algorithm};type=private`,
+          ...flags,
+        ],
+        tpm.env,
+      );
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).AccessKeyId).toMatch(/^ASIA/);
+    },
+  );
+
+  it("a wrong TPM user PIN (the key's authorization) is one clear line", async () => {
+    writeFileSync(join(tpmDir, "bad-pin"), "000000", { mode: 0o600 });
+    const r = await run(
+      [
+        "credential-process",
+        "--certificate",
+        join(tpmDir, "ecc256.pem"),
+        "--private-key",
+        "pkcs11:token=tpm;object=ecc256",
+        ...flags,
+        "--pkcs11-pin-file",
+        join(tpmDir, "bad-pin"),
+      ],
+      tpm.env,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('The token "tpm" refused the user PIN.');
+    expect(r.stderr).not.toContain("000000");
   });
 });

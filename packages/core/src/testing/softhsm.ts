@@ -49,6 +49,52 @@ const CURVE_OIDS: Record<string, string> = {
   "06052b81040023": "P-521",
 };
 
+/** Runs OpenSC's pkcs11-tool on a module; its stdout. @internal */
+export type Pkcs11Tool = (args: string[]) => Buffer;
+
+/** A pkcs11-tool runner for a module and environment. @internal */
+export function createPkcs11Tool(module: string, env: NodeJS.ProcessEnv): Pkcs11Tool {
+  return (args) =>
+    execFileSync("pkcs11-tool", ["--module", module, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/**
+ * The public key of a token's key pair, by label: RSA exported by pkcs11-tool; EC rebuilt from
+ * EC_POINT and EC_PARAMS (pkcs11-tool cannot export EC public keys with OpenSSL 3). @internal
+ */
+export function readTokenPublicKey(
+  tool: Pkcs11Tool,
+  token: string,
+  label: string,
+  scratch: string,
+): KeyObject {
+  // pkcs11-tool lists every public key whatever the filters say: pick the one with this label.
+  const listing = tool(["--token-label", token, "--list-objects", "--type", "pubkey"]).toString();
+  const block = listing
+    .split(/^(?=Public Key Object)/m)
+    .find((b) => b.split("\n").some((line) => line.trim().replace(/\s+/g, " ") === `label: ${label}`));
+  if (!block) throw new Error(`pkcs11-tool lists no public key labelled ${label}`);
+  if (/^Public Key Object; RSA/.test(block)) {
+    tool(["--token-label", token, "--read-object", "--type", "pubkey", "--label", label, "-o", scratch]);
+    return createPublicKey({ key: readFileSync(scratch), format: "der", type: "spki" });
+  }
+  const point = Buffer.from(/EC_POINT:\s+([0-9a-f]+)/.exec(block)![1]!, "hex");
+  const curve = CURVE_OIDS[/EC_PARAMS:\s+([0-9a-f]+)/.exec(block)![1]!]!;
+  // EC_POINT is an OCTET STRING holding the uncompressed point 04 || x || y.
+  const offset = point[1]! & 0x80 ? 2 + (point[1]! & 0x7f) : 2;
+  const raw = point.subarray(offset + 1);
+  const half = raw.length / 2;
+  return createPublicKey({
+    key: {
+      kty: "EC",
+      crv: curve,
+      x: raw.subarray(0, half).toString("base64url"),
+      y: raw.subarray(half).toString("base64url"),
+    },
+    format: "jwk",
+  });
+}
+
 /**
  * Creates an empty SoftHSM2 store in a temporary directory.
  * @public
@@ -60,11 +106,7 @@ export function createSoftHsm(): SoftHsm {
   const conf = join(dir, "softhsm2.conf");
   writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`);
   const env = { ...process.env, SOFTHSM2_CONF: conf };
-  const tool = (args: string[]) =>
-    execFileSync("pkcs11-tool", ["--module", SOFTHSM_MODULE, ...args], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  const tool = createPkcs11Tool(SOFTHSM_MODULE, env);
   return {
     module: SOFTHSM_MODULE,
     conf,
@@ -93,33 +135,7 @@ export function createSoftHsm(): SoftHsm {
         "--id",
         key.id,
       ]);
-      if (key.keyType.startsWith("rsa")) {
-        const out = join(dir, `${token}-${key.id}.pub.der`);
-        tool(["--token-label", token, "--read-object", "--type", "pubkey", "--id", key.id, "-o", out]);
-        return createPublicKey({ key: readFileSync(out), format: "der", type: "spki" });
-      }
-      // pkcs11-tool cannot export EC public keys with OpenSSL 3: read EC_POINT and EC_PARAMS instead.
-      // pkcs11-tool lists every public key whatever --id says: pick the one with this id.
-      const listing = tool(["--token-label", token, "--list-objects", "--type", "pubkey"]).toString();
-      const block = listing
-        .split(/^(?=Public Key Object)/m)
-        .find((b) => b.split("\n").some((line) => line.trim().replace(/\s+/g, " ") === `ID: ${key.id}`));
-      if (!block) throw new Error(`pkcs11-tool lists no public key with id ${key.id}`);
-      const point = Buffer.from(/EC_POINT:\s+([0-9a-f]+)/.exec(block)![1]!, "hex");
-      const curve = CURVE_OIDS[/EC_PARAMS:\s+([0-9a-f]+)/.exec(block)![1]!]!;
-      // EC_POINT is an OCTET STRING holding the uncompressed point 04 || x || y.
-      const offset = point[1]! & 0x80 ? 2 + (point[1]! & 0x7f) : 2;
-      const raw = point.subarray(offset + 1);
-      const half = raw.length / 2;
-      return createPublicKey({
-        key: {
-          kty: "EC",
-          crv: curve,
-          x: raw.subarray(0, half).toString("base64url"),
-          y: raw.subarray(half).toString("base64url"),
-        },
-        format: "jwk",
-      });
+      return readTokenPublicKey(tool, token, key.label, join(dir, `${token}-${key.id}.pub.der`));
     },
     writeCertificate(token, pin, der, object) {
       const file = join(dir, `${token}-${object.id}.cert.der`);
