@@ -96,7 +96,8 @@ export const CREDENTIAL_OPTIONS = [
     name: "endpoint",
     env: "IAM_RA_ENDPOINT",
     type: "string",
-    description: "Custom Roles Anywhere endpoint URL (a base path is signed).",
+    description:
+      "Custom Roles Anywhere endpoint URL (a base path is signed). Default: AWS_ENDPOINT_URL_ROLESANYWHERE, then AWS_ENDPOINT_URL, as the AWS SDKs read them.",
   },
   {
     name: "use-fips-endpoint",
@@ -109,6 +110,13 @@ export const CREDENTIAL_OPTIONS = [
     env: "IAM_RA_USE_DUALSTACK_ENDPOINT",
     type: "boolean",
     description: "Use the dual-stack endpoint.",
+  },
+  {
+    name: "allow-http",
+    env: "IAM_RA_ALLOW_HTTP",
+    type: "boolean",
+    description:
+      "Allow a plain http:// --endpoint off this machine (credentials cross the network unencrypted; loopback is always allowed).",
   },
   {
     name: "no-verify-ssl",
@@ -126,12 +134,14 @@ export const CREDENTIAL_OPTIONS = [
     name: "timeout",
     env: "IAM_RA_TIMEOUT",
     type: "integer",
-    description: "Per-attempt timeout in milliseconds (default 10000).",
+    description:
+      "Deadline of each attempt, whole response included, in milliseconds: 100–120000 (default 10000).",
   },
   {
     name: "max-attempts",
     env: "IAM_RA_MAX_ATTEMPTS",
     type: "integer",
-    description: "Attempts including the first (default 3); throttling, 5xx and network errors are retried.",
+    description:
+      "Attempts including the first, 1–10 (default 3); throttling, 5xx and network errors are retried.",
   },
 ] as const satisfies readonly CredentialOptionSpec[];
