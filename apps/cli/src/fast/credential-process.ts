@@ -3,7 +3,7 @@
  * only what it needs. Flags and env vars come from the same table as the oclif command.
  * @module
  */
-import { readCachedCredentials, resolveCacheSlot } from "../services/credential-cache.ts";
+import { CacheSafetyError, readCachedCredentials, resolveCacheSlot } from "../services/credential-cache.ts";
 import { CACHE_FLAGS, CREDENTIAL_FLAGS } from "../services/credential-options.ts";
 
 /** Thrown for a bad flag before @iam-ra/core is loaded; reported like an IamRaError. */
@@ -55,12 +55,13 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     const { runCredentialProcess } = await import("../services/credential-process.ts");
-    process.stdout.write(JSON.stringify(await runCredentialProcess(flags, process.env, now)));
+    const warn = (line: string) => process.stderr.write(`iam-ra: warning: ${line}\n`);
+    process.stdout.write(JSON.stringify(await runCredentialProcess(flags, process.env, { now, slot, warn })));
   } catch (error) {
     process.exitCode = 1;
     // The class the miss path throws (the fast bundle holds no copy of @iam-ra/core).
     const { IamRaError } = await import("../services/credential-process.ts");
-    if (error instanceof FlagError || error instanceof IamRaError) {
+    if (error instanceof FlagError || error instanceof CacheSafetyError || error instanceof IamRaError) {
       const hint = (error as { hint?: string }).hint;
       process.stderr.write(`iam-ra: ${error.message}\n${hint ? `  hint: ${hint}\n` : ""}`);
     } else if (
