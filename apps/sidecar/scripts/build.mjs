@@ -11,6 +11,8 @@ const common = {
   platform: "node",
   target: "node20",
   conditions: ["@iam-ra/source"],
+  // The optional PKCS#11 binding is a native addon, loaded from node_modules only when asked for.
+  external: ["pkcs11js"],
   banner: {
     js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);",
   },
