@@ -20,5 +20,6 @@ const common = {
   logLevel: "warning",
 };
 await build({ ...common, entryPoints: { main: "src/main.ts" }, outdir: "dist", metafile: false });
+await build({ ...common, entryPoints: { webhook: "src/webhook.ts" }, outdir: "dist" });
 await build({ ...common, entryPoints: { index: "src/index.ts" }, outdir: "dist" });
 chmodSync(new URL("../dist/main.js", import.meta.url), 0o755);

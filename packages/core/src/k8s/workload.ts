@@ -61,12 +61,21 @@ export interface WorkloadManifestsInput {
   deployment: K8sDeploymentMode;
   /** Default 1000 (the sidecar image's group). */
   fsGroup?: number | undefined;
+  /**
+   * `secret` (default): a `Certificate` whose Secret every replica mounts. `csi`: no `Certificate`;
+   * each pod asks cert-manager's csi-driver for its own, its key made on the node and never
+   * stored in the API server.
+   */
+  certificateMode?: K8sCertificateMode | undefined;
 }
+
+/** Where a workload's certificate lives: see {@link WorkloadManifestsInput.certificateMode}. @public */
+export type K8sCertificateMode = "secret" | "csi";
 
 /**
  * Every object a workload needs, in apply order: the namespace issuer's Secret and `Issuer`, the
- * `Certificate`, the ConfigMap, and the Deployment (or a patch for an existing one). Each is
- * validated against its schema as it is built.
+ * `Certificate` (not in csi mode), the ConfigMap, and the Deployment (or a patch for an existing
+ * one). Each is validated against its schema as it is built.
  * @public
  */
 export function buildWorkloadManifests(input: WorkloadManifestsInput): K8sManifest[] {
@@ -101,7 +110,9 @@ export function buildWorkloadManifests(input: WorkloadManifestsInput): K8sManife
     workload: input.workload,
     ...input.arns,
   });
+  const csi = input.certificateMode === "csi";
   const pod = {
+    ...(csi ? { csi: { issuerName: names.issuer, ...input.certificate } } : {}),
     namespace: input.namespace,
     name: input.deployment.name,
     container: input.deployment.container,
@@ -122,7 +133,7 @@ export function buildWorkloadManifests(input: WorkloadManifestsInput): K8sManife
   return [
     { part: "ca-secret", object: secret, sensitive: true },
     { part: "issuer", object: issuer, sensitive: false },
-    { part: "certificate", object: certificate, sensitive: false },
+    ...(csi ? [] : [{ part: "certificate" as const, object: certificate, sensitive: false }]),
     { part: "config-map", object: configMap, sensitive: false },
     last,
   ];
