@@ -192,6 +192,40 @@ describe.skipIf(!available)("hardware keys through PKCS#11 (SoftHSM2)", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("doctor checks the token (module, token, PIN, key) and never prints the PIN", async () => {
+    const aws = {
+      AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "doctor-reads",
+      AWS_ENDPOINT_URL: emu.url,
+    };
+    const args = [
+      "doctor",
+      "--certificate",
+      join(dir, "p256.pem"),
+      "--private-key",
+      "pkcs11:token=ci;object=p256;type=private",
+      ...common,
+      "--json",
+    ];
+    type Doctor = { ok: boolean; checks: Array<{ id: string; ok: boolean | null; message: string }> };
+    const good = await run(args, { ...aws, IAM_RA_PKCS11_PIN: PIN });
+    const report = JSON.parse(good.stdout) as Doctor;
+    const check = (r: Doctor, id: string) => r.checks.find((c) => c.id === id);
+    expect(check(report, "hardware-key")).toMatchObject({ ok: true });
+    expect(check(report, "hardware-key")?.message).toContain("pkcs11:token=ci;object=p256;type=private");
+    expect(check(report, "key-matches-certificate")).toMatchObject({ ok: true });
+    expect(check(report, "create-session")).toMatchObject({ ok: true });
+    expect(good.stdout + good.stderr).not.toContain(PIN);
+
+    const bad = await run(args, { ...aws, IAM_RA_PKCS11_PIN: "13579111" });
+    expect(bad.code).toBe(1);
+    const failed = JSON.parse(bad.stdout) as Doctor;
+    expect(check(failed, "hardware-key")).toMatchObject({ ok: false });
+    expect(check(failed, "hardware-key")?.message).toContain('The token "ci" refused the user PIN.');
+    expect(check(failed, "key-matches-certificate")?.ok).toBeNull();
+    expect(bad.stdout + bad.stderr).not.toContain("13579111");
+  });
+
   it("sign-string signs on the token (the helper's key check)", async () => {
     const r = await run(
       [

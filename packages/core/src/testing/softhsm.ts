@@ -3,6 +3,17 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { resetPkcs11Sessions } from "../pkcs11/key.ts";
+
+/**
+ * What a token reset (a device unplugged and back, a daemon restart) does to a process holding
+ * PKCS#11 sessions: every session of every module this process loaded is closed under it, so its
+ * handles are invalid on the next use.
+ * @public
+ */
+export function resetTokenSessions(): void {
+  resetPkcs11Sessions();
+}
 
 /** Where Debian's softhsm2 package puts its PKCS#11 module. @public */
 export const SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so";
