@@ -134,6 +134,13 @@ const COMBINATIONS = BINDINGS.flatMap((binding) =>
 );
 
 describe("workload manifests", () => {
+  it("webhook mode: only the namespace issuer, and the Certificate unless csi-driver makes each pod's", () => {
+    const parts = (certificateMode: "csi" | "secret") =>
+      buildWorkloadManifests(input({ deployment: { mode: "webhook" }, certificateMode })).map((m) => m.part);
+    expect(parts("csi")).toEqual(["ca-secret", "issuer"]);
+    expect(parts("secret")).toEqual(["ca-secret", "issuer", "certificate"]);
+  });
+
   it.each(COMBINATIONS)(
     "validate against the Kubernetes and cert-manager schemas: $binding.tag $duration/$renewBefore $deployment.mode $deployment.name fsGroup $fsGroup",
     ({ binding, duration, renewBefore, deployment, fsGroup }) => {
@@ -170,7 +177,9 @@ describe("workload manifests", () => {
       expect(sidecar.restartPolicy).toBe("Always");
       expect(JSON.stringify(spec)).not.toContain("subPath");
       expect(spec.securityContext.fsGroup).toBe(fsGroup);
-      const app = spec.containers.find((c: { name: string }) => c.name === deployment.container);
+      const app = spec.containers.find(
+        (c: { name: string }) => c.name === (deployment as { container: string }).container,
+      );
       expect(app.env).toEqual(
         expect.arrayContaining([
           { name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", value: "http://127.0.0.1:9911/v1/credentials" },

@@ -85,11 +85,11 @@ export {
   buildWebhookInstallManifests,
   WEBHOOK_CONFIG_MOUNT_PATH,
   WEBHOOK_ENTRYPOINT,
-  WEBHOOK_NAMESPACE,
   WEBHOOK_PATH,
   WEBHOOK_PORT,
   WEBHOOK_TLS_MOUNT_PATH,
 } from "./webhook/install.ts";
+export { WEBHOOK_CONFIG_MAP_NAME, WEBHOOK_NAMESPACE } from "./webhook/names.ts";
 export type {
   K8sCertificateMode,
   K8sDeploymentMode,

@@ -96,7 +96,7 @@ export interface WebhookConfigOptions {
   cluster: string;
   /** The iam-ra namespace (`--namespace`), which names the issuers. */
   iamRaNamespace: string;
-  /** How pods get their certificate. Default `csi`. */
+  /** How pods get their certificate when a workload's record does not say. Default `csi`. */
   certificateMode?: K8sCertificateMode | undefined;
 }
 
@@ -125,6 +125,8 @@ export function buildWebhookConfig(state: State, options: WebhookConfigOptions):
     // here rather than handed a certificate its trust anchor would refuse.
     if (entry.issuer !== issuer.issuerName || entry.roles[w.role]) continue;
     const { commonName, subject } = certificateSubjectFor(role.binding, "-");
+    // What the workload was onboarded with, else the webhook's default.
+    const certificateMode = w.manifest?.certificates ?? mode;
     const timing = validateCertificateTiming({
       duration: w.manifest?.duration ?? "24h",
       renewBefore: w.manifest?.renewBefore ?? "8h",
@@ -142,7 +144,10 @@ export function buildWebhookConfig(state: State, options: WebhookConfigOptions):
       commonName: subject ? null : commonName,
       subject: subject ?? {},
       ...timing,
-      certificate: mode === "csi" ? { mode } : { mode, secretName: names.certificateSecret },
+      certificate:
+        certificateMode === "csi"
+          ? { mode: certificateMode }
+          : { mode: certificateMode, secretName: names.certificateSecret },
     };
   }
   return { version: WEBHOOK_CONFIG_VERSION, cluster: options.cluster, namespaces };

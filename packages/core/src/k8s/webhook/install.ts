@@ -14,6 +14,7 @@ import { SIDECAR_UID } from "../manifests.ts";
 import { validateK8sName } from "../names.ts";
 import { INJECT_LABEL, SYSTEM_NAMESPACES } from "./admission.ts";
 import { buildWebhookConfigMap, WEBHOOK_CONFIG_KEY, type WebhookConfig } from "./config.ts";
+import { WEBHOOK_CONFIG_MAP_NAME, WEBHOOK_NAMESPACE } from "./names.ts";
 
 /** The webhook's entrypoint in the sidecar image (a second bundle next to `/app/main.js`). @public */
 export const WEBHOOK_ENTRYPOINT: readonly string[] = ["node", "/app/webhook.js"];
@@ -25,8 +26,6 @@ export const WEBHOOK_TLS_MOUNT_PATH = "/var/run/iam-ra-webhook/tls";
 export const WEBHOOK_CONFIG_MOUNT_PATH = "/etc/iam-ra-webhook";
 /** The path the API server posts AdmissionReviews to. @public */
 export const WEBHOOK_PATH = "/mutate";
-/** The default namespace of the webhook. @public */
-export const WEBHOOK_NAMESPACE = "iam-ra-system";
 
 /** Input of {@link buildWebhookInstallManifests}. @public */
 export interface WebhookInstallInput {
@@ -103,7 +102,7 @@ export function buildWebhookInstallManifests(input: WebhookInstallInput): Webhoo
   const servingSecret = `${NAME}-tls`;
   const caSecret = `${NAME}-ca`;
   const dnsNames = [`${NAME}.${namespace}.svc`, `${NAME}.${namespace}.svc.cluster.local`];
-  const configMapName = `${NAME}-namespace-roles`;
+  const configMapName = WEBHOOK_CONFIG_MAP_NAME;
 
   const ns = new Namespace({
     metadata: {
