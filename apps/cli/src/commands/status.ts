@@ -27,7 +27,11 @@ export class Status extends AdminCommand {
     "<%= config.bin %> <%= command.id %> --expiring 60 --json",
   ];
   static override flags = {
-    expiring: Flags.integer({ description: "Warn about certificates expiring within N days.", default: 30 }),
+    expiring: Flags.integer({
+      description: "Warn about certificates expiring within N days.",
+      default: 30,
+      min: 0,
+    }),
   };
 
   async run(): Promise<StatusResult> {
@@ -135,6 +139,8 @@ export class Status extends AdminCommand {
         if (k.level !== "ok") this.log(`  ${k.level.toUpperCase().padEnd(5)} ${k.subject}: ${k.message}`);
       if (checks.every((k) => k.level === "ok")) this.log("  all checks passed");
     }
+    // A failed check fails the command (the report is printed all the same), so `status` can gate CI.
+    if (checks.some((k) => k.level === "error")) process.exitCode = 1;
     return result;
   }
 }

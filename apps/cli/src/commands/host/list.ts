@@ -23,7 +23,7 @@ export class HostList extends AdminCommand {
     "<%= config.bin %> <%= command.id %> --json",
   ];
   static override flags = {
-    expiring: Flags.integer({ description: "Only hosts whose certificate expires within N days." }),
+    expiring: Flags.integer({ description: "Only hosts whose certificate expires within N days.", min: 0 }),
   };
 
   async run(): Promise<HostListResult> {

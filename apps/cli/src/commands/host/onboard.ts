@@ -12,7 +12,7 @@ import {
 } from "../../services/host-output.ts";
 
 export const hostIssueFlags = {
-  "validity-days": Flags.integer({ description: "Certificate validity in days (default 365)." }),
+  "validity-days": Flags.integer({ description: "Certificate validity in days (default 365).", min: 1 }),
   csr: Flags.string({ description: "The host's CSR (PEM file): the key stays on the host." }),
   "dns-name": Flags.string({
     description: "Extra DNS name for the certificate (repeatable).",
