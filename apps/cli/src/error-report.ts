@@ -42,7 +42,10 @@ function parseMessage(error: Error): string {
  * Maps any error that reaches the top of a command to what the user sees. `commandId` is the
  * command as typed (`host onboard`), for the hint; `debug` keeps the stack of unexpected errors.
  */
-export function reportError(error: unknown, options: { commandId?: string | undefined; debug: boolean }): ErrorReport {
+export function reportError(
+  error: unknown,
+  options: { commandId?: string | undefined; debug: boolean },
+): ErrorReport {
   const command = options.commandId ? `iam-ra ${options.commandId}` : "iam-ra";
   let name: string;
   let code: string;

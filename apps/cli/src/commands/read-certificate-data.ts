@@ -31,7 +31,8 @@ export class ReadCertificateData extends BaseCommand {
   static override flags = {
     ...flagsFromSpecs(PKCS11_FLAGS),
     certificate: Flags.string({
-      description: "Certificate: a PEM or DER file (regular file, at most 1 MiB), or a PKCS#11 URI (pkcs11:…).",
+      description:
+        "Certificate: a PEM or DER file (regular file, at most 1 MiB), or a PKCS#11 URI (pkcs11:…).",
       env: "IAM_RA_CERTIFICATE",
       required: true,
     }),

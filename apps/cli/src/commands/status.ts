@@ -2,6 +2,7 @@ import { IamRaError } from "@iam-ra/core";
 import { readNamespaceState } from "@iam-ra/core/admin";
 import { Flags } from "@oclif/core";
 import { AdminCommand } from "../admin-command.ts";
+import { formatSerial } from "../services/serial.ts";
 
 /** One finding of the live checks. */
 export interface StatusCheck {
@@ -105,7 +106,7 @@ export class Status extends AdminCommand {
           checks.push({
             level: "error",
             subject: `host ${hostname}`,
-            message: `certificate ${c.serialNumber} expired ${c.notAfter}`,
+            message: `certificate ${formatSerial(c.serialNumber)} expired ${c.notAfter}`,
           });
         else if (left < soon)
           checks.push({

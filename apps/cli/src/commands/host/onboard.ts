@@ -10,6 +10,7 @@ import {
   writeHostFiles,
   writeSopsFile,
 } from "../../services/host-output.ts";
+import { formatSerial } from "../../services/serial.ts";
 
 export const hostIssueFlags = {
   "validity-days": Flags.integer({ description: "Certificate validity in days (default 365).", min: 1 }),
@@ -55,7 +56,7 @@ export async function finishHost(
     const c = result.certificate;
     cmd.log(`Host ${result.hostname} → role ${result.role} (scope ${result.scope})`);
     cmd.log(
-      `  certificate  serial ${c.serialNumber}, ${c.subject}, until ${c.notAfter} (${c.keySource} key)`,
+      `  certificate  serial ${formatSerial(c.serialNumber)} (hex), ${c.subject}, until ${c.notAfter} (${c.keySource} key)`,
     );
     cmd.log(`  secret       ${result.secretArn}`);
     if (files)
