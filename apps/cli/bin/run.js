@@ -7,12 +7,18 @@ require("node:module").enableCompileCache?.();
 const argv = process.argv.slice(2);
 // Key text in an argument is readable by every local user (/proc/PID/cmdline, ps) and ends up in
 // shell history and debug logs: refuse it on every command, before anything else sees it.
-const keyArgument = argv.findIndex((a) => /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|PuTTY-User-Key-File/.test(a));
+const keyArgument = argv.findIndex((a) =>
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|PuTTY-User-Key-File/.test(a),
+);
 if (keyArgument !== -1) {
   const flag = /^--?[a-z]/.test(argv[keyArgument]) ? argv[keyArgument].split("=")[0] : argv[keyArgument - 1];
   const message = `A private key was passed on the command line${flag?.startsWith("-") ? ` (${flag})` : ""}; every local user can read a process's arguments.`;
-  const hint = "Pass the key's file path instead (e.g. --private-key /etc/iam-ra/key.pem or IAM_RA_PRIVATE_KEY=/path), or a pkcs11: URI for a key in hardware.";
-  if (argv.includes("--json")) process.stdout.write(`${JSON.stringify({ error: { name: "IamRaError", code: "invalid-input", message, hint } })}\n`);
+  const hint =
+    "Pass the key's file path instead (e.g. --private-key /etc/iam-ra/key.pem or IAM_RA_PRIVATE_KEY=/path), or a pkcs11: URI for a key in hardware.";
+  if (argv.includes("--json"))
+    process.stdout.write(
+      `${JSON.stringify({ error: { name: "IamRaError", code: "invalid-input", message, hint } })}\n`,
+    );
   else process.stderr.write(`iam-ra: ${message}\n  hint: ${hint}\n`);
   process.exitCode = 1;
 } else if (argv[0] === "credential-process" && !argv.some((a) => a === "--help" || a === "-h")) {

@@ -24,7 +24,11 @@ describe("usage errors: one compact document with --json, one paragraph without"
     ["unknown flag", ["status", "--nope"], /Nonexistent flag: --nope/],
     ["missing argument", ["role", "create"], /Missing 1 required arg: name/],
     ["bad option value", ["ca", "setup", "--scope", "s", "--key-algorithm", "nope"], /--key-algorithm/],
-    ["not an integer", ["status", "--expiring", "soon"], /--expiring: Expected an integer but received: soon/],
+    [
+      "not an integer",
+      ["status", "--expiring", "soon"],
+      /--expiring: Expected an integer but received: soon/,
+    ],
     ["unknown command", ["staus"], /There is no command "staus"/],
   ];
   it.each(cases)("%s", async (_, args, message) => {
@@ -61,7 +65,10 @@ describe("negative numbers name the real cause, never 'ambiguous'", () => {
     [["credential-process", "--max-attempts", "-1"], /--max-attempts must be a whole number from 1 to 10/],
     [["credential-process", "--timeout", "-1"], /--timeout must be a whole number from 100 to 120000/],
     [["serve", "--port", "-1"], /--port: Expected an integer greater than or equal to 0 but received: -1/],
-    [["update", "--profile", "p", "--timeout", "-1"], /--timeout: Expected an integer greater than or equal to 0/],
+    [
+      ["update", "--profile", "p", "--timeout", "-1"],
+      /--timeout: Expected an integer greater than or equal to 0/,
+    ],
     [["host", "onboard", "h", "--role", "r", "--validity-days", "-1"], /greater than or equal to 1/],
     [["ca", "setup", "--scope", "s", "--ca-validity-years", "-1"], /greater than or equal to 1/],
   ];
@@ -96,7 +103,13 @@ describe("read-certificate-data reads only bounded regular files", () => {
 
 describe("profile names: update and service install follow profile configure's rule", () => {
   it("a name with a space is refused by all three, before any work", async () => {
-    const configure = await runCli(["profile", "configure", "my profile", "--role-arn", "arn:aws:iam::1:role/r"]);
+    const configure = await runCli([
+      "profile",
+      "configure",
+      "my profile",
+      "--role-arn",
+      "arn:aws:iam::1:role/r",
+    ]);
     const update = await runCli(["update", "--profile", "my profile", "--once"]);
     for (const r of [configure, update]) {
       expect(r.code).toBe(1);
@@ -115,7 +128,15 @@ describe("presentation helpers", () => {
     expect(() => parseSerialFlag("zz")).toThrow(/not a serial number/);
   });
   it("tables: a header, aligned columns, no trailing spaces", () => {
-    expect(formatTable(["A", "LONG"], [["xyz", "1"], ["", "22"]])).toBe("A    LONG\nxyz  1\n     22");
+    expect(
+      formatTable(
+        ["A", "LONG"],
+        [
+          ["xyz", "1"],
+          ["", "22"],
+        ],
+      ),
+    ).toBe("A    LONG\nxyz  1\n     22");
   });
 });
 

@@ -1,4 +1,4 @@
-import { describeError, IamRaError } from "@iam-ra/core";
+import { describeError } from "@iam-ra/core";
 import { fromRolesAnywhere, resolveSessionInputs } from "@iam-ra/core/rolesanywhere";
 import { Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
