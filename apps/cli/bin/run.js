@@ -24,6 +24,20 @@ if (keyArgument !== -1) {
 } else if (argv[0] === "credential-process" && !argv.some((a) => a === "--help" || a === "-h")) {
   require("../dist/credential-process.cjs").main(argv.slice(1));
 } else {
+  const oclif = require("@oclif/core");
   // The package root (one up from bin/), where oclif reads package.json.
-  require("@oclif/core").execute({ dir: require("node:path").join(__dirname, "..", "package.json") });
+  const root = require("node:path").join(__dirname, "..", "package.json");
+  oclif.run(argv, root).then(
+    () => oclif.flush(),
+    async (error) => {
+      // Commands report their own errors and end with an ExitError; oclif's handler only sets the status.
+      if (error instanceof oclif.Errors.ExitError) return oclif.handle(error);
+      // Anything else failed outside a command (an unknown command, a hook): the same report.
+      const { reportError } = await import("../dist/index.js");
+      const report = reportError(error, { debug: Boolean(process.env.DEBUG) });
+      if (argv.includes("--json")) process.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
+      else process.stderr.write(report.text);
+      process.exitCode = report.exit;
+    },
+  );
 }

@@ -40,6 +40,9 @@ import { SignString } from "./commands/sign-string.ts";
 import { Status } from "./commands/status.ts";
 import { Update } from "./commands/update.ts";
 
+export { reportError } from "./error-report.ts";
+export { commandNotFound } from "./hooks/command-not-found.ts";
+
 export const COMMANDS = {
   "ca:delete": CaDelete,
   "ca:list": CaList,

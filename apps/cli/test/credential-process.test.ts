@@ -410,7 +410,7 @@ describe("iam-ra read-certificate-data and sign-string", () => {
       (e: { code: number; stderr: string }) => e,
     );
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/cannot be/);
+    expect(r.stderr).toMatch(/nope\.pem does not exist/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -133,7 +133,7 @@ describe("iam-ra service install", () => {
         "--dir",
         out,
         "--profile",
-        "my profile",
+        "my+profile",
         "--credentials-file",
         join(dir, "creds", "credentials"),
         "--private-key-passphrase-file",
@@ -151,7 +151,7 @@ describe("iam-ra service install", () => {
         /note: systemctl daemon-reload && systemctl enable --now iam-ra-serve\.service/,
       );
       const names = readdirSync(out).sort();
-      expect(names).toEqual(["iam-ra-serve.service", "iam-ra-update-my\\x20profile.service"]);
+      expect(names).toEqual(["iam-ra-serve.service", "iam-ra-update-my\\x2bprofile.service"]);
       for (const name of names) {
         const path = join(out, name);
         expect(statSync(path).mode & 0o777).toBe(0o644);

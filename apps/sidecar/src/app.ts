@@ -145,7 +145,7 @@ export function createApp(deps: AppDeps): Handler {
   // A token is 32 bytes, base64url: the expiry (48-bit ms) and 26 bytes of HMAC-SHA256 over it.
   const imdsMac = (expiry: Buffer) => createHmac("sha256", imdsKey).update(expiry).digest().subarray(0, 26);
   const imdsTokenValid = (token: string | undefined): boolean => {
-    if (!token || token.length !== 43) return false;
+    if (token?.length !== 43) return false;
     const bytes = Buffer.from(token, "base64url");
     if (bytes.length !== 32) return false;
     const expiry = bytes.subarray(0, 6);

@@ -17,6 +17,8 @@ export class EmulatorCommand extends BaseCommand {
     port: Flags.integer({
       description: "Port (0 picks a free one).",
       default: 0,
+      min: 0,
+      max: 65535,
       env: "IAM_RA_EMULATOR_PORT",
     }),
     region: Flags.string({

@@ -30,7 +30,7 @@ export class SignString extends BaseCommand {
   ];
   static override flags = {
     certificate: Flags.string({
-      description: "Certificate (or PKCS#12/combined PEM). [env: IAM_RA_CERTIFICATE]",
+      description: "Certificate (or PKCS#12/combined PEM).",
       env: "IAM_RA_CERTIFICATE",
       required: true,
     }),

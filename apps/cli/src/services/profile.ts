@@ -41,6 +41,16 @@ const STATIC_KEYS = new Set([
 ]);
 
 /**
+ * One rule for every profile name iam-ra writes (`profile configure`, `update`, `service install`):
+ * the config file's, which is the stricter (no spaces), so a profile written by one command can be
+ * named to the others.
+ */
+export function assertProfileName(name: string, hint = "Name profiles like ci-reader or prod.admin."): void {
+  const problem = validateProfileName(name, "config");
+  if (problem) throw new IamRaError("invalid-input", problem, { hint });
+}
+
+/**
  * Reads `NAME` / `NAME=ROLE_ARN` arguments. A bare NAME takes `--role-arn`.
  */
 export function parseProfileArgs(args: readonly string[], roleArn: string | undefined): ProfileSpec[] {
@@ -53,9 +63,7 @@ export function parseProfileArgs(args: readonly string[], roleArn: string | unde
     const eq = arg.indexOf("=");
     const name = eq === -1 ? arg : arg.slice(0, eq);
     const role = eq === -1 ? roleArn : arg.slice(eq + 1);
-    const problem = validateProfileName(name, "config");
-    if (problem)
-      throw new IamRaError("invalid-input", problem, { hint: "Name profiles like ci-reader or prod.admin." });
+    assertProfileName(name);
     if (!role) {
       throw new IamRaError("arn-invalid", `Profile ${name} has no role.`, {
         hint: `Pass --role-arn ARN, or ${name}=arn:aws:iam::123456789012:role/NAME.`,

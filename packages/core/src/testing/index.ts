@@ -13,6 +13,7 @@ export {
   type CertManagerSecretFiles,
   createSecretVolume,
   issueLikeCertManager,
+  issueLikeCsiDriver,
   mergeDeploymentPatch,
 } from "./k8s.ts";
 export {

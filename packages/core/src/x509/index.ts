@@ -41,4 +41,4 @@ export { checkValidity, isExternalSigningKey, parseCredentialMaterial, serialToD
 export type { PemBlock } from "./pem.ts";
 export { isPem, parsePemBlocks, toPem } from "./pem.ts";
 export type { MaterialSource, ReadCredentialMaterialOptions } from "./read.ts";
-export { readCredentialMaterial } from "./read.ts";
+export { readCertificateSource, readCredentialMaterial } from "./read.ts";

@@ -37,6 +37,20 @@ async function load(
 }
 
 /**
+ * The bytes of one certificate (PEM or DER, as stored) from a file or a `pkcs11:` URI. Files are
+ * read as {@link readCredentialMaterial} reads them: regular files only, size-capped.
+ * @public
+ */
+export async function readCertificateSource(
+  source: string,
+  options: { pkcs11?: Pkcs11Options | undefined } = {},
+): Promise<Uint8Array> {
+  if (!isPkcs11Uri(source)) return await readBoundedFile(source, { what: "certificate" });
+  const { readPkcs11Certificate } = await import("../pkcs11/key.ts");
+  return await readPkcs11Certificate(source, options.pkcs11);
+}
+
+/**
  * Reads certificate, key and chain (files or contents) and checks them with
  * {@link parseCredentialMaterial}.
  * @public

@@ -11,6 +11,7 @@ import {
   CREDENTIAL_FLAGS,
   type CredentialFlagValues,
 } from "../../services/credential-options.ts";
+import { formatSerial } from "../../services/serial.ts";
 
 /** `credentials status --json`. Secrets never appear: only expiries, names and fingerprints. */
 export interface CredentialsStatusResult {
@@ -51,7 +52,7 @@ export class CredentialsStatus extends BaseCommand {
   static override flags = {
     ...flagsFromSpecs([...CREDENTIAL_FLAGS, ...CACHE_FLAGS]),
     server: Flags.string({
-      description: "URL of a running `iam-ra serve` or sidecar to ask for its status. [env: IAM_RA_SERVER]",
+      description: "URL of a running `iam-ra serve` or sidecar to ask for its status.",
       env: "IAM_RA_SERVER",
     }),
   };
@@ -157,7 +158,7 @@ export class CredentialsStatus extends BaseCommand {
       this.log(`certificate  ${c.path}`);
       this.log(`  subject    ${c.subject}`);
       this.log(`  issuer     ${c.issuer}`);
-      this.log(`  serial     ${c.serialNumber}`);
+      this.log(`  serial     ${formatSerial(c.serialNumber)} (hex)`);
       this.log(`  valid      ${c.notBefore} → ${c.notAfter} (${c.state}, ${c.daysLeft} days left)`);
       if (c.keyMatches !== null)
         this.log(`  key        ${c.keyMatches ? "matches" : `problem: ${c.keyProblem}`}`);

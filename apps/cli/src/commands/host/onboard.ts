@@ -10,9 +10,10 @@ import {
   writeHostFiles,
   writeSopsFile,
 } from "../../services/host-output.ts";
+import { formatSerial } from "../../services/serial.ts";
 
 export const hostIssueFlags = {
-  "validity-days": Flags.integer({ description: "Certificate validity in days (default 365)." }),
+  "validity-days": Flags.integer({ description: "Certificate validity in days (default 365).", min: 1 }),
   csr: Flags.string({ description: "The host's CSR (PEM file): the key stays on the host." }),
   "dns-name": Flags.string({
     description: "Extra DNS name for the certificate (repeatable).",
@@ -55,7 +56,7 @@ export async function finishHost(
     const c = result.certificate;
     cmd.log(`Host ${result.hostname} → role ${result.role} (scope ${result.scope})`);
     cmd.log(
-      `  certificate  serial ${c.serialNumber}, ${c.subject}, until ${c.notAfter} (${c.keySource} key)`,
+      `  certificate  serial ${formatSerial(c.serialNumber)} (hex), ${c.subject}, until ${c.notAfter} (${c.keySource} key)`,
     );
     cmd.log(`  secret       ${result.secretArn}`);
     if (files)

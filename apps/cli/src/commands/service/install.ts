@@ -1,12 +1,13 @@
 import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { IamRaError } from "@iam-ra/core";
-import { validateProfileName, writeFileAtomic } from "@iam-ra/core/aws-config";
+import { writeFileAtomic } from "@iam-ra/core/aws-config";
 import { resolveSessionRegion, stringOption } from "@iam-ra/core/rolesanywhere";
 import { Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../../base-command.ts";
 import { CREDENTIALS_FILE_FLAG, resolveAwsFiles } from "../../services/aws-files.ts";
 import { CREDENTIAL_FLAGS, type CredentialFlagValues } from "../../services/credential-options.ts";
+import { assertProfileName } from "../../services/profile.ts";
 import { resolveServiceCommand } from "../../services/self-command.ts";
 import { buildUnits, DEFAULT_TOKEN_FILE, type GeneratedUnit, type UnitKind } from "../../services/systemd.ts";
 
@@ -106,8 +107,8 @@ Without --write the units are printed; with --write they are written to --dir (d
       flags.region,
     );
     const kinds = flags.unit as UnitKind[];
-    const problem = kinds.includes("update") ? validateProfileName(flags.profile, "credentials") : undefined;
-    if (problem) throw new IamRaError("invalid-input", problem, { hint: "Pass --profile NAME." });
+    if (kinds.includes("update"))
+      assertProfileName(flags.profile, "Pass --profile NAME, e.g. --profile ci-reader.");
     const units = buildUnits({
       kinds,
       command: await resolveServiceCommand({
