@@ -10,9 +10,9 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "@iam-ra/core/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { ServiceInstallResult } from "../src/commands/service/install.ts";
 import { quoteSystemdArg, unitNameFor } from "../src/services/systemd.ts";
@@ -270,16 +270,6 @@ function splitExecStart(line: string): string[] {
     words.push(raw.replace(/%%/g, "%").replace(/\$\$/g, "$"));
   }
   return words;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 describe("systemd quoting", () => {

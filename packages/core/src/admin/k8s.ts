@@ -648,6 +648,11 @@ export interface OffboardWorkloadResult {
   issuersRetired: K8sIssuerSummary[];
   /** The workload's Certificate, its Secret and ConfigMap (and retired issuers' objects); not the Deployment. */
   objects: K8sObjectReference[];
+  /**
+   * The workload was onboarded for the admission webhook: its namespace-roles ConfigMap still lists
+   * the role until `k8s webhook config` is applied again.
+   */
+  webhook: boolean;
 }
 
 /**
@@ -725,6 +730,7 @@ export async function offboardWorkload(
         : [reference("v1", "ConfigMap", names.configMap, options.namespace)]),
       ...retired.flatMap(issuerReferences),
     ],
+    webhook: manifest?.mode === "webhook",
   };
 }
 

@@ -104,6 +104,7 @@ export async function createTestPki(
 }
 
 export { createMemoryObjectStore, type MemoryObjectStore } from "./memory-objects.ts";
+export { freePort } from "./net.ts";
 export { type ConnectProxy, startConnectProxy } from "./proxy.ts";
 export { createSoftHsm, hasSoftHsm, resetTokenSessions, SOFTHSM_MODULE, type SoftHsm } from "./softhsm.ts";
 export { hasSoftwareTpm, type SoftwareTpm, startSoftwareTpm, TPM2_PKCS11_MODULE } from "./tpm.ts";
