@@ -174,6 +174,36 @@ describe.skipIf(!available)("hardware keys through PKCS#11 (SoftHSM2)", () => {
     expect(JSON.parse(r.stdout).AccessKeyId).toMatch(/^ASIA/);
   });
 
+  it("read-certificate-data reads the certificate from the token (the same as the file)", async () => {
+    const fromToken = await run([
+      "read-certificate-data",
+      "--certificate",
+      "pkcs11:token=ci;object=p256;type=cert",
+      "--pkcs11-lib",
+      hsm.module,
+      "--pkcs11-pin-file",
+      join(dir, "pin"),
+      "--json",
+    ]);
+    expect(fromToken.stderr).toBe("");
+    expect(fromToken.code).toBe(0);
+    const fromFile = await run(["read-certificate-data", "--certificate", join(dir, "p256.pem"), "--json"]);
+    expect(JSON.parse(fromToken.stdout)).toEqual(JSON.parse(fromFile.stdout));
+    expect(JSON.parse(fromToken.stdout).subject).toContain("p256");
+    const missing = await run([
+      "read-certificate-data",
+      "--certificate",
+      "pkcs11:token=ci;object=nope;type=cert",
+      "--pkcs11-lib",
+      hsm.module,
+      "--pkcs11-pin-file",
+      join(dir, "pin"),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope/);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("a wrong PIN is one clear line, without the PIN and without a stack", async () => {
     const r = await run(
       [
