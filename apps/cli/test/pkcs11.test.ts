@@ -16,7 +16,7 @@ import {
 } from "@iam-ra/core/testing";
 import { issueCertificateForKey } from "@iam-ra/core/x509";
 import { type Emulator, startEmulator } from "@iam-ra/emulator";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 // Keys generated inside SoftHSM2 tokens by OpenSC's pkcs11-tool; `iam-ra` signs CreateSession on the
 // token and the emulator (which checks every signature) issues credentials.
@@ -329,6 +329,40 @@ describe.skipIf(!tpmAvailable)("keys in a TPM 2.0 (swtpm + tpm2-pkcs11)", () => 
       expect(JSON.parse(r.stdout).AccessKeyId).toMatch(/^ASIA/);
     },
   );
+
+  it("a TPM whose owner hierarchy has a password: set up once by the admin, iam-ra needs only the key's PIN file", async () => {
+    const owned = await startSoftwareTpm({ token: "owned", pin: PIN, ownerAuth: "owner-secret-7" });
+    onTestFinished(() => owned.stop());
+    const pki = await createTestPki();
+    const { certificatePem } = await issueCertificateForKey(
+      {
+        subject: "CN=owned,OU=hsm,O=tests",
+        issuer: pki.root,
+        notBefore: new Date(Date.now() - 86_400_000),
+        notAfter: new Date(Date.now() + 86_400_000),
+      },
+      owned.addKey("ecc256", "owned"),
+    );
+    writeFileSync(join(tpmDir, "owned.pem"), certificatePem);
+    const r = await run(
+      [
+        "credential-process",
+        "--certificate",
+        join(tpmDir, "owned.pem"),
+        "--private-key",
+        "pkcs11:token=owned;object=owned;type=private",
+        ...(await trustWorld(pki)),
+        "--pkcs11-lib",
+        owned.module,
+        "--pkcs11-pin-file",
+        join(tpmDir, "pin"),
+      ],
+      owned.env,
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).AccessKeyId).toMatch(/^ASIA/);
+  }, 120_000);
 
   it("a wrong TPM user PIN (the key's authorization) is one clear line", async () => {
     writeFileSync(join(tpmDir, "bad-pin"), "000000", { mode: 0o600 });

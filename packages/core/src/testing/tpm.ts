@@ -55,7 +55,15 @@ async function accepts(port: number): Promise<boolean> {
  * Starts a software TPM with one tpm2-pkcs11 token (user PIN `pin`).
  * @public
  */
-export async function startSoftwareTpm(options: { token: string; pin: string }): Promise<SoftwareTpm> {
+export async function startSoftwareTpm(options: {
+  token: string;
+  pin: string;
+  /**
+   * Give the TPM's owner hierarchy this password first (as a managed machine's TPM has); the
+   * tpm2-pkcs11 store is then initialised with it, once, by the admin.
+   */
+  ownerAuth?: string | undefined;
+}): Promise<SoftwareTpm> {
   const dir = mkdtempSync(join(tmpdir(), "iam-ra-tpm-"));
   const state = join(dir, "state");
   const store = join(dir, "store");
@@ -146,7 +154,13 @@ export async function startSoftwareTpm(options: { token: string; pin: string }):
     }
     const ptool = (args: string[]) =>
       execFileSync("tpm2_ptool", [...args, "--path", store], { env, stdio: ["ignore", "pipe", "pipe"] });
-    ptool(["init"]);
+    if (options.ownerAuth !== undefined) {
+      execFileSync("tpm2_changeauth", ["-c", "owner", options.ownerAuth], {
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      ptool(["init", `--hierarchy-auth=${options.ownerAuth}`]);
+    } else ptool(["init"]);
     ptool([
       "addtoken",
       "--pid=1",
