@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, createCredentialProcess, createIamRa } from "./helpers/cli.ts";
+import { BIN, type CliResult, createCredentialProcess, createIamRa } from "./helpers/cli.ts";
 import { type LocalAws, startLocalAws } from "./helpers/local-aws.ts";
 
 const exec = promisify(execFile);
@@ -93,6 +93,21 @@ describe("admin plane, end to end on moto + the emulator", () => {
     const files = { certificate: onboard.json.files.certificate, privateKey: onboard.json.files.privateKey };
     const ok = await credentials(files, onboard.json);
     expect(ok).toMatchObject({ ok: true, doc: { Version: 1 } });
+    // The host commands work as printed, on a "host" that has none of the admin's environment: only
+    // iam-ra and the aws CLI on PATH, and an empty home.
+    expect(onboard.json.files.chain).toBeNull();
+    const host = mkdtempSync(join(dir, "host-"));
+    const bin = join(host, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "iam-ra"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const printed = await exec("sh", ["-c", onboard.json.config.shell], {
+      env: { PATH: `${bin}:${process.env.PATH}`, HOME: host },
+    });
+    expect(JSON.parse(printed.stdout.slice(printed.stdout.indexOf("{"))).Arn).toMatch(
+      /assumed-role\/iam-ra-e2e-app-a\//,
+    );
     // The same certificate cannot take role B (its trust policy wants OU=app-b).
     const other = await credentials(files, {
       trustAnchorArn: onboard.json.trustAnchorArn,

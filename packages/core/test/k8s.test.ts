@@ -5,7 +5,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { issuerCommonName } from "../src/admin/k8s.ts";
+import { issuerCommonName, resolveDeployment } from "../src/admin/k8s.ts";
 import {
   buildWorkloadManifests,
   certificateSubjectFor,
@@ -659,5 +659,47 @@ describe("issuer common names", () => {
       expect(isValidTagValue(n)).toBe(true);
       expect(n).not.toContain(",");
     }
+  });
+});
+
+describe("what k8s onboard emits: webhook objects, a whole Deployment or a patch", () => {
+  const whole = {
+    mode: "deployment" as const,
+    deployment: "api",
+    container: "api",
+    appImage: "registry.example.com/api:1",
+    duration: "24h",
+    renewBefore: "8h",
+    fsGroup: 1000,
+  };
+  it("--deployment without --app-image is a patch, even after a whole Deployment was emitted", () => {
+    expect(resolveDeployment("api", { deployment: "api-v2" }, whole)).toEqual({
+      mode: "patch",
+      name: "api-v2",
+      container: "api",
+    });
+    expect(resolveDeployment("api", { deployment: "api-v2" }, undefined)).toEqual({
+      mode: "patch",
+      name: "api-v2",
+      container: "api",
+    });
+  });
+  it("re-onboarding keeps what was recorded when nothing is said", () => {
+    expect(resolveDeployment("api", {}, whole)).toEqual({
+      mode: "deployment",
+      name: "api",
+      container: "api",
+      appImage: "registry.example.com/api:1",
+    });
+    expect(resolveDeployment("api", {}, { ...whole, mode: "webhook" })).toEqual({ mode: "webhook" });
+  });
+  it("contradictions are refused before anything is done", () => {
+    expect(() => resolveDeployment("api", { patch: true, appImage: "x:1" }, undefined)).toThrow(
+      /--app-image makes a whole Deployment/,
+    );
+    expect(() => resolveDeployment("api", { webhook: true, deployment: "api" }, undefined)).toThrow(
+      /--webhook injects the sidecar/,
+    );
+    expect(() => resolveDeployment("api", {}, undefined)).toThrow(/Neither an application image/);
   });
 });

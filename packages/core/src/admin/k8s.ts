@@ -384,9 +384,15 @@ const summary = (r: K8sIssuer): K8sIssuerSummary => ({
   notAfter: r.certificate.notAfter,
 });
 
-function resolveDeployment(
+/**
+ * What `k8s onboard` emits for the workload: the webhook's objects, a whole Deployment, or a patch
+ * for an existing one, from the flags and what was recorded. Naming a Deployment without an image
+ * always means patching it (as the help says), even when a whole one was emitted before.
+ * @internal exported for tests
+ */
+export function resolveDeployment(
   workload: string,
-  options: OnboardWorkloadOptions,
+  options: Pick<OnboardWorkloadOptions, "webhook" | "appImage" | "patch" | "deployment" | "container">,
   recorded: K8sWorkload["manifest"],
 ): K8sDeploymentMode {
   const conflicting = [
@@ -417,10 +423,8 @@ function resolveDeployment(
   }
   const name = options.deployment ?? recorded?.deployment ?? workload;
   const container = options.container ?? recorded?.container ?? workload;
-  // Naming a Deployment without an image means patching it, unless it is the whole one we generate.
-  const patch =
-    options.patch ||
-    (options.deployment !== undefined && !options.appImage && recorded?.mode !== "deployment");
+  // Naming a Deployment without an image means patching it.
+  const patch = options.patch || (options.deployment !== undefined && !options.appImage);
   if (patch) return { mode: "patch", name, container };
   const appImage = options.appImage ?? (recorded?.mode === "deployment" ? recorded.appImage : null);
   if (appImage) return { mode: "deployment", name, container, appImage };

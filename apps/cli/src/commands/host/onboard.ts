@@ -4,6 +4,7 @@ import { type HostResult, onboardHost, validateAdminInput } from "@iam-ra/core/a
 import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
 import {
+  customEndpoints,
   type HostFiles,
   hostConfigSnippets,
   requireSops,
@@ -19,7 +20,10 @@ export const hostIssueFlags = {
     description: "Extra DNS name for the certificate (repeatable).",
     multiple: true,
   }),
-  "output-dir": Flags.string({ description: "Write cert.pem, chain.pem and key.pem (0600) here." }),
+  "output-dir": Flags.string({
+    description:
+      "Write cert.pem and key.pem (0600) here, and chain.pem when the CA is a subordinate (AWS Private CA).",
+  }),
   sops: Flags.string({ description: "Write a SOPS-encrypted YAML file here (needs the sops binary)." }),
 };
 
@@ -50,7 +54,7 @@ export async function finishHost(
 ): Promise<HostCommandResult> {
   const files = flags["output-dir"] ? await writeHostFiles(flags["output-dir"], result) : null;
   if (flags.sops) await writeSopsFile(flags.sops, result);
-  const config = hostConfigSnippets(result, files);
+  const config = hostConfigSnippets(result, files, customEndpoints());
   const { privateKeyPem, ...rest } = result;
   if (!json) {
     const c = result.certificate;
