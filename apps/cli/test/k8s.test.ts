@@ -895,6 +895,14 @@ describe("k8s: set-up, onboarding and issuer isolation, end to end on moto + the
       code: "in-use",
       message: expect.stringMatching(/team-a\/workload-a/),
     });
+    // destroy refuses too, before deleting anything (the rest of this test still works).
+    const destroy = await iamRa(["destroy", "--yes", ...NS]);
+    expect(destroy.code).toBe(1);
+    expect(destroy.json.error).toMatchObject({
+      code: "in-use",
+      message: expect.stringMatching(/cluster\(s\) c1 and workload\(s\) c1\/team-a\/workload-a/),
+      hint: expect.stringMatching(/--forget-clusters/),
+    });
     const off = await raw(["k8s", "offboard", "workload-a", "-c", "c1", "-k", "team-a", "--yes", ...NS]);
     expect(off.code, off.stderr).toBe(0);
     // Without --json the objects to delete are a YAML stream for `kubectl delete -f -`.

@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { IamRaError } from "@iam-ra/core";
-import { isLoopbackHost } from "@iam-ra/core/rolesanywhere";
 import type { HostResult } from "@iam-ra/core/admin";
+import { isLoopbackHost } from "@iam-ra/core/rolesanywhere";
 import { writeFileAtomic } from "./files.ts";
 
 /** Where the host's material went. */
