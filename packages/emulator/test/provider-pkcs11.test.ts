@@ -63,7 +63,11 @@ describe.skipIf(!available)("fromRolesAnywhere with a PKCS#11 key (SoftHSM2)", (
 
   it("a wrong PIN is a clear error from the provider, without the PIN", async () => {
     const w = await createWorld();
-    const publicKey = hsm.generateKey("locked-out", PIN, { keyType: "EC:prime256v1", label: "wrong", id: "03" });
+    const publicKey = hsm.generateKey("locked-out", PIN, {
+      keyType: "EC:prime256v1",
+      label: "wrong",
+      id: "03",
+    });
     const { certificatePem } = await issueCertificateForKey(
       {
         subject: "CN=wrong,OU=readers",
