@@ -338,6 +338,33 @@ describe("admin plane, end to end on moto + the emulator", () => {
     }
   }, 60_000);
 
+  it("a Roles Anywhere service of another region is detected: a clear error, the CA stack taken down again", async () => {
+    // The emulator serves us-east-1; this namespace lives in eu-west-1.
+    const r = await iamRa(["init", "-n", "regmis", "--region", "eu-west-1"]);
+    expect(r.code).toBe(1);
+    expect(r.json.error).toMatchObject({
+      code: "region-mismatch",
+      message: expect.stringMatching(
+        /is in eu-west-1, but the Roles Anywhere service made its trust anchor in us-east-1/,
+      ),
+      hint: expect.stringMatching(/--region eu-west-1/),
+    });
+    const stacks = JSON.parse(
+      (
+        await exec(
+          "aws",
+          ["cloudformation", "list-stacks", "--region", "eu-west-1", "--endpoint-url", aws.moto.url],
+          { env: aws.env },
+        )
+      ).stdout,
+    ).StackSummaries as Array<{ StackName: string; StackStatus: string }>;
+    const live = stacks.filter(
+      (st) => st.StackName.startsWith("iam-ra-regmis-ca") && st.StackStatus !== "DELETE_COMPLETE",
+    );
+    expect(live).toEqual([]);
+    expect((await iamRa(["destroy", "-n", "regmis", "--region", "eu-west-1", "--yes"])).code).toBe(0);
+  }, 120_000);
+
   it("destroy leaves no stack, parameter, secret or bucket", async () => {
     const r = await iamRa(["destroy", "-n", "e2e", "--yes"]);
     expect(r.json?.error ?? null).toBeNull();

@@ -355,6 +355,23 @@ export async function setUpCa(
     await Promise.all(written.map((k) => ns.bucket.remove(k).catch(() => {})));
     throw e;
   }
+  const anchorRegion = arnRegion(deployed.outputs.TrustAnchorArn);
+  if (anchorRegion !== undefined && anchorRegion !== deps.region) {
+    // The Roles Anywhere service answering is not the namespace's region's (a local emulator started
+    // for another region, a wrong endpoint variable): every ARN would be wrong. Undo and say so.
+    if (deployed.outcome === "created") {
+      deps.progress(`Deleting ${name}: its trust anchor was made in ${anchorRegion}, not ${deps.region}`);
+      await deleteStack({ ...deployOptions(deps), stackName: name, onEvent: eventsFor(deps, name) });
+      await Promise.all(written.map((k) => ns.bucket.remove(k).catch(() => {})));
+    }
+    throw new IamRaError(
+      "region-mismatch",
+      `Namespace ${deps.namespace} is in ${deps.region}, but the Roles Anywhere service made its trust anchor in ${anchorRegion}${deployed.outcome === "created" ? " (the stack was deleted again)" : ""}.`,
+      {
+        hint: `Point Roles Anywhere at ${deps.region} (AWS_ENDPOINT_URL_ROLESANYWHERE; a local emulator started with --region ${deps.region}), or run with --region ${anchorRegion}.`,
+      },
+    );
+  }
   const record: CaScope = {
     stackName: name,
     mode: options.mode,
@@ -1187,6 +1204,12 @@ export async function destroyNamespace(
     await deps.retireKey(ns.kmsKeyArn, 7);
   }
   return { namespace: deps.namespace, stacks, secrets, bucket, forgotten };
+}
+
+/** The region field of an ARN (`arn:partition:service:region:…`), when it has one. */
+function arnRegion(arn: string | undefined): string | undefined {
+  const region = arn?.split(":")[3];
+  return region ? region : undefined;
 }
 
 /** Reads the namespace state (for list commands). @public */
