@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     process.env,
   );
   const logger = createLogger((line) => process.stderr.write(line), config.logLevel);
+  for (const warning of config.session.warnings) logger("warn", warning, {});
   const sidecar = await startSidecar(config, { logger });
   const stop = (signal: string) => {
     logger("info", "shutting down", { signal });

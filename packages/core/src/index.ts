@@ -13,6 +13,7 @@ export {
   ServiceError,
   stripControlCharacters,
 } from "./errors.ts";
+export { MAX_MATERIAL_FILE_BYTES, type ReadBoundedFileOptions, readBoundedFile } from "./files.ts";
 export type {
   AwsCredentials,
   FromRolesAnywhereOptions,

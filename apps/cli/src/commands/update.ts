@@ -56,6 +56,8 @@ AWS SDKs read the credentials file once and do not reload it, so a long-running 
     assertProfileName(flags.profile, "Pass --profile NAME, e.g. --profile ci-reader.");
     const path = resolveAwsFiles(flags).credentials;
     const inputs = await resolveSessionInputs(flags as CredentialFlagValues, process.env);
+    // Unsafe transport settings are said on every run (stderr, with --json too).
+    for (const warning of inputs.warnings) this.logToStderr(`iam-ra update: warning: ${warning}`);
     const provider = fromRolesAnywhere({ ...inputs.material, ...inputs.params, ...inputs.options });
     const say = (line: string) => {
       if (!this.jsonEnabled()) this.logToStderr(`iam-ra update: ${line}`);

@@ -1,6 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { IamRaError } from "@iam-ra/core";
+import { IamRaError, readBoundedFile } from "@iam-ra/core";
 import { readPassphrase } from "@iam-ra/core/rolesanywhere";
 import { isPem, parsePemBlocks, readCredentialMaterial, serialToDecimal } from "@iam-ra/core/x509";
 import { Flags } from "@oclif/core";
@@ -65,14 +64,8 @@ export class CredentialsStatus extends BaseCommand {
       throw new IamRaError("invalid-input", "No certificate was given.", {
         hint: "Pass --certificate (or set IAM_RA_CERTIFICATE).",
       });
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch {
-      throw new IamRaError("file-not-found", `The certificate file ${path} cannot be read.`, {
-        hint: "Check the --certificate path and that this user may read it.",
-      });
-    }
+    // A regular file of bounded size: never /dev/zero, a FIFO or a directory.
+    const bytes = Buffer.from(await readBoundedFile(path, { what: "certificate" }));
     let cert: X509Certificate;
     try {
       const der = isPem(bytes) ? parsePemBlocks(bytes).find((b) => b.label === "CERTIFICATE")?.der : bytes;

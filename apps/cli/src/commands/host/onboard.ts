@@ -1,5 +1,4 @@
-import { readFile } from "node:fs/promises";
-import { IamRaError } from "@iam-ra/core";
+import { readBoundedFile } from "@iam-ra/core";
 import { type HostResult, onboardHost, validateAdminInput } from "@iam-ra/core/admin";
 import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
@@ -35,15 +34,10 @@ export type HostCommandResult = Omit<HostResult, "privateKeyPem"> & {
   config: { shell: string; nix: string };
 };
 
+/** The --csr file: a bounded read of a regular file (never a FIFO or device). */
 export async function readCsr(path: string | undefined): Promise<string | undefined> {
   if (!path) return undefined;
-  try {
-    return await readFile(path, "utf8");
-  } catch {
-    throw new IamRaError("file-not-found", `The CSR file ${path} cannot be read.`, {
-      hint: "Check the --csr path.",
-    });
-  }
+  return Buffer.from(await readBoundedFile(path, { what: "CSR" })).toString("utf8");
 }
 
 export async function finishHost(

@@ -49,6 +49,8 @@ secret. Re-onboarding updates the workload and regenerates everything.`;
     container: Flags.string({ description: "The application container's name (default: the workload's)." }),
     "fs-group": Flags.integer({
       description: "The pod's fsGroup, which owns the token file (default 1000; keep your Deployment's).",
+      min: 0,
+      max: 2147483647,
     }),
     output: Flags.string({ char: "o", description: "Write one YAML file per object into this directory." }),
     webhook: Flags.boolean({
