@@ -224,8 +224,16 @@ async function checkChain(
       for (const [i, ca] of path.entries())
         if (i > 0 && ca.pathLength !== undefined && i - 1 > ca.pathLength)
           throw untrusted("an intermediate CA exceeds its path length constraint.");
-      for (const c of path.slice(1))
+      for (const c of path.slice(1)) {
         if (!validAt(c, now)) throw untrusted("an intermediate certificate is outside its validity period.");
+        // The leaf's rule holds for every certificate of the path below the anchor: a SHA-256 leaf
+        // under a SHA-1-signed intermediate rests on SHA-1.
+        if (/MD5|SHA-1|SHA1/.test(c.signatureHash))
+          throw untrusted(
+            `an intermediate certificate is signed with ${c.signatureHash}, which is not accepted.`,
+          );
+      }
+      path.push(anchor);
       return path;
     }
     const next = intermediates.find((i) => !path.includes(i) && i.isCa && issues(current, i));
@@ -234,6 +242,35 @@ async function checkChain(
     current = next;
   }
   throw untrusted("the certificate chain does not reach the trust anchor's CA.");
+}
+
+/**
+ * Whether a CRL is signed by the CA whose name it carries (a certificate of the path, the anchor
+ * included). A CRL naming the CA but signed by another key is not the CA's word: it is not honoured.
+ */
+const crlSigners = new Map<string, boolean>();
+async function crlSignedByIssuer(
+  x509: Awaited<ReturnType<typeof loadX509>>,
+  crl: InstanceType<Awaited<ReturnType<typeof loadX509>>["X509Crl"]>,
+  record: string,
+  path: ParsedCertificate[],
+): Promise<boolean> {
+  const issuers = path.filter((c) => c.isCa && c.subject === crl.issuer);
+  for (const issuer of issuers) {
+    const key = `${record.length}:${record.slice(-64)}:${issuer.node.fingerprint256}`;
+    let verified = crlSigners.get(key);
+    if (verified === undefined) {
+      try {
+        verified = await crl.verify({ publicKey: new x509.X509Certificate(new Uint8Array(issuer.node.raw)) });
+      } catch {
+        verified = false;
+      }
+      if (crlSigners.size >= PARSED_CACHE_SIZE) crlSigners.delete(crlSigners.keys().next().value!);
+      crlSigners.set(key, verified);
+    }
+    if (verified) return true;
+  }
+  return false;
 }
 
 async function checkRevocation(
@@ -256,6 +293,7 @@ async function checkRevocation(
       parsedCrls.set(record.crlData, crl);
     }
     if (crl === null) continue;
+    if (!(await crlSignedByIssuer(x509, crl, record.crlData, path))) continue;
     for (const cert of path) {
       if (crl.issuer !== cert.issuer) continue;
       if (crl.findRevoked(cert.node.serialNumber.toLowerCase()) || crl.findRevoked(cert.node.serialNumber)) {
