@@ -23,7 +23,13 @@ if (keyArgument !== -1) {
   process.exitCode = 1;
 } else if (argv[0] === "credential-process" && !argv.some((a) => a === "--help" || a === "-h")) {
   require("../dist/credential-process.cjs").main(argv.slice(1));
-} else {
+} else if (argv.length === 1 && argv[0] === "--version") {
+  // oclif's own format, without loading oclif.
+  const { version } = require("../package.json");
+  process.stdout.write(
+    `@iam-ra/cli/${version} ${process.platform}-${process.arch} node-${process.version}\n`,
+  );
+} else if (!printSnapshotHelp(argv)) {
   const oclif = require("@oclif/core");
   // The package root (one up from bin/), where oclif reads package.json.
   const root = require("node:path").join(__dirname, "..", "package.json");
@@ -40,4 +46,26 @@ if (keyArgument !== -1) {
       process.exitCode = report.exit;
     },
   );
+}
+
+/**
+ * `iam-ra [topic…] [command] --help` (and bare `iam-ra`) from dist/help.json, the pages oclif renders
+ * at 80 columns (scripts/help-snapshot.mjs), so help does not load oclif. False when the page is not
+ * there (or another width is asked for): oclif renders it.
+ */
+function printSnapshotHelp(args) {
+  if (process.env.IAM_RA_HELP_SNAPSHOT || process.env.OCLIF_COLUMNS) return false;
+  const last = args.at(-1);
+  const words = args.length === 0 ? [] : last === "--help" || last === "-h" ? args.slice(0, -1) : undefined;
+  if (!words || words.some((w) => !/^[a-z][a-z0-9-]*$/.test(w))) return false;
+  let pages;
+  try {
+    ({ pages } = require("../dist/help.json"));
+  } catch {
+    return false;
+  }
+  const page = pages[words.join(":")];
+  if (page === undefined) return false;
+  process.stdout.write(page);
+  return true;
 }

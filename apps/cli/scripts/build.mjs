@@ -53,3 +53,5 @@ await build({
     },
   ],
 });
+// Pre-rendered help, so `--help` answers without loading oclif.
+await import("./help-snapshot.mjs");
