@@ -7,7 +7,14 @@ import {
   parseAmzDate,
   parseAuthorization,
 } from "@iam-ra/core/sigv4";
-import { derivePrincipalTags, loadX509, type ParsedCertificate, parseCertificate } from "@iam-ra/core/x509";
+import {
+  derivePrincipalTags,
+  loadX509,
+  type ParsedCertificate,
+  parseCertificate,
+  SIGNATURE_DIGESTS,
+  signedDerParts,
+} from "@iam-ra/core/x509";
 import { ApiError, type EmulatorRequest } from "./http.ts";
 import { assumedRoleArn, issueSession } from "./sessions.ts";
 import type { EmulatorStateData, ProfileRecord, TrustAnchorRecord } from "./state.ts";
@@ -246,22 +253,20 @@ async function checkChain(
 
 /**
  * Whether a CRL is signed by the CA whose name it carries (a certificate of the path, the anchor
- * included). A CRL naming the CA but signed by another key is not the CA's word: it is not honoured.
+ * included), checked with node:crypto over the CRL's exact to-be-signed bytes. A CRL naming the CA
+ * but signed by another key is not the CA's word: it is not honoured.
  */
 const crlSigners = new Map<string, boolean>();
-async function crlSignedByIssuer(
-  x509: Awaited<ReturnType<typeof loadX509>>,
-  crl: InstanceType<Awaited<ReturnType<typeof loadX509>>["X509Crl"]>,
-  record: string,
-  path: ParsedCertificate[],
-): Promise<boolean> {
-  const issuers = path.filter((c) => c.isCa && c.subject === crl.issuer);
-  for (const issuer of issuers) {
-    const key = `${record.length}:${record.slice(-64)}:${issuer.node.fingerprint256}`;
+function crlSignedByIssuer(der: Buffer, issuerName: string, path: ParsedCertificate[]): boolean {
+  const parts = signedDerParts(der);
+  const digest = parts ? SIGNATURE_DIGESTS[parts.signatureOid] : undefined;
+  if (!parts || digest === undefined) return false;
+  for (const issuer of path.filter((c) => c.subject === issuerName)) {
+    const key = `${issuer.node.fingerprint256}:${createHash("sha256").update(der).digest("hex")}`;
     let verified = crlSigners.get(key);
     if (verified === undefined) {
       try {
-        verified = await crl.verify({ publicKey: new x509.X509Certificate(new Uint8Array(issuer.node.raw)) });
+        verified = verifySignature(digest, parts.tbs, issuer.node.publicKey, parts.signature);
       } catch {
         verified = false;
       }
@@ -293,7 +298,7 @@ async function checkRevocation(
       parsedCrls.set(record.crlData, crl);
     }
     if (crl === null) continue;
-    if (!(await crlSignedByIssuer(x509, crl, record.crlData, path))) continue;
+    if (!crlSignedByIssuer(Buffer.from(record.crlData, "base64"), crl.issuer, path)) continue;
     for (const cert of path) {
       if (crl.issuer !== cert.issuer) continue;
       if (crl.findRevoked(cert.node.serialNumber.toLowerCase()) || crl.findRevoked(cert.node.serialNumber)) {

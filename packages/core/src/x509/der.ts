@@ -81,3 +81,43 @@ export const WEAK_SIGNATURE_OIDS: Readonly<Record<string, string>> = {
   "1.2.840.10045.4.1": "ecdsa-with-SHA1",
   "1.3.14.3.2.29": "sha1WithRSASignature",
 };
+
+/**
+ * The signed parts of a Certificate or CertificateList (same outer shape: SEQUENCE { to-be-signed,
+ * AlgorithmIdentifier, BIT STRING }): the exact to-be-signed bytes, the signature algorithm's OID and
+ * the signature, for checking a signature with node:crypto. Undefined when the bytes are not that.
+ * @public
+ */
+export function signedDerParts(
+  der: Uint8Array,
+): { tbs: Uint8Array; signatureOid: string; signature: Uint8Array } | undefined {
+  const outer = readTlv(der, 0);
+  if (outer?.tag !== SEQUENCE) return undefined;
+  const tbs = readTlv(der, outer.start, outer.end);
+  if (tbs?.tag !== SEQUENCE) return undefined;
+  const algorithm = readTlv(der, tbs.end, outer.end);
+  if (algorithm?.tag !== SEQUENCE) return undefined;
+  const oid = readTlv(der, algorithm.start, algorithm.end);
+  const bits = readTlv(der, algorithm.end, outer.end);
+  if (oid?.tag !== OID || bits?.tag !== 0x03 || bits.end !== outer.end || der[bits.start] !== 0)
+    return undefined;
+  return {
+    tbs: der.subarray(outer.start, tbs.end),
+    signatureOid: oidText(der.subarray(oid.start, oid.end)),
+    signature: der.subarray(bits.start + 1, bits.end),
+  };
+}
+
+/** The digest of each RSA PKCS#1 v1.5 / ECDSA / EdDSA signature algorithm, by OID (null: none). @public */
+export const SIGNATURE_DIGESTS: Readonly<Record<string, string | null>> = {
+  "1.2.840.113549.1.1.11": "sha256",
+  "1.2.840.113549.1.1.12": "sha384",
+  "1.2.840.113549.1.1.13": "sha512",
+  "1.2.840.113549.1.1.5": "sha1",
+  "1.2.840.10045.4.3.2": "sha256",
+  "1.2.840.10045.4.3.3": "sha384",
+  "1.2.840.10045.4.3.4": "sha512",
+  "1.2.840.10045.4.1": "sha1",
+  "1.3.101.112": null,
+  "1.3.101.113": null,
+};

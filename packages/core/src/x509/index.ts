@@ -29,6 +29,7 @@ export {
 } from "./ca.ts";
 export type { ParsedCertificate } from "./certificate-info.ts";
 export { derivePrincipalTags, isValidTagValue, parseCertificate } from "./certificate-info.ts";
+export { SIGNATURE_DIGESTS, signedDerParts } from "./der.ts";
 export type { EncryptedKeyEnvelope, KmsPort } from "./envelope.ts";
 export { openKeyEnvelope, sealKeyEnvelope } from "./envelope.ts";
 export type {
