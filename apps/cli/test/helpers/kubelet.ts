@@ -41,9 +41,9 @@ export async function buildSidecarImage(dir: string): Promise<string> {
   return main;
 }
 
-/** The sidecar image's ENTRYPOINT, read from its Dockerfile (what runs when a container sets no command). */
+/** The sidecar image's ENTRYPOINT, read from its Containerfile (what runs when a container sets no command). */
 export function imageEntrypoint(): string[] {
-  const dockerfile = readFileSync(join(REPO, "docker/sidecar.Dockerfile"), "utf8");
+  const dockerfile = readFileSync(join(REPO, "docker/sidecar.Containerfile"), "utf8");
   const line = dockerfile.split("\n").findLast((l) => l.startsWith("ENTRYPOINT "));
   return JSON.parse(line!.slice("ENTRYPOINT ".length)) as string[];
 }

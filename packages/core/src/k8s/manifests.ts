@@ -17,7 +17,7 @@ export const SIDECAR_PORT = 9911;
 export const SIDECAR_CONTAINER_NAME = "iam-ra";
 /** The sidecar image's repository; the CLI tags it with its own version. @public */
 export const SIDECAR_IMAGE_REPOSITORY = "ghcr.io/iam-ra/sidecar";
-/** The sidecar image's `ENTRYPOINT` (docker/sidecar.Dockerfile); probes run it with `healthcheck`. @public */
+/** The sidecar image's `ENTRYPOINT` (docker/sidecar.Containerfile); probes run it with `healthcheck`. @public */
 export const SIDECAR_ENTRYPOINT: readonly string[] = ["node", "/app/main.js"];
 /** The user and group the sidecar image runs as. @public */
 export const SIDECAR_UID = 1000;
