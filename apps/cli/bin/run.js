@@ -66,6 +66,8 @@ function printSnapshotHelp(args) {
   }
   const page = pages[words.join(":")];
   if (page === undefined) return false;
-  process.stdout.write(page);
+  process.stdout.write(
+    page.replaceAll("{{runtime}}", `${process.platform}-${process.arch} node-${process.version}`),
+  );
   return true;
 }

@@ -34,7 +34,12 @@ await Promise.all(
   Array.from({ length: 6 }, async () => {
     for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
       const argv = [...(key ? key.split(":") : []), "--help"];
-      pages[key] = (await exec(process.execPath, [bin, ...argv], { env, maxBuffer: 1 << 20 })).stdout;
+      const page = (await exec(process.execPath, [bin, ...argv], { env, maxBuffer: 1 << 20 })).stdout;
+      // The root page names the platform and Node that run it: filled in by bin/run.js.
+      pages[key] = page.replaceAll(
+        `${process.platform}-${process.arch} node-${process.version}`,
+        "{{runtime}}",
+      );
     }
   }),
 );
