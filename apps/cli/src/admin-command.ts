@@ -22,8 +22,7 @@ export abstract class AdminCommand extends BaseCommand {
     ...BaseCommand.baseFlags,
     namespace: Flags.string({
       char: "n",
-      description:
-        "Namespace: separates independent set-ups in one account and region. [env: IAM_RA_NAMESPACE]",
+      description: "Namespace: separates independent set-ups in one account and region.",
       env: "IAM_RA_NAMESPACE",
       default: "default",
     }),
@@ -33,7 +32,7 @@ export abstract class AdminCommand extends BaseCommand {
     }),
     profile: Flags.string({
       char: "p",
-      description: "AWS profile for the admin credentials. [env: AWS_PROFILE]",
+      description: "AWS profile for the admin credentials.",
       env: "AWS_PROFILE",
     }),
   };

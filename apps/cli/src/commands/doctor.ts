@@ -23,7 +23,7 @@ are reported as not run. Exit 1 when any check fails.`;
     ...flagsFromSpecs(CREDENTIAL_FLAGS),
     profile: Flags.string({
       char: "p",
-      description: "AWS profile to read Roles Anywhere and IAM with. [env: AWS_PROFILE]",
+      description: "AWS profile to read Roles Anywhere and IAM with.",
       env: "AWS_PROFILE",
     }),
     "no-session": Flags.boolean({ description: "Do not try a real CreateSession." }),

@@ -37,8 +37,7 @@ secret. Re-onboarding updates the workload and regenerates everything.`;
     duration: Flags.string({ description: "Certificate lifetime, a Go duration 1h–2160h (default 24h)." }),
     "renew-before": Flags.string({ description: "Renew this long before expiry (default 8h)." }),
     image: Flags.string({
-      description:
-        "Sidecar image (default ghcr.io/iam-ra/sidecar:<this CLI's version>). [env: IAM_RA_SIDECAR_IMAGE]",
+      description: "Sidecar image (default ghcr.io/iam-ra/sidecar:<this CLI's version>).",
       env: "IAM_RA_SIDECAR_IMAGE",
     }),
     "app-image": Flags.string({ description: "Emit a whole Deployment running this application image." }),

@@ -16,7 +16,7 @@ re-reads it within seconds of kubectl applying it.`;
   static override flags = {
     cluster: Flags.string({
       char: "c",
-      description: "Cluster name, as given to `k8s setup`. [env: IAM_RA_CLUSTER]",
+      description: "Cluster name, as given to `k8s setup`.",
       env: "IAM_RA_CLUSTER",
       required: true,
     }),

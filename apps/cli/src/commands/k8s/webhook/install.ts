@@ -26,13 +26,12 @@ for csi certificates. Nothing secret is printed. Reads iam-ra's state only; chan
   static override flags = {
     cluster: Flags.string({
       char: "c",
-      description: "Cluster name, as given to `k8s setup`. [env: IAM_RA_CLUSTER]",
+      description: "Cluster name, as given to `k8s setup`.",
       env: "IAM_RA_CLUSTER",
       required: true,
     }),
     image: Flags.string({
-      description:
-        "Webhook and sidecar image (default ghcr.io/iam-ra/sidecar:<this CLI's version>). [env: IAM_RA_SIDECAR_IMAGE]",
+      description: "Webhook and sidecar image (default ghcr.io/iam-ra/sidecar:<this CLI's version>).",
       env: "IAM_RA_SIDECAR_IMAGE",
     }),
     "webhook-namespace": Flags.string({ description: "The webhook's namespace (default iam-ra-system)." }),
