@@ -126,6 +126,7 @@ export function hostConfigSnippets(
     `  certificate = { certPath = "${cert}"; keyPath = "${key}"; };`,
     `  trustAnchorArn = "${host.trustAnchorArn}";`,
     `  region = "${host.region}";`,
+    ...(endpoints.rolesAnywhere ? [`  endpoint = "${endpoints.rolesAnywhere}";`] : []),
     `  profiles.${host.role} = { profileArn = "${host.profileArn}"; roleArn = "${host.roleArn}"; };`,
     "};",
   ].join("\n");

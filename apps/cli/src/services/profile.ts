@@ -139,7 +139,7 @@ export async function validateProfileInputs(
         hint: `Save it to a file readable only by you and pass --${name} PATH.`,
       });
     }
-    if (name === "cache-dir") continue;
+    if (name === "cache-dir" || /^pkcs11:/i.test(value)) continue;
     if (
       !(await access(resolve(cwd, value), constants.R_OK).then(
         () => true,
@@ -201,9 +201,18 @@ export interface ConfigureProfilesOptions {
   makeDefault: boolean;
 }
 
-/** Writes the profiles in one locked, atomic edit of the config file. Re-running gives the same bytes. */
-export async function configureProfiles(options: ConfigureProfilesOptions): Promise<ProfileConfigureResult> {
-  await validateProfileInputs(options.flags, options.specs, options.cwd);
+/** One profile's section as {@link planProfiles} makes it. */
+export interface PlannedProfile {
+  spec: ProfileSpec;
+  credentialProcess: string;
+  keys: Record<string, string>;
+}
+
+/**
+ * The sections `profile configure` writes, in order, from its input alone (pure: no file is read).
+ * The Nix modules' generator (nix/lib.nix) makes the same bytes; golden files hold both to it.
+ */
+export function planProfiles(options: Omit<ConfigureProfilesOptions, "configFile">): PlannedProfile[] {
   const trustAnchor = parseArn(stringOption(options.flags["trust-anchor-arn"]) ?? "");
   const extra = Object.fromEntries(options.set);
   const region = extra.region ?? stringOption(options.flags.region) ?? trustAnchor?.region;
@@ -223,6 +232,21 @@ export async function configureProfiles(options: ConfigureProfilesOptions): Prom
   if (options.makeDefault && planned[0]) {
     planned.push({ ...planned[0], spec: { ...planned[0].spec, name: "default" } });
   }
+  return planned;
+}
+
+/** The config file text after writing `planned` into `text` (an empty string for a new file). */
+export function renderProfiles(text: string, planned: readonly PlannedProfile[]): string {
+  let next = text;
+  for (const { spec, keys } of planned)
+    next = setProfileKeys(next, { kind: "config", profile: spec.name, keys }).text;
+  return next;
+}
+
+/** Writes the profiles in one locked, atomic edit of the config file. Re-running gives the same bytes. */
+export async function configureProfiles(options: ConfigureProfilesOptions): Promise<ProfileConfigureResult> {
+  await validateProfileInputs(options.flags, options.specs, options.cwd);
+  const planned = planProfiles(options);
   return await withFileLock(options.configFile, async () => {
     const { text, exists } = await readTextFileIfExists(options.configFile);
     let next = text;
