@@ -9,6 +9,7 @@ import {
 } from "@iam-ra/core/sigv4";
 import {
   derivePrincipalTags,
+  isValidTagValue,
   loadX509,
   type ParsedCertificate,
   parseCertificate,
@@ -17,6 +18,7 @@ import {
 } from "@iam-ra/core/x509";
 import { ApiError, type EmulatorRequest } from "./http.ts";
 import { assumedRoleArn, issueSession } from "./sessions.ts";
+import { applyAttributeMappings, defaultAttributeMappings } from "./settings.ts";
 import type { EmulatorStateData, ProfileRecord, TrustAnchorRecord } from "./state.ts";
 
 /** How many parsed certificates {@link parseCached} keeps: enough for every client of a test suite. */
@@ -315,12 +317,15 @@ export function deriveTrustContext(
   leaf: ParsedCertificate,
   anchorArn: string,
   accountId: string,
+  attributeMappings: ReadonlyArray<Record<string, unknown>> = defaultAttributeMappings(),
 ): Map<string, string> {
   const ctx = new Map<string, string>([
     ["aws:SourceArn", anchorArn],
     ["aws:SourceAccount", accountId],
   ]);
-  const { tags, invalid } = derivePrincipalTags(leaf);
+  // Only what the profile's attribute mappings let through becomes a tag (and a trust-policy key).
+  const tags = applyAttributeMappings(derivePrincipalTags(leaf).tags, attributeMappings);
+  const invalid = [...tags].filter(([, v]) => !isValidTagValue(v)).map(([k]) => k);
   if (invalid.length > 0) throw denied(`Some attributes fail to be mapped into session tags: ${invalid[0]}.`);
   for (const [key, value] of tags) {
     ctx.set(`aws:PrincipalTag/${key}`, value);
@@ -397,7 +402,7 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
   if (input.roleSessionName !== undefined && !profile.acceptRoleSessionName)
     throw denied("Not authorized to set roleSessionName");
 
-  const context = deriveTrustContext(leaf, anchor.trustAnchorArn, ctx.accountId);
+  const context = deriveTrustContext(leaf, anchor.trustAnchorArn, ctx.accountId, profile.attributeMappings);
   const policy = await ctx.trustPolicy(input.roleArn);
   if (policy === undefined)
     throw denied(`Unable to assume role ${input.roleArn}: the role does not exist or has no trust policy.`);
