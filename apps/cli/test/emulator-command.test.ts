@@ -79,3 +79,38 @@ describe("iam-ra emulator", () => {
     expect(err).not.toMatch(/\n\s+at /);
   });
 });
+
+describe("iam-ra emulator --tls", () => {
+  it("serves https and writes the CA clients trust (0644); plain http is refused", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "iam-ra-emu-tls-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const { child, url } = await startCommand(["--port", "0", "--tls", "--tls-ca-out", join(dir, "ca.pem")]);
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(statSync(join(dir, "ca.pem")).mode & 0o777).toBe(0o644);
+    const ca = readFileSync(join(dir, "ca.pem"), "utf8");
+    const { request } = await import("node:https");
+    const status = await new Promise<number>((resolve, reject) =>
+      request(`${url}/_emulator/health`, { ca }, (res) => resolve(res.statusCode ?? 0))
+        .on("error", reject)
+        .end(),
+    );
+    expect(status).toBe(200);
+    // The same port over http is not served (a TLS server does not answer plain requests).
+    await expect(fetch(`${url.replace("https:", "http:")}/_emulator/health`)).rejects.toThrow();
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  });
+
+  it("--tls-cert without --tls-key is a clear error", async () => {
+    const child = spawn(process.execPath, [BIN, "emulator", "--tls-cert", "/nonexistent.pem"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const [code] = (await once(child, "exit")) as [number];
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/--tls-cert and --tls-key go together/);
+  });
+});

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { startEmulator } from "./server.ts";
+import { emulatorTlsFromFlags } from "./tls.ts";
 
 export async function main(argv: string[]): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
@@ -18,6 +19,10 @@ export async function main(argv: string[]): Promise<void> {
         persist: { type: "string" },
         "iam-endpoint": { type: "string" },
         "acm-pca-endpoint": { type: "string" },
+        tls: { type: "boolean" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        "tls-ca-out": { type: "string" },
         help: { type: "boolean" },
       },
     }));
@@ -31,7 +36,8 @@ export async function main(argv: string[]): Promise<void> {
   if (values.help) {
     process.stdout.write(
       "usage: iam-ra-emulator [--host 127.0.0.1] [--port 0] [--region us-east-1] [--account-id 123456789012]\n" +
-        "                       [--persist state.json] [--iam-endpoint URL] [--acm-pca-endpoint URL]\n",
+        "                       [--persist state.json] [--iam-endpoint URL] [--acm-pca-endpoint URL]\n" +
+        "                       [--tls [--tls-ca-out ca.pem] | --tls-cert chain.pem --tls-key key.pem]\n",
     );
     return;
   }
@@ -41,7 +47,21 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  let tls: Awaited<ReturnType<typeof emulatorTlsFromFlags>>;
+  try {
+    tls = await emulatorTlsFromFlags({
+      tls: values.tls as boolean | undefined,
+      tlsCert: values["tls-cert"] as string | undefined,
+      tlsKey: values["tls-key"] as string | undefined,
+      tlsCaOut: values["tls-ca-out"] as string | undefined,
+    });
+  } catch (error) {
+    process.stderr.write(`iam-ra-emulator: ${(error as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const emu = await startEmulator({
+    ...(tls ? { tls: tls.tls } : {}),
     host: values.host as string | undefined,
     port,
     region: values.region as string | undefined,
@@ -52,6 +72,7 @@ export async function main(argv: string[]): Promise<void> {
     logger: (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
   });
   process.stdout.write(`${emu.url}\n`);
+  if (tls?.caFile) process.stderr.write(`iam-ra-emulator: https; clients trust ${tls.caFile}\n`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

@@ -10,3 +10,4 @@ export { startEmulator } from "./server.ts";
 export type { RolesAnywhereSetUp, SetUpRolesAnywhereOptions } from "./setup.ts";
 export { createBoundTrustPolicy, setUpRolesAnywhere } from "./setup.ts";
 export type { EmulatorStateData, RoleRecord } from "./state.ts";
+export { createEmulatorTls, type EmulatorTls, emulatorTlsFromFlags } from "./tls.ts";

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { parseQueryString } from "@iam-ra/core/sigv4";
 import { pemCertificates } from "./certificates.ts";
@@ -67,6 +68,8 @@ export interface EmulatorOptions {
   iamEndpoint?: string | undefined;
   /** Allowed distance between X-Amz-Date and the clock. Default 5 minutes, as AWS. */
   maxClockSkewMs?: number | undefined;
+  /** Serve https with this certificate chain and key (see createEmulatorTls). Default: plain http. */
+  tls?: { certificatePem: string; privateKeyPem: string } | undefined;
 }
 
 /**
@@ -313,15 +316,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     persist();
   };
 
-  const server: Server = createServer((req, res) => {
-    void handle(req, res);
-  });
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.certificatePem, key: options.tls.privateKeyPem }, (req, res) => {
+        void handle(req, res);
+      })
+    : createServer((req, res) => {
+        void handle(req, res);
+      });
   server.keepAliveTimeout = 5000;
   server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
   const host = options.host ?? "127.0.0.1";
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}${basePath}`;
+  const url = `${options.tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}${basePath}`;
   log({ time: new Date().toISOString(), level: "info", msg: `emulator listening on ${url}` });
   return {
     url,

@@ -40,13 +40,24 @@ export class EmulatorCommand extends BaseCommand {
       description: "IAM endpoint (e.g. moto) to read role trust policies from.",
       env: "IAM_RA_EMULATOR_IAM_ENDPOINT",
     }),
+    tls: Flags.boolean({
+      description:
+        "Serve https with a certificate made now; its CA goes to --tls-ca-out for clients to trust (AWS's Python library, the Go helper and the Java plugin only speak https).",
+    }),
+    "tls-ca-out": Flags.string({
+      description: "Where --tls writes the CA certificate clients trust (default ./iam-ra-emulator-ca.pem).",
+    }),
+    "tls-cert": Flags.string({
+      description: "Serve https with this certificate chain (PEM file); needs --tls-key.",
+    }),
+    "tls-key": Flags.string({ description: "The key of --tls-cert (PEM file)." }),
     "acm-pca-endpoint": Flags.string({
       description: "ACM PCA endpoint (e.g. moto) for AWS_ACM_PCA trust anchors.",
       env: "IAM_RA_EMULATOR_ACM_PCA_ENDPOINT",
     }),
   };
 
-  async run(): Promise<{ url: string }> {
+  async run(): Promise<{ url: string; caFile: string | null }> {
     const { flags } = await this.parse(EmulatorCommand);
     if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(flags.region)) {
       throw new IamRaError("invalid-input", `--region ${flags.region} is not an AWS region name.`, {
@@ -70,8 +81,19 @@ export class EmulatorCommand extends BaseCommand {
         });
       }
     }
-    const { startEmulator } = await import("@iam-ra/emulator");
+    const { emulatorTlsFromFlags, startEmulator } = await import("@iam-ra/emulator");
+    const tls = await emulatorTlsFromFlags({
+      tls: flags.tls,
+      tlsCert: flags["tls-cert"],
+      tlsKey: flags["tls-key"],
+      tlsCaOut: flags["tls-ca-out"],
+    }).catch((error: Error) => {
+      throw new IamRaError("invalid-input", error.message, {
+        hint: "Pass --tls (a certificate made now) or both --tls-cert and --tls-key.",
+      });
+    });
     const emu = await startEmulator({
+      ...(tls ? { tls: tls.tls } : {}),
       host: flags.host,
       port: flags.port,
       region: flags.region,
@@ -81,16 +103,17 @@ export class EmulatorCommand extends BaseCommand {
       acmPcaEndpoint: flags["acm-pca-endpoint"],
       logger: (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
     });
-    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({ url: emu.url })}\n`);
+    if (this.jsonEnabled())
+      process.stdout.write(`${JSON.stringify({ url: emu.url, caFile: tls?.caFile ?? null })}\n`);
     else
       this.log(
-        `iam-ra emulator listening on ${emu.url} (region ${emu.region}, account ${emu.accountId}); Ctrl-C to stop`,
+        `iam-ra emulator listening on ${emu.url} (region ${emu.region}, account ${emu.accountId})${tls?.caFile ? `; clients trust ${tls.caFile}` : ""}; Ctrl-C to stop`,
       );
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
     });
     await emu.close();
-    return { url: emu.url };
+    return { url: emu.url, caFile: tls?.caFile ?? null };
   }
 }

@@ -199,6 +199,8 @@ export interface IssueCertificateOptions extends CertificateSpec {
   ca?: { pathLength?: number | undefined } | undefined;
   /** Subject alternative names. */
   san?: { dns?: string[]; uri?: string[]; email?: string[]; ip?: string[] } | undefined;
+  /** An end-entity certificate's extended key usage. Default `clientAuth` (Roles Anywhere's). */
+  extendedKeyUsage?: "clientAuth" | "serverAuth" | undefined;
 }
 
 /**
@@ -231,7 +233,12 @@ async function buildCertificate(
     await x509.SubjectKeyIdentifierExtension.create(publicKey, false, webcrypto as Crypto),
   ];
   if (!options.ca)
-    extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false));
+    extensions.push(
+      new x509.ExtendedKeyUsageExtension(
+        [x509.ExtendedKeyUsage[options.extendedKeyUsage ?? "clientAuth"]],
+        false,
+      ),
+    );
   const san = options.san;
   if (san && (san.dns?.length || san.uri?.length || san.email?.length || san.ip?.length)) {
     extensions.push(
