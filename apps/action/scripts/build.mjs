@@ -81,6 +81,9 @@ const steps = await build({
   // A dynamic import() becomes a require() (in a promise): the lazy files are CommonJS, and an
   // import() would start the ES module loader for them.
   supported: { "dynamic-import": false },
+  // PKCS#11 keys need a native addon a runner does not have: the action does not ship it, and a
+  // pkcs11: URI fails with the "not installed" message.
+  external: ["pkcs11js"],
   // Whitespace and syntax only: V8 pre-parses the whole file at every start, and this is ~30%
   // fewer bytes (about 1 ms on Node 24), while every name stays as written for stack traces.
   minifyWhitespace: true,

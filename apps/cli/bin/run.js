@@ -5,9 +5,69 @@
 "use strict";
 require("node:module").enableCompileCache?.();
 const argv = process.argv.slice(2);
-if (argv[0] === "credential-process" && !argv.some((a) => a === "--help" || a === "-h")) {
+// Key text in an argument is readable by every local user (/proc/PID/cmdline, ps) and ends up in
+// shell history and debug logs: refuse it on every command, before anything else sees it.
+const keyArgument = argv.findIndex((a) =>
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|PuTTY-User-Key-File/.test(a),
+);
+if (keyArgument !== -1) {
+  const flag = /^--?[a-z]/.test(argv[keyArgument]) ? argv[keyArgument].split("=")[0] : argv[keyArgument - 1];
+  const message = `A private key was passed on the command line${flag?.startsWith("-") ? ` (${flag})` : ""}; every local user can read a process's arguments.`;
+  const hint =
+    "Pass the key's file path instead (e.g. --private-key /etc/iam-ra/key.pem or IAM_RA_PRIVATE_KEY=/path), or a pkcs11: URI for a key in hardware.";
+  if (argv.includes("--json"))
+    process.stdout.write(
+      `${JSON.stringify({ error: { name: "IamRaError", code: "invalid-input", message, hint } })}\n`,
+    );
+  else process.stderr.write(`iam-ra: ${message}\n  hint: ${hint}\n`);
+  process.exitCode = 1;
+} else if (argv[0] === "credential-process" && !argv.some((a) => a === "--help" || a === "-h")) {
   require("../dist/credential-process.cjs").main(argv.slice(1));
-} else {
+} else if (argv.length === 1 && argv[0] === "--version") {
+  // oclif's own format, without loading oclif.
+  const { version } = require("../package.json");
+  process.stdout.write(
+    `@iam-ra/cli/${version} ${process.platform}-${process.arch} node-${process.version}\n`,
+  );
+} else if (!printSnapshotHelp(argv)) {
+  const oclif = require("@oclif/core");
   // The package root (one up from bin/), where oclif reads package.json.
-  require("@oclif/core").execute({ dir: require("node:path").join(__dirname, "..", "package.json") });
+  const root = require("node:path").join(__dirname, "..", "package.json");
+  oclif.run(argv, root).then(
+    () => oclif.flush(),
+    async (error) => {
+      // Commands report their own errors and end with an ExitError; oclif's handler only sets the status.
+      if (error instanceof oclif.Errors.ExitError) return oclif.handle(error);
+      // Anything else failed outside a command (an unknown command, a hook): the same report.
+      const { reportError } = await import("../dist/index.js");
+      const report = reportError(error, { debug: Boolean(process.env.DEBUG) });
+      if (argv.includes("--json")) process.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
+      else process.stderr.write(report.text);
+      process.exitCode = report.exit;
+    },
+  );
+}
+
+/**
+ * `iam-ra [topic…] [command] --help` (and bare `iam-ra`) from dist/help.json, the pages oclif renders
+ * at 80 columns (scripts/help-snapshot.mjs), so help does not load oclif. False when the page is not
+ * there (or another width is asked for): oclif renders it.
+ */
+function printSnapshotHelp(args) {
+  if (process.env.IAM_RA_HELP_SNAPSHOT || process.env.OCLIF_COLUMNS) return false;
+  const last = args.at(-1);
+  const words = args.length === 0 ? [] : last === "--help" || last === "-h" ? args.slice(0, -1) : undefined;
+  if (!words || words.some((w) => !/^[a-z][a-z0-9-]*$/.test(w))) return false;
+  let pages;
+  try {
+    ({ pages } = require("../dist/help.json"));
+  } catch {
+    return false;
+  }
+  const page = pages[words.join(":")];
+  if (page === undefined) return false;
+  process.stdout.write(
+    page.replaceAll("{{runtime}}", `${process.platform}-${process.arch} node-${process.version}`),
+  );
+  return true;
 }

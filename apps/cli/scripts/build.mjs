@@ -1,5 +1,5 @@
 // Bundles the CLI. Workspace packages are read from source through the "@iam-ra/source" condition
-// and bundled in; published dependencies stay external.
+// and bundled in, and so is every published dependency but @oclif/core and pkcs11js.
 // - dist/index.js (+ chunks): the oclif commands.
 // - dist/credential-process-miss.js (+ its own chunks): the credential-process work after a miss.
 // - dist/credential-process.cjs: the fast path, ONE self-contained CommonJS module (flags, cache
@@ -16,7 +16,9 @@ const common = {
   platform: "node",
   target: "node20",
   conditions: ["@iam-ra/source"],
-  external: ["@oclif/core", "@aws-sdk/*", "@smithy/*"],
+  // Everything is bundled but oclif (loaded by its own rules) and the optional native PKCS#11
+  // binding: an install is the CLI and oclif, not the AWS SDK's ~200 MB of per-client packages.
+  external: ["@oclif/core", "pkcs11js"],
   banner: {
     js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);",
   },
@@ -51,3 +53,5 @@ await build({
     },
   ],
 });
+// Pre-rendered help, so `--help` answers without loading oclif.
+await import("./help-snapshot.mjs");

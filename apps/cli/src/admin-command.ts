@@ -2,6 +2,14 @@ import { createInterface } from "node:readline/promises";
 import { IamRaError } from "@iam-ra/core";
 import type { AdminDeps } from "@iam-ra/core/admin";
 import { Flags } from "@oclif/core";
+import type { Input, ParserOutput } from "@oclif/core/interfaces";
+
+// oclif's parser output constraints (not exported by @oclif/core/interfaces).
+// biome-ignore lint/suspicious/noExplicitAny: mirrors oclif's own definition
+type FlagOutput = { [name: string]: any };
+// biome-ignore lint/suspicious/noExplicitAny: mirrors oclif's own definition
+type ArgOutput = { [name: string]: any };
+
 import { BaseCommand } from "./base-command.ts";
 import type { ProgressSink } from "./services/admin-deps.ts";
 
@@ -14,8 +22,7 @@ export abstract class AdminCommand extends BaseCommand {
     ...BaseCommand.baseFlags,
     namespace: Flags.string({
       char: "n",
-      description:
-        "Namespace: separates independent set-ups in one account and region. [env: IAM_RA_NAMESPACE]",
+      description: "Namespace: separates independent set-ups in one account and region.",
       env: "IAM_RA_NAMESPACE",
       default: "default",
     }),
@@ -25,7 +32,7 @@ export abstract class AdminCommand extends BaseCommand {
     }),
     profile: Flags.string({
       char: "p",
-      description: "AWS profile for the admin credentials. [env: AWS_PROFILE]",
+      description: "AWS profile for the admin credentials.",
       env: "AWS_PROFILE",
     }),
   };
@@ -46,11 +53,26 @@ export abstract class AdminCommand extends BaseCommand {
     };
   }
 
+  /** What the command's `parse` returned, so its input can be checked before any AWS call. */
+  private parsedInput: { args: Record<string, unknown>; flags: Record<string, unknown> } | undefined;
+
+  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
+    options?: Input<F, B, A>,
+    argv?: string[],
+  ): Promise<ParserOutput<F, B, A>> {
+    const result = await super.parse(options, argv);
+    this.parsedInput = { args: result.args, flags: result.flags };
+    return result;
+  }
+
   async adminDeps(flags: {
     namespace: string;
     region?: string | undefined;
     profile?: string | undefined;
   }): Promise<AdminDeps> {
+    // Every argument and flag is checked first: bad input never reaches AWS.
+    const { checkAdminInput } = await import("./services/admin-input.ts");
+    checkAdminInput(this.parsedInput?.args ?? {}, this.parsedInput?.flags ?? flags);
     // The AWS SDK loads only when a command needs it, not for --help or --version.
     const { createAdminDeps } = await import("./services/admin-deps.ts");
     return await createAdminDeps(flags, process.env, this.progress());

@@ -1,5 +1,6 @@
 import { IamRaError } from "@iam-ra/core";
-import { Command, Flags, type Interfaces } from "@oclif/core";
+import { Command, Errors, Flags, type Interfaces } from "@oclif/core";
+import { reportError } from "./error-report.ts";
 import type { CredentialFlagSpec } from "./services/credential-options.ts";
 
 /** Builds oclif flags (with their env vars) from a shared flag table. */
@@ -11,7 +12,8 @@ export function flagsFromSpecs(specs: readonly CredentialFlagSpec[]): Interfaces
       s.type === "boolean"
         ? Flags.boolean({ ...common, allowNo: false })
         : s.type === "integer"
-          ? Flags.integer(common)
+          ? // No option of the table takes a negative number: say so, rather than the range check later.
+            Flags.integer({ ...common, min: 0 })
           : Flags.string(common);
   }
   return out;
@@ -57,21 +59,14 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    const mapped = fromAwsError(error);
-    if (mapped) error = mapped;
-    if (error instanceof IamRaError) {
-      if (this.jsonEnabled()) {
-        this.logJson({
-          error: { name: error.name, code: error.code, message: error.message, hint: error.hint },
-        });
-        this.exit(1);
-      }
-      this.error(error.message, {
-        exit: 1,
-        code: error.code,
-        ...(error.hint ? { suggestions: [error.hint] } : {}),
-      });
-    }
-    return super.catch(error);
+    // this.exit() throws to end the command: not an error to report.
+    if (error instanceof Errors.ExitError) throw error;
+    const report = reportError(fromAwsError(error) ?? error, {
+      commandId: this.id?.replaceAll(":", " "),
+      debug: Boolean(process.env.DEBUG),
+    });
+    if (this.jsonEnabled()) this.logJson(report.json);
+    else process.stderr.write(report.text);
+    return this.exit(report.exit);
   }
 }

@@ -23,6 +23,8 @@ import { K8sOffboard } from "./commands/k8s/offboard.ts";
 import { K8sOnboard } from "./commands/k8s/onboard.ts";
 import { K8sSetup } from "./commands/k8s/setup.ts";
 import { K8sTeardown } from "./commands/k8s/teardown.ts";
+import { K8sWebhookConfig } from "./commands/k8s/webhook/config.ts";
+import { K8sWebhookInstall } from "./commands/k8s/webhook/install.ts";
 import { Migrate } from "./commands/migrate.ts";
 import { ProfileConfigure } from "./commands/profile/configure.ts";
 import { ProfileList } from "./commands/profile/list.ts";
@@ -37,6 +39,9 @@ import { ServiceInstall } from "./commands/service/install.ts";
 import { SignString } from "./commands/sign-string.ts";
 import { Status } from "./commands/status.ts";
 import { Update } from "./commands/update.ts";
+
+export { reportError } from "./error-report.ts";
+export { commandNotFound } from "./hooks/command-not-found.ts";
 
 export const COMMANDS = {
   "ca:delete": CaDelete,
@@ -56,6 +61,8 @@ export const COMMANDS = {
   "k8s:onboard": K8sOnboard,
   "k8s:setup": K8sSetup,
   "k8s:teardown": K8sTeardown,
+  "k8s:webhook:config": K8sWebhookConfig,
+  "k8s:webhook:install": K8sWebhookInstall,
   migrate: Migrate,
   "role:create": RoleCreate,
   "role:delete": RoleDelete,

@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, createCredentialProcess, createIamRa } from "./helpers/cli.ts";
+import { BIN, type CliResult, createCredentialProcess, createIamRa } from "./helpers/cli.ts";
 import { type LocalAws, startLocalAws } from "./helpers/local-aws.ts";
 
 const exec = promisify(execFile);
@@ -93,6 +93,21 @@ describe("admin plane, end to end on moto + the emulator", () => {
     const files = { certificate: onboard.json.files.certificate, privateKey: onboard.json.files.privateKey };
     const ok = await credentials(files, onboard.json);
     expect(ok).toMatchObject({ ok: true, doc: { Version: 1 } });
+    // The host commands work as printed, on a "host" that has none of the admin's environment: only
+    // iam-ra and the aws CLI on PATH, and an empty home.
+    expect(onboard.json.files.chain).toBeNull();
+    const host = mkdtempSync(join(dir, "host-"));
+    const bin = join(host, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "iam-ra"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const printed = await exec("sh", ["-c", onboard.json.config.shell], {
+      env: { PATH: `${bin}:${process.env.PATH}`, HOME: host },
+    });
+    expect(JSON.parse(printed.stdout.slice(printed.stdout.indexOf("{"))).Arn).toMatch(
+      /assumed-role\/iam-ra-e2e-app-a\//,
+    );
     // The same certificate cannot take role B (its trust policy wants OU=app-b).
     const other = await credentials(files, {
       trustAnchorArn: onboard.json.trustAnchorArn,
@@ -301,6 +316,8 @@ describe("admin plane, end to end on moto + the emulator", () => {
       AWS_ENDPOINT_URL: "http://127.0.0.1:1",
       AWS_ENDPOINT_URL_ROLESANYWHERE: "http://127.0.0.1:1",
     };
+    // A flag value out of its range is a command line iam-ra cannot run: exit 2 (docs/cli-reference.md).
+    const usage = new Set(["--session-duration", "--validity-days"]);
     for (const args of [
       ["role", "create", "bad name", "-n", "e2e"],
       ["role", "create", "x", "-n", "e2e", "--session-duration", "100"],
@@ -312,7 +329,7 @@ describe("admin plane, end to end on moto + the emulator", () => {
       ["host", "onboard", "h", "--role", "app-a", "-n", "e2e", "--validity-days", "0"],
     ]) {
       const r = await iamRa(args, offline);
-      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.code, args.join(" ")).toBe(args.some((a) => usage.has(a)) ? 2 : 1);
       expect(r.json.error, args.join(" ")).toMatchObject({
         code: expect.stringMatching(/invalid|arn/),
         hint: expect.any(String),
@@ -320,6 +337,33 @@ describe("admin plane, end to end on moto + the emulator", () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   }, 60_000);
+
+  it("a Roles Anywhere service of another region is detected: a clear error, the CA stack taken down again", async () => {
+    // The emulator serves us-east-1; this namespace lives in eu-west-1.
+    const r = await iamRa(["init", "-n", "regmis", "--region", "eu-west-1"]);
+    expect(r.code).toBe(1);
+    expect(r.json.error).toMatchObject({
+      code: "region-mismatch",
+      message: expect.stringMatching(
+        /is in eu-west-1, but the Roles Anywhere service made its trust anchor in us-east-1/,
+      ),
+      hint: expect.stringMatching(/--region eu-west-1/),
+    });
+    const stacks = JSON.parse(
+      (
+        await exec(
+          "aws",
+          ["cloudformation", "list-stacks", "--region", "eu-west-1", "--endpoint-url", aws.moto.url],
+          { env: aws.env },
+        )
+      ).stdout,
+    ).StackSummaries as Array<{ StackName: string; StackStatus: string }>;
+    const live = stacks.filter(
+      (st) => st.StackName.startsWith("iam-ra-regmis-ca") && st.StackStatus !== "DELETE_COMPLETE",
+    );
+    expect(live).toEqual([]);
+    expect((await iamRa(["destroy", "-n", "regmis", "--region", "eu-west-1", "--yes"])).code).toBe(0);
+  }, 120_000);
 
   it("destroy leaves no stack, parameter, secret or bucket", async () => {
     const r = await iamRa(["destroy", "-n", "e2e", "--yes"]);

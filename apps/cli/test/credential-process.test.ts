@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { createHash, createPublicKey, X509Certificate } from "node:crypto";
 import {
+  chmodSync,
+  chownSync,
   copyFileSync,
   mkdirSync,
   mkdtempSync,
@@ -9,6 +11,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -208,6 +211,77 @@ describe("iam-ra credential-process", () => {
     expect(emu.state.sessions.length).toBe(before + 1);
   });
 
+  it("--cache refuses a directory other users can write, and entries it did not write alone", async () => {
+    const shared = join(dir, "cache-shared");
+    mkdirSync(shared, { mode: 0o700 });
+    chmodSync(shared, 0o777);
+    const open = await cp([...args, "--cache", "--cache-dir", shared]);
+    expect(open.code).toBe(1);
+    expect(open.stdout).toBe("");
+    expect(open.stderr).toMatch(/cache directory .* is writable by other users \(mode 777\)/);
+    expect(open.stderr).not.toMatch(/\n\s+at /);
+
+    const cacheDir = join(dir, "cache-planted");
+    const first = await cp([...args, "--cache", "--cache-dir", cacheDir]);
+    expect(first.code).toBe(0);
+    const [entry] = readdirSync(cacheDir);
+    const path = join(cacheDir, entry!);
+    // Another user's entry (we run as root in CI, so plant it as "nobody"), then a world-readable one.
+    if (process.getuid?.() === 0) {
+      chownSync(path, 65534, 65534);
+      const foreign = await cp([...args, "--cache", "--cache-dir", cacheDir]);
+      expect(foreign.code).toBe(1);
+      expect(foreign.stderr).toMatch(/belongs to another user \(uid 65534\); it is not trusted/);
+      chownSync(path, 0, 0);
+    }
+    chmodSync(path, 0o644);
+    const wide = await cp([...args, "--cache", "--cache-dir", cacheDir]);
+    expect(wide.code).toBe(1);
+    expect(wide.stderr).toMatch(/readable or writable by others \(mode 644\)/);
+    // A link planted where the entry goes is never followed.
+    rmSync(path);
+    symlinkSync(join(dir, "cert.pem"), path);
+    const linked = await cp([...args, "--cache", "--cache-dir", cacheDir]);
+    expect(linked.code).toBe(1);
+    expect(linked.stderr).toMatch(/is a symlink; iam-ra does not follow links there/);
+  });
+
+  it("a cache entry that cannot be written is a warning: the credentials still print, no temp file stays", async () => {
+    const blocked = join(dir, "cache-blocked");
+    writeFileSync(blocked, "a file where the cache directory should be");
+    const r = await cp([...args, "--cache", "--cache-dir", join(blocked, "sub")]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).AccessKeyId).toMatch(/^ASIA/);
+    expect(r.stderr).toMatch(
+      /^iam-ra: warning: the credentials were not cached \(.*\); the next call signs again\.\n$/,
+    );
+    expect(r.stderr).not.toContain(JSON.parse(r.stdout).SecretAccessKey);
+    const cacheDir = join(dir, "cache-clean");
+    await cp([...args, "--cache", "--cache-dir", cacheDir]);
+    expect(readdirSync(cacheDir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("settings that change where credentials come from are part of the cache key", async () => {
+    const cacheDir = join(dir, "cache-tls");
+    const plain = JSON.parse((await cp([...args, "--cache", "--cache-dir", cacheDir])).stdout);
+    const unverified = await cp([...args, "--cache", "--cache-dir", cacheDir, "--no-verify-ssl"]);
+    expect(unverified.stderr).toMatch(/warning: TLS certificate verification is off/);
+    expect(JSON.parse(unverified.stdout).AccessKeyId).not.toBe(plain.AccessKeyId);
+    const viaEnv = await cp(
+      [
+        ...args.filter((a, i) => a !== "--endpoint" && args[i - 1] !== "--endpoint"),
+        "--cache",
+        "--cache-dir",
+        cacheDir,
+      ],
+      {
+        AWS_ENDPOINT_URL_ROLESANYWHERE: emu.url,
+      },
+    );
+    expect(viaEnv.code).toBe(0);
+    expect(readdirSync(cacheDir)).toHaveLength(3);
+  });
+
   it("flags can come from IAM_RA_* environment variables", async () => {
     const r = await cp([], {
       IAM_RA_CERTIFICATE: args[1],
@@ -336,7 +410,7 @@ describe("iam-ra read-certificate-data and sign-string", () => {
       (e: { code: number; stderr: string }) => e,
     );
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/cannot be/);
+    expect(r.stderr).toMatch(/nope\.pem does not exist/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,15 +1,18 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { createPrivateKey } from "node:crypto";
 import { once } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { renderTemplate, roleTemplate } from "@iam-ra/core/cloudformation";
 import { parseK8sYaml } from "@iam-ra/core/k8s";
-import { issueLikeCertManager } from "@iam-ra/core/testing";
+import { freePort, issueLikeCertManager, issueLikeCsiDriver } from "@iam-ra/core/testing";
 import { issueCertificate } from "@iam-ra/core/x509";
+import jsonpatch from "fast-json-patch";
+import { Pod } from "kubernetes-models/v1/Pod";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createCredentialProcess } from "./helpers/cli.ts";
 import {
@@ -75,6 +78,64 @@ const withOu = (certificate: Obj, ou: string): Obj => ({
   ...certificate,
   spec: { ...certificate.spec, subject: { organizationalUnits: [ou] } },
 });
+
+/**
+ * The kubelet starting a pod's native sidecar: the container's argv (else the image's ENTRYPOINT)
+ * and env, only the Roles Anywhere endpoint swapped for the emulator; resolves once its startup
+ * probe passes.
+ */
+async function startPodSidecar(node: Node, sidecar: Obj, namespace: string) {
+  const [command, ...argv] = containerArgv(node, sidecar, imageEntrypoint());
+  expect(command).toBe("node");
+  const env = containerEnv(node, sidecar, namespace);
+  let stderr = "";
+  const child: ChildProcess = spawn(process.execPath, argv, {
+    env: { PATH: process.env.PATH, ...env, IAM_RA_ENDPOINT: aws.emu.url },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const stop = async () => {
+    child.kill("SIGTERM");
+    if (child.exitCode === null) await once(child, "exit");
+  };
+  const probe = async (name: "startupProbe" | "readinessProbe" | "livenessProbe") => {
+    const [, ...probeArgs] = probeArgv(node, sidecar, name);
+    return await exec(process.execPath, probeArgs, { env: { PATH: process.env.PATH, ...env } }).then(
+      () => true,
+      () => false,
+    );
+  };
+  // The kubelet starts the app once the native sidecar's startup probe passes.
+  const deadline = Date.now() + 20_000;
+  while (!(await probe("startupProbe"))) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await stop();
+      throw new Error(`sidecar never started:\n${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { probe, stop };
+}
+
+/** The application container: a stock AWS SDK, default chain, asks STS who it is. */
+async function stockSdkCallerArn(appEnv: Record<string, string>): Promise<string> {
+  const script = `import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+const c = new STSClient({ endpoint: process.argv[1] });
+process.stdout.write((await c.send(new GetCallerIdentityCommand({}))).Arn);`;
+  const { stdout } = await exec(process.execPath, ["--input-type=module", "-e", script, aws.emu.url], {
+    cwd: CLI_DIR,
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      AWS_CONFIG_FILE: join(dir, "none"),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
+      ...appEnv,
+    },
+  });
+  return stdout;
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "iam-ra-k8s-"));
@@ -320,36 +381,12 @@ describe("k8s: set-up, onboarding and issuer isolation, end to end on moto + the
       imageFiles: { "/app/main.js": sidecarMain },
       configMaps: [configMap],
     };
-    const [command, ...argv] = containerArgv(node, sidecar, imageEntrypoint());
-    expect(command).toBe("node");
     const env = containerEnv(node, sidecar, "team-a");
     expect(env).toMatchObject({ IAM_RA_ROLE_ARN: a.roleArn, IAM_RA_PORT: "9911" });
-    let stderr = "";
-    const child: ChildProcess = spawn(process.execPath, argv, {
-      // Only the Roles Anywhere endpoint is ours: the emulator instead of AWS.
-      env: { PATH: process.env.PATH, ...env, IAM_RA_ENDPOINT: aws.emu.url },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    child.stderr!.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const running = await startPodSidecar(node, sidecar, "team-a");
     try {
-      const probe = async (name: "startupProbe" | "readinessProbe" | "livenessProbe") => {
-        const [, ...probeArgs] = probeArgv(node, sidecar, name);
-        return await exec(process.execPath, probeArgs, { env: { PATH: process.env.PATH, ...env } }).then(
-          () => true,
-          () => false,
-        );
-      };
-      // The kubelet starts the app once the native sidecar's startup probe passes.
-      const deadline = Date.now() + 20_000;
-      while (!(await probe("startupProbe"))) {
-        if (Date.now() > deadline || child.exitCode !== null)
-          throw new Error(`sidecar never started:\n${stderr}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(await probe("readinessProbe")).toBe(true);
-      expect(await probe("livenessProbe")).toBe(true);
+      expect(await running.probe("readinessProbe")).toBe(true);
+      expect(await running.probe("livenessProbe")).toBe(true);
       expect(statSync(join(tokenDir, "token")).mode & 0o777).toBe(0o640);
       // The application container: a stock AWS SDK, default chain, with the env the Deployment gives it.
       const appEnv = containerEnv(node, app, "team-a");
@@ -358,22 +395,7 @@ describe("k8s: set-up, onboarding and issuer isolation, end to end on moto + the
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "AWS_REGION",
       ]);
-      const callerArn = async () => {
-        const script = `import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-const c = new STSClient({ endpoint: process.argv[1] });
-process.stdout.write((await c.send(new GetCallerIdentityCommand({}))).Arn);`;
-        const { stdout } = await exec(process.execPath, ["--input-type=module", "-e", script, aws.emu.url], {
-          cwd: CLI_DIR,
-          env: {
-            PATH: process.env.PATH,
-            HOME: dir,
-            AWS_CONFIG_FILE: join(dir, "none"),
-            AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
-            ...appEnv,
-          },
-        });
-        return stdout;
-      };
+      const callerArn = () => stockSdkCallerArn(appEnv);
       expect(await callerArn()).toBe(
         `arn:aws:sts::123456789012:assumed-role/iam-ra-kube-app-a/${first.issued.certificate.serialNumber.toLowerCase()}`,
       );
@@ -389,8 +411,7 @@ process.stdout.write((await c.send(new GetCallerIdentityCommand({}))).Arn);`;
       }
       expect(arn).toBe(`arn:aws:sts::123456789012:assumed-role/iam-ra-kube-app-a/${nextSerial}`);
     } finally {
-      child.kill("SIGTERM");
-      if (child.exitCode === null) await once(child, "exit");
+      await running.stop();
       volume.cleanup();
     }
   }, 120_000);
@@ -630,11 +651,257 @@ process.stdout.write((await c.send(new GetCallerIdentityCommand({}))).Arn);`;
     expect(role).toMatchObject({ allowedIssuers: ["iam-ra race/default CA"], sessionDurationSeconds: 7200 });
   }, 180_000);
 
+  it("webhook: onboard --webhook + webhook install run as emitted; an annotated pod is injected, csi-driver's certificate gets a stock SDK credentials; offboard lists only the issuer", async () => {
+    const onboard = await iamRa([
+      "k8s",
+      "onboard",
+      "web-c",
+      "--role",
+      "app-a",
+      "-c",
+      "c1",
+      "-k",
+      "team-c",
+      "--webhook",
+      "--certificates",
+      "csi",
+      ...NS,
+    ]);
+    expect(onboard.code, onboard.stderr).toBe(0);
+    const issuerObjects = onboard.json.manifests as Obj[];
+    expect(issuerObjects.map((o) => o.kind)).toEqual(["Secret", "Issuer", "ConfigMap"]);
+    const [caSecret, issuer] = issuerObjects as [Obj, Obj];
+    const install = await iamRa([
+      "k8s",
+      "webhook",
+      "install",
+      "-c",
+      "c1",
+      "--image",
+      "ghcr.io/iam-ra/sidecar:test",
+      ...NS,
+    ]);
+    expect(install.code, install.stderr).toBe(0);
+    // Every namespace the cluster's workloads were onboarded in may use its roles (team-a's too).
+    expect(install.json.namespaces).toContainEqual({ namespace: "team-c", roles: ["app-a"] });
+    const manifests = install.json.manifests as Obj[];
+    expect(JSON.stringify(manifests)).not.toContain("PRIVATE KEY");
+    const deployment = find(manifests, "Deployment");
+    const service = find(manifests, "Service");
+    const serving = manifests.find(
+      (o) => o.kind === "Certificate" && o.spec.usages?.includes("server auth"),
+    )!;
+    const configMap = manifests.find((o) => o.kind === "ConfigMap" && o.data?.["config.json"])!;
+    // The API server calls the Service named in the MutatingWebhookConfiguration, by its DNS name.
+    const [hook] = find(manifests, "MutatingWebhookConfiguration").webhooks;
+    expect(hook.clientConfig.service).toMatchObject({
+      name: service.metadata.name,
+      namespace: service.metadata.namespace,
+      port: 443,
+    });
+    const serverName = `${service.metadata.name}.${service.metadata.namespace}.svc`;
+    expect(serving.spec.dnsNames).toContain(serverName);
+    // cert-manager: the serving certificate, here from openssl for the Certificate's DNS names.
+    const tlsDir = mkdtempSync(join(dir, "webhook-tls-"));
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        join(tlsDir, "tls.key"),
+        "-out",
+        join(tlsDir, "tls.crt"),
+        "-days",
+        "1",
+        "-subj",
+        `/CN=${serving.spec.commonName}`,
+        "-addext",
+        `subjectAltName=${serving.spec.dnsNames.map((d: string) => `DNS:${d}`).join(",")}`,
+        "-addext",
+        "extendedKeyUsage=serverAuth",
+      ],
+      { stdio: "ignore" },
+    );
+    const ca = readFileSync(join(tlsDir, "tls.crt"));
+    // The kubelet: the ConfigMap and Secret volumes, the webhook container as the Deployment has it.
+    const configDir = mkdtempSync(join(dir, "webhook-config-"));
+    for (const [key, value] of Object.entries(configMap.data as Record<string, string>))
+      writeFileSync(join(configDir, key), value);
+    const podSpec = deployment.spec.template.spec;
+    const container = podSpec.containers[0];
+    const volumeOf = (pred: (v: Obj) => boolean) => podSpec.volumes.find(pred).name as string;
+    const webhookNode: Node = {
+      volumes: {
+        [volumeOf((v) => v.secret)]: tlsDir,
+        [volumeOf((v) => v.configMap?.name === configMap.metadata.name)]: configDir,
+      },
+      imageFiles: { "/app/webhook.js": join(dirname(sidecarMain), "webhook.js") },
+      configMaps: [],
+    };
+    const [command, ...argv] = containerArgv(webhookNode, container, imageEntrypoint());
+    expect(command).toBe("node");
+    const port = await freePort();
+    let webhookStderr = "";
+    const webhook = spawn(process.execPath, argv, {
+      env: {
+        PATH: process.env.PATH,
+        ...containerEnv(webhookNode, container, deployment.metadata.namespace),
+        // The node's stand-ins: loopback instead of the pod network, and no API server to ask
+        // about service accounts (the pod below names its role itself).
+        IAM_RA_WEBHOOK_HOST: "127.0.0.1",
+        IAM_RA_WEBHOOK_PORT: String(port),
+        IAM_RA_WEBHOOK_SERVICE_ACCOUNTS: "off",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    webhook.stderr!.on("data", (d: Buffer) => {
+      webhookStderr += d.toString();
+    });
+    const volume = createSecretVolume();
+    let sidecarPod: Awaited<ReturnType<typeof startPodSidecar>> | undefined;
+    try {
+      const call = (method: string, path: string, body?: string) =>
+        new Promise<{ status: number; text: string }>((resolve, reject) => {
+          const req = httpsRequest(
+            {
+              host: "127.0.0.1",
+              port,
+              path,
+              method,
+              ca,
+              servername: serverName,
+              headers: body ? { "content-type": "application/json" } : {},
+            },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on("data", (c: Buffer) => chunks.push(c));
+              res.on("end", () =>
+                resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+              );
+            },
+          );
+          req.on("error", reject);
+          req.end(body);
+        });
+      const readyPath = container.readinessProbe.httpGet.path as string;
+      for (const until = Date.now() + 20_000; ; ) {
+        const ready = await call("GET", readyPath).catch(() => ({ status: 0 }));
+        if (ready.status === 200) break;
+        if (Date.now() > until || webhook.exitCode !== null)
+          throw new Error(`webhook never ready:\n${webhookStderr}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      // The API server: an AdmissionReview for a pod of team-c that names its role.
+      const pod: Obj = {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "web-c-1", namespace: "team-c", annotations: { "iam-ra.dev/role": "app-a" } },
+        spec: {
+          serviceAccountName: "web-c",
+          containers: [{ name: "app", image: "registry.example.com/web-c:1" }],
+        },
+      };
+      const review = (object: Obj) =>
+        JSON.stringify({
+          apiVersion: "admission.k8s.io/v1",
+          kind: "AdmissionReview",
+          request: {
+            uid: "0f6e7a52-2b1c-4c8e-9d57-3c1f1e0a9b21",
+            kind: { group: "", version: "v1", kind: "Pod" },
+            resource: { group: "", version: "v1", resource: "pods" },
+            namespace: "team-c",
+            operation: "CREATE",
+            userInfo: { username: "system:serviceaccount:kube-system:replicaset-controller" },
+            object,
+          },
+        });
+      const answer = await call("POST", hook.clientConfig.service.path, review(pod));
+      expect(answer.status).toBe(200);
+      const { response } = JSON.parse(answer.text) as Obj;
+      expect(response).toMatchObject({
+        uid: "0f6e7a52-2b1c-4c8e-9d57-3c1f1e0a9b21",
+        allowed: true,
+        patchType: "JSONPatch",
+      });
+      const patch = JSON.parse(Buffer.from(response.patch, "base64").toString());
+      const patched = jsonpatch.applyPatch(structuredClone(pod), patch, true, false).newDocument as Obj;
+      new Pod(patched as ConstructorParameters<typeof Pod>[0]).validate();
+      // A role the namespace was not given is refused, with the command that would grant it.
+      const other = structuredClone(pod);
+      other.metadata.annotations["iam-ra.dev/role"] = "app-b";
+      const refused = JSON.parse(
+        (await call("POST", hook.clientConfig.service.path, review(other))).text,
+      ) as Obj;
+      expect(refused.response).toMatchObject({
+        allowed: false,
+        status: {
+          code: 403,
+          message: expect.stringMatching(/iam-ra k8s onboard <workload> --role app-b --k8s-namespace team-c/),
+        },
+      });
+
+      // The node runs the patched pod: csi-driver issues its certificate from team-c's issuer.
+      const sidecar = patched.spec.initContainers[0];
+      expect(sidecar).toMatchObject({
+        name: "iam-ra",
+        image: "ghcr.io/iam-ra/sidecar:test",
+        restartPolicy: "Always",
+      });
+      const csiVolume = patched.spec.volumes.find((v: Obj) => v.csi);
+      const { files, issued } = await issueLikeCsiDriver(csiVolume.csi.volumeAttributes, {
+        name: issuer.metadata.name,
+        secret: caSecret,
+      });
+      volume.publish(files);
+      const tokenDir = mkdtempSync(join(dir, "webhook-token-"));
+      const podNode: Node = {
+        volumes: {
+          [csiVolume.name]: volume.dir,
+          [patched.spec.volumes.find((v: Obj) => v.emptyDir).name]: tokenDir,
+        },
+        imageFiles: { "/app/main.js": sidecarMain },
+        configMaps: [],
+      };
+      sidecarPod = await startPodSidecar(podNode, sidecar, "team-c");
+      const appEnv = containerEnv(podNode, patched.spec.containers[0], "team-c");
+      expect(await stockSdkCallerArn(appEnv)).toBe(
+        `arn:aws:sts::123456789012:assumed-role/iam-ra-kube-app-a/${issued.certificate.serialNumber.toLowerCase()}`,
+      );
+    } finally {
+      await sidecarPod?.stop();
+      webhook.kill("SIGTERM");
+      if (webhook.exitCode === null) await once(webhook, "exit");
+      volume.cleanup();
+    }
+    expect(webhook.exitCode, webhookStderr).toBe(0);
+    // Offboarding: the namespace's issuer is all there is to delete (csi keeps no Secret per workload).
+    const off = await iamRa(["k8s", "offboard", "web-c", "-c", "c1", "-k", "team-c", "--yes", ...NS]);
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.json.objects.map((o: Obj) => o.kind)).toEqual(["Issuer", "Secret"]);
+    expect(off.json.webhook).toBe(true);
+    const after = await iamRa(["k8s", "webhook", "config", "-c", "c1", ...NS]);
+    expect(after.json.namespaces.map((n: Obj) => n.namespace)).not.toContain("team-c");
+  }, 180_000);
+
   it("teardown refuses while workloads remain; then removes the cluster", async () => {
     const refused = await iamRa(["k8s", "teardown", "c1", "--yes", ...NS]);
     expect(refused.json.error).toMatchObject({
       code: "in-use",
       message: expect.stringMatching(/team-a\/workload-a/),
+    });
+    // destroy refuses too, before deleting anything (the rest of this test still works).
+    const destroy = await iamRa(["destroy", "--yes", ...NS]);
+    expect(destroy.code).toBe(1);
+    expect(destroy.json.error).toMatchObject({
+      code: "in-use",
+      message: expect.stringMatching(/cluster\(s\) c1 and workload\(s\) c1\/team-a\/workload-a/),
+      hint: expect.stringMatching(/--forget-clusters/),
     });
     const off = await raw(["k8s", "offboard", "workload-a", "-c", "c1", "-k", "team-a", "--yes", ...NS]);
     expect(off.code, off.stderr).toBe(0);

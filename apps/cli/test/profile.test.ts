@@ -201,6 +201,17 @@ describe("iam-ra profile configure", () => {
     expect(r3.stderr).toMatch(/reads as a comment/);
   });
 
+  it("a key in a token: the pkcs11: URI is kept as it is (not checked as a file, not made a path)", async () => {
+    const { config } = files();
+    const uri = "pkcs11:token=host;object=iam-ra;type=private";
+    const flags = [...f.flags];
+    flags[flags.indexOf("--private-key") + 1] = uri;
+    const r = await runCli(["profile", "configure", `hw=${ROLES[0]}`, "--config-file", config, ...flags]);
+    expect(r.stderr).not.toMatch(/cannot be read/);
+    expect(r.code).toBe(0);
+    expect(readFileSync(config, "utf8")).toContain(` --private-key '${uri}' `);
+  });
+
   it("a missing certificate file is reported before anything is written", async () => {
     const { config } = files();
     const flags = f.flags.map((a) => (a.endsWith("cert.pem") ? join(f.dir, "nope.pem") : a));

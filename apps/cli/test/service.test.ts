@@ -10,9 +10,9 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "@iam-ra/core/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { ServiceInstallResult } from "../src/commands/service/install.ts";
 import { quoteSystemdArg, unitNameFor } from "../src/services/systemd.ts";
@@ -133,7 +133,7 @@ describe("iam-ra service install", () => {
         "--dir",
         out,
         "--profile",
-        "my profile",
+        "my+profile",
         "--credentials-file",
         join(dir, "creds", "credentials"),
         "--private-key-passphrase-file",
@@ -151,7 +151,7 @@ describe("iam-ra service install", () => {
         /note: systemctl daemon-reload && systemctl enable --now iam-ra-serve\.service/,
       );
       const names = readdirSync(out).sort();
-      expect(names).toEqual(["iam-ra-serve.service", "iam-ra-update-my\\x20profile.service"]);
+      expect(names).toEqual(["iam-ra-serve.service", "iam-ra-update-my\\x2bprofile.service"]);
       for (const name of names) {
         const path = join(out, name);
         expect(statSync(path).mode & 0o777).toBe(0o644);
@@ -270,16 +270,6 @@ function splitExecStart(line: string): string[] {
     words.push(raw.replace(/%%/g, "%").replace(/\$\$/g, "$"));
   }
   return words;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 describe("systemd quoting", () => {

@@ -127,6 +127,15 @@ describe("iam-ra update --once", () => {
     expect(readdirSync(join(dir, "real"))).toEqual(["credentials"]);
   });
 
+  it("says so on every run when TLS verification is off", async () => {
+    const credentials = join(freshDir(), "credentials");
+    const r = await update(credentials, "ci", ["--no-verify-ssl"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /iam-ra update: warning: TLS certificate verification is off \(--no-verify-ssl\)/,
+    );
+  });
+
   it("creates a missing directory 0700 and file 0600", async () => {
     const dir = freshDir();
     const credentials = join(dir, ".aws", "credentials");

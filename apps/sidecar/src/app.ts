@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CredentialSource, HeldCredentials } from "./credential-source.ts";
 import type { SidecarMetrics } from "./metrics.ts";
@@ -7,7 +7,39 @@ import type { SidecarMetrics } from "./metrics.ts";
 export const CONTAINER_CREDENTIALS_PATH = "/v1/credentials";
 /** IMDSv2 session tokens live at most 6 hours, as on EC2. */
 export const IMDS_MAX_TTL_SECONDS = 21_600;
-const IMDS_MAX_TOKENS = 10_000;
+
+/**
+ * Host names a credential request may carry. A web page that rebinds its own DNS name to
+ * 127.0.0.1 still sends its name as Host, so only loopback and the IMDS addresses pass (the IMDS
+ * protocol is reached by address, never by a name a page could own).
+ */
+export function isAllowedCredentialHost(host: string | undefined, extra: readonly string[] = []): boolean {
+  if (!host) return false;
+  const name = host
+    .replace(/:\d+$/, "")
+    .replace(/^\[|\]$/g, "")
+    .toLowerCase();
+  return (
+    extra.includes(name) ||
+    name === "localhost" ||
+    name === "::1" ||
+    /^127(\.\d{1,3}){3}$/.test(name) ||
+    name === "169.254.169.254" ||
+    name === "fd00:ec2::254" ||
+    name === "169.254.170.2" ||
+    name === "169.254.170.23" ||
+    name === "fd00:ec2::23"
+  );
+}
+
+/**
+ * Headers only browsers send: a request carrying one was made by a web page, not an SDK. (Node's
+ * fetch sends `Sec-Fetch-Mode` too, so that one alone proves nothing.)
+ */
+const isBrowserRequest = (req: IncomingMessage) =>
+  req.headers.origin !== undefined ||
+  req.headers["sec-fetch-site"] !== undefined ||
+  req.headers["sec-fetch-dest"] !== undefined;
 
 /** What the request handler needs; it does no IO of its own at construction. */
 export interface AppDeps {
@@ -16,6 +48,8 @@ export interface AppDeps {
   clock: { now(): Date };
   /** Token the container-credentials route requires in `Authorization`. Undefined: route disabled. */
   authorizationToken: string | undefined;
+  /** Host names accepted besides loopback and the IMDS addresses (the address the server is bound to). */
+  extraHosts?: readonly string[] | undefined;
   /** Serve IMDSv2 (`/latest/...`) as well. */
   imds: { enabled: boolean; roleName: string; region: string };
 }
@@ -75,7 +109,12 @@ function imdsDocument(c: HeldCredentials, extended: boolean): string {
  */
 export function createApp(deps: AppDeps): Handler {
   const expected = deps.authorizationToken === undefined ? undefined : Buffer.from(deps.authorizationToken);
-  const imdsTokens = new Map<string, number>();
+  // IMDSv2 tokens are stateless (expiry + HMAC under a per-process key): a flood of token requests
+  // fills no table, so it can never push out the tokens real clients hold.
+  const imdsKey = randomBytes(32);
+  const extraHosts = (deps.extraHosts ?? [])
+    .filter((h) => h !== "0.0.0.0" && h !== "::")
+    .map((h) => h.replace(/^\[|\]$/g, "").toLowerCase());
   // Serialized once per set of credentials, not once per request.
   let lastHeld: HeldCredentials | undefined;
   let lastBody = "";
@@ -103,15 +142,15 @@ export function createApp(deps: AppDeps): Handler {
     return c;
   };
 
+  // A token is 32 bytes, base64url: the expiry (48-bit ms) and 26 bytes of HMAC-SHA256 over it.
+  const imdsMac = (expiry: Buffer) => createHmac("sha256", imdsKey).update(expiry).digest().subarray(0, 26);
   const imdsTokenValid = (token: string | undefined): boolean => {
-    if (!token) return false;
-    const expiry = imdsTokens.get(token);
-    if (expiry === undefined) return false;
-    if (expiry <= deps.clock.now().getTime()) {
-      imdsTokens.delete(token);
-      return false;
-    }
-    return true;
+    if (token?.length !== 43) return false;
+    const bytes = Buffer.from(token, "base64url");
+    if (bytes.length !== 32) return false;
+    const expiry = bytes.subarray(0, 6);
+    if (!timingSafeEqual(bytes.subarray(6), imdsMac(expiry))) return false;
+    return expiry.readUIntBE(0, 6) > deps.clock.now().getTime();
   };
 
   const issueImdsToken = (req: IncomingMessage, res: ServerResponse): number => {
@@ -126,13 +165,9 @@ export function createApp(deps: AppDeps): Handler {
       send(res, 400, "Bad Request: X-aws-ec2-metadata-token-ttl-seconds must be 1-21600", "text/plain");
       return 400;
     }
-    const now = deps.clock.now().getTime();
-    if (imdsTokens.size >= IMDS_MAX_TOKENS) {
-      for (const [t, exp] of imdsTokens) if (exp <= now) imdsTokens.delete(t);
-      if (imdsTokens.size >= IMDS_MAX_TOKENS) imdsTokens.delete(imdsTokens.keys().next().value!);
-    }
-    const token = randomBytes(32).toString("base64url");
-    imdsTokens.set(token, now + ttl * 1000);
+    const expiry = Buffer.alloc(6);
+    expiry.writeUIntBE(deps.clock.now().getTime() + ttl * 1000, 0, 6);
+    const token = Buffer.concat([expiry, imdsMac(expiry)]).toString("base64url");
     send(res, 200, token, "text/plain", ["x-aws-ec2-metadata-token-ttl-seconds", String(ttl)]);
     return 200;
   };
@@ -196,6 +231,20 @@ export function createApp(deps: AppDeps): Handler {
   };
 
   const route = (req: IncomingMessage, res: ServerResponse, path: string): [string, number] => {
+    const credentialRoute =
+      path === CONTAINER_CREDENTIALS_PATH || (deps.imds.enabled && path.startsWith("/latest/"));
+    if (
+      credentialRoute &&
+      (isBrowserRequest(req) || !isAllowedCredentialHost(req.headers.host, extraHosts))
+    ) {
+      // DNS rebinding or a web page: SDKs send neither Origin nor a foreign Host.
+      send(
+        res,
+        403,
+        errorBody("Forbidden", "Credentials are served only to local SDKs (loopback Host, no browser)."),
+      );
+      return [path === CONTAINER_CREDENTIALS_PATH ? "credentials" : "imds", 403];
+    }
     if (path === CONTAINER_CREDENTIALS_PATH) {
       if (!expected) {
         send(res, 404, errorBody("NotFound", "Container credentials are not enabled."));

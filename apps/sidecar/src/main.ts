@@ -21,6 +21,16 @@ ${SIDECAR_OPTIONS.map((s) => `  --${s.name.padEnd(28)} ${s.env.padEnd(36)} ${s.d
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  // Every local user can read a process's arguments: key text there is refused, whatever the flag.
+  if (argv.some((a) => /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(a))) {
+    throw new IamRaError(
+      "invalid-input",
+      "A private key was passed on the command line; every local user can read a process's arguments.",
+      {
+        hint: "Pass the key's file path instead (--private-key /path or IAM_RA_PRIVATE_KEY=/path).",
+      },
+    );
+  }
   if (argv[0] === "healthcheck") {
     // For Docker's HEALTHCHECK and Kubernetes exec probes (the server is on loopback, out of an httpGet
     // probe's reach) without a shell or curl in the image: exit 0 when /healthz (or /readyz) answers.
@@ -48,6 +58,7 @@ async function main(): Promise<void> {
     process.env,
   );
   const logger = createLogger((line) => process.stderr.write(line), config.logLevel);
+  for (const warning of config.session.warnings) logger("warn", warning, {});
   const sidecar = await startSidecar(config, { logger });
   const stop = (signal: string) => {
     logger("info", "shutting down", { signal });

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { open, readFile } from "node:fs/promises";
+import { lstat, open, readFile, stat } from "node:fs/promises";
 import { createServer } from "node:http";
+import { dirname } from "node:path";
 import { IamRaError } from "@iam-ra/core";
 import { createSession } from "@iam-ra/core/rolesanywhere";
 import { readCredentialMaterial } from "@iam-ra/core/x509";
@@ -34,10 +35,41 @@ export interface SidecarRuntime {
   pollIntervalMs?: number | undefined;
 }
 
-/** Reads the token file, or creates it with a random token (never overwriting one). */
+/**
+ * Reads the token file, or creates it with a random token (never overwriting one). An existing
+ * file is trusted only when it is a regular file (not a link) of this user that others cannot
+ * write: a local user who created it first would otherwise know the token.
+ */
 async function readOrCreateToken(path: string, mode: number, logger: Logger): Promise<string> {
-  try {
-    const raw = await readFile(path, "utf8");
+  const me = process.getuid?.();
+  const hint = `Remove ${path} (iam-ra creates it with a random token), or point --token-file at a path only this user can write.`;
+  const existing = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    if (error.code === "ENOTDIR") {
+      throw new IamRaError(
+        "invalid-input",
+        `The token file's directory ${dirname(path)} is not a directory.`,
+        { hint },
+      );
+    }
+    throw new IamRaError("file-permission", `The token file ${path} cannot be checked (${error.code}).`, {
+      hint,
+    });
+  });
+  if (existing) {
+    const refuse = (why: string) =>
+      new IamRaError("file-permission", `The token file ${path} ${why}; it is not trusted.`, { hint });
+    if (existing.isSymbolicLink()) throw refuse("is a symlink");
+    if (existing.isDirectory())
+      throw new IamRaError("invalid-input", `The token file ${path} is a directory.`, {
+        hint: "Pass a file path for --token-file (it is created when missing).",
+      });
+    if (!existing.isFile()) throw refuse("is not a regular file");
+    if (me !== undefined && existing.uid !== me)
+      throw refuse(`belongs to another user (uid ${existing.uid})`);
+    if (existing.mode & 0o022)
+      throw refuse(`is writable by other users (mode ${(existing.mode & 0o777).toString(8)})`);
+    const raw = (await readFile(path, "utf8")).slice(0, 4096);
     const token = raw.trim();
     if (token.length < 16)
       throw new IamRaError("invalid-input", `The token in ${path} is shorter than 16 characters.`, {
@@ -47,11 +79,21 @@ async function readOrCreateToken(path: string, mode: number, logger: Logger): Pr
     if (raw !== token)
       logger("warn", "the token file has surrounding whitespace, which SDKs will send and fail on", { path });
     return token;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  const dir = dirname(path);
+  const parent = await stat(dir).catch(() => undefined);
+  if (!parent?.isDirectory()) {
+    throw new IamRaError("invalid-input", `The token file's directory ${dir} does not exist.`, {
+      hint: `Create it first (mkdir -p ${dir}), or pass another --token-file.`,
+    });
   }
   const token = randomBytes(32).toString("base64url");
-  const handle = await open(path, "wx", mode);
+  // O_EXCL: a file or link planted between the check and here makes this fail, never get the token.
+  const handle = await open(path, "wx", mode).catch((error: NodeJS.ErrnoException) => {
+    throw new IamRaError("file-permission", `The token file ${path} cannot be created (${error.code}).`, {
+      hint,
+    });
+  });
   try {
     await handle.writeFile(token); // no newline: SDKs send the bytes as they are
     await handle.chmod(mode); // umask must not widen or narrow what was asked
@@ -88,6 +130,9 @@ const describeError = (error: unknown) =>
 export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntime): Promise<Sidecar> {
   const { logger } = runtime;
   const clock = runtime.clock ?? { now: () => new Date() };
+  // Everything that can be wrong with the configuration fails here, before binding or calling AWS:
+  // the certificate and key (missing, expired, mismatched), then the token file.
+  await readCredentialMaterial({ ...config.session.material, validAt: clock.now() });
   const token = config.tokenFile
     ? await readOrCreateToken(config.tokenFile, config.tokenFileMode, logger)
     : undefined;
@@ -122,13 +167,29 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     clock,
     authorizationToken: token,
     imds: config.imds,
+    extraHosts: [config.host],
   });
-  const server = createServer({ keepAliveTimeout: 5000 }, handler);
+  // Bounded: a local peer cannot hold the server with many slow or idle connections.
+  const server = createServer(
+    { keepAliveTimeout: 5000, headersTimeout: 5000, requestTimeout: 10_000 },
+    handler,
+  );
+  server.maxConnections = 1024;
   server.listen(config.port, config.host);
   try {
     await once(server, "listening");
   } catch (error) {
     await source.stop();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+      throw new IamRaError(
+        "invalid-input",
+        code === "EADDRINUSE"
+          ? `Port ${config.port} on ${config.host} is already in use.`
+          : `Cannot listen on ${config.host}:${config.port} (${code}).`,
+        { hint: "Pass another --port (or stop what holds it: ss -ltnp | grep :PORT)." },
+      );
+    }
     throw error;
   }
   const address = server.address() as { port: number; address: string };

@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { createServer } from "node:http";
+import { createServer, request } from "node:http";
 import { FixedClock } from "@iam-ra/core/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { type AppDeps, createApp } from "../src/app.ts";
@@ -73,7 +73,17 @@ async function serve(overrides: Partial<AppDeps> = {}) {
         headers: { "x-aws-ec2-metadata-token-ttl-seconds": ttl },
       })
     ).text;
-  return { clock, source, call, imdsToken };
+  /** A request through node:http, which sends a Host header as given (fetch refuses to). */
+  const raw = (path: string, headers: Record<string, string>, method = "GET") =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(`${url}${path}`, { method, headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  return { clock, source, call, imdsToken, raw };
 }
 
 describe("container credentials", () => {
@@ -240,5 +250,45 @@ describe("health, readiness, metrics", () => {
     const r = await s.call("/nope");
     expect(r.status).toBe(404);
     expect(JSON.parse(r.text).code).toBe("NotFound");
+  });
+});
+
+describe("hostile local peers", () => {
+  it("a DNS-rebound page gets nothing: a foreign Host or a browser's headers are refused", async () => {
+    const s = await serve();
+    const token = await s.imdsToken();
+    const creds = "/latest/meta-data/iam/security-credentials/app";
+    const ok = await s.call(creds, { headers: { "x-aws-ec2-metadata-token": token } });
+    expect(ok.status).toBe(200);
+    // A browser sets Host to the page's own (rebound) name, and adds Origin / Sec-Fetch-Site.
+    for (const extra of [
+      { host: "attacker.example:9911" },
+      { host: "127.0.0.1", origin: "http://attacker.example" },
+      { host: "127.0.0.1", "sec-fetch-site": "same-origin" },
+    ]) {
+      const put = { "x-aws-ec2-metadata-token-ttl-seconds": "60", ...extra };
+      expect(await s.raw("/latest/api/token", put, "PUT")).toBe(403);
+      expect(await s.raw(creds, { "x-aws-ec2-metadata-token": token, ...extra })).toBe(403);
+      expect(await s.raw("/v1/credentials", { authorization: TOKEN, ...extra })).toBe(403);
+    }
+    for (const host of ["localhost:1", "127.0.0.1", "[::1]:80", "169.254.169.254"]) {
+      expect(await s.raw(creds, { "x-aws-ec2-metadata-token": token, host })).toBe(200);
+    }
+  });
+
+  it("a flood of IMDS token requests evicts nothing; forged or altered tokens fail", async () => {
+    const s = await serve();
+    const first = await s.imdsToken("21600");
+    for (let i = 0; i < 12_000; i += 200) {
+      await Promise.all(Array.from({ length: 200 }, () => s.imdsToken("21600")));
+    }
+    const creds = "/latest/meta-data/iam/security-credentials/app";
+    expect((await s.call(creds, { headers: { "x-aws-ec2-metadata-token": first } })).status).toBe(200);
+    const bytes = Buffer.from(first, "base64url");
+    bytes[5] = (bytes[5]! + 1) % 256; // a later expiry, same MAC
+    const altered = bytes.toString("base64url");
+    expect((await s.call(creds, { headers: { "x-aws-ec2-metadata-token": altered } })).status).toBe(401);
+    const forged = Buffer.alloc(32, 0xff).toString("base64url");
+    expect((await s.call(creds, { headers: { "x-aws-ec2-metadata-token": forged } })).status).toBe(401);
   });
 });

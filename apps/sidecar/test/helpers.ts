@@ -1,5 +1,3 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSecretVolume, createTestPki, type TestPki } from "@iam-ra/core/testing";
 import {

@@ -50,6 +50,24 @@ export type IamRaErrorCode =
   | "tool-missing"
   | "internal";
 
+// ANSI escape sequences (CSI, OSC and two-byte ESC forms), then any control character left: C0
+// (tabs and line breaks included: a message is one line), DEL, C1, and the bidirectional
+// overrides that make text read differently than it is (U+202A–U+202E, U+2066–U+2069).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching escape sequences is the point
+const ANSI_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g;
+
+/**
+ * Text a peer sent (a service's error message, a certificate's names in a TLS error), made safe
+ * for a terminal or a log line: escape sequences removed, every other control character (line
+ * breaks included) replaced by one space. Printable text, including non-ASCII, is kept.
+ * @public
+ */
+export function stripControlCharacters(text: string): string {
+  return text.replace(ANSI_SEQUENCE, "").replace(CONTROL_CHARACTER, " ");
+}
+
 /** Options shared by all {@link IamRaError} constructors. @public */
 export interface IamRaErrorOptions {
   /** The next step for the user, one sentence. */
@@ -104,7 +122,7 @@ export class ServiceError extends IamRaError {
   readonly statusCode: number;
   /** The service's error type, e.g. `AccessDeniedException`. */
   readonly errorType: string | undefined;
-  /** The service's own message, verbatim. */
+  /** The service's own message, with control characters removed ({@link stripControlCharacters}). */
   readonly serviceMessage: string | undefined;
   readonly requestId: string | undefined;
   /** Whether the call may succeed when retried. */
@@ -122,10 +140,12 @@ export class ServiceError extends IamRaError {
     },
     options: IamRaErrorOptions = {},
   ) {
-    super(code, message, options);
+    // Everything here may come from the peer, so none of it reaches a terminal as sent.
+    super(code, stripControlCharacters(message), options);
     this.statusCode = details.statusCode;
-    this.errorType = details.errorType;
-    this.serviceMessage = details.serviceMessage;
+    this.errorType = details.errorType === undefined ? undefined : stripControlCharacters(details.errorType);
+    this.serviceMessage =
+      details.serviceMessage === undefined ? undefined : stripControlCharacters(details.serviceMessage);
     this.requestId = details.requestId;
     this.retryable = details.retryable;
   }

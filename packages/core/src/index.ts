@@ -6,7 +6,14 @@
  * @module
  */
 export type { IamRaErrorCode, IamRaErrorOptions } from "./errors.ts";
-export { CredentialMaterialError, describeError, IamRaError, ServiceError } from "./errors.ts";
+export {
+  CredentialMaterialError,
+  describeError,
+  IamRaError,
+  ServiceError,
+  stripControlCharacters,
+} from "./errors.ts";
+export { MAX_MATERIAL_FILE_BYTES, type ReadBoundedFileOptions, readBoundedFile } from "./files.ts";
 export type {
   AwsCredentials,
   FromRolesAnywhereOptions,

@@ -5,7 +5,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { issuerCommonName } from "../src/admin/k8s.ts";
+import { issuerCommonName, resolveDeployment } from "../src/admin/k8s.ts";
 import {
   buildWorkloadManifests,
   certificateSubjectFor,
@@ -134,6 +134,13 @@ const COMBINATIONS = BINDINGS.flatMap((binding) =>
 );
 
 describe("workload manifests", () => {
+  it("webhook mode: only the namespace issuer, and the Certificate unless csi-driver makes each pod's", () => {
+    const parts = (certificateMode: "csi" | "secret") =>
+      buildWorkloadManifests(input({ deployment: { mode: "webhook" }, certificateMode })).map((m) => m.part);
+    expect(parts("csi")).toEqual(["ca-secret", "issuer"]);
+    expect(parts("secret")).toEqual(["ca-secret", "issuer", "certificate"]);
+  });
+
   it.each(COMBINATIONS)(
     "validate against the Kubernetes and cert-manager schemas: $binding.tag $duration/$renewBefore $deployment.mode $deployment.name fsGroup $fsGroup",
     ({ binding, duration, renewBefore, deployment, fsGroup }) => {
@@ -170,7 +177,9 @@ describe("workload manifests", () => {
       expect(sidecar.restartPolicy).toBe("Always");
       expect(JSON.stringify(spec)).not.toContain("subPath");
       expect(spec.securityContext.fsGroup).toBe(fsGroup);
-      const app = spec.containers.find((c: { name: string }) => c.name === deployment.container);
+      const app = spec.containers.find(
+        (c: { name: string }) => c.name === (deployment as { container: string }).container,
+      );
       expect(app.env).toEqual(
         expect.arrayContaining([
           { name: "AWS_CONTAINER_CREDENTIALS_FULL_URI", value: "http://127.0.0.1:9911/v1/credentials" },
@@ -650,5 +659,47 @@ describe("issuer common names", () => {
       expect(isValidTagValue(n)).toBe(true);
       expect(n).not.toContain(",");
     }
+  });
+});
+
+describe("what k8s onboard emits: webhook objects, a whole Deployment or a patch", () => {
+  const whole = {
+    mode: "deployment" as const,
+    deployment: "api",
+    container: "api",
+    appImage: "registry.example.com/api:1",
+    duration: "24h",
+    renewBefore: "8h",
+    fsGroup: 1000,
+  };
+  it("--deployment without --app-image is a patch, even after a whole Deployment was emitted", () => {
+    expect(resolveDeployment("api", { deployment: "api-v2" }, whole)).toEqual({
+      mode: "patch",
+      name: "api-v2",
+      container: "api",
+    });
+    expect(resolveDeployment("api", { deployment: "api-v2" }, undefined)).toEqual({
+      mode: "patch",
+      name: "api-v2",
+      container: "api",
+    });
+  });
+  it("re-onboarding keeps what was recorded when nothing is said", () => {
+    expect(resolveDeployment("api", {}, whole)).toEqual({
+      mode: "deployment",
+      name: "api",
+      container: "api",
+      appImage: "registry.example.com/api:1",
+    });
+    expect(resolveDeployment("api", {}, { ...whole, mode: "webhook" })).toEqual({ mode: "webhook" });
+  });
+  it("contradictions are refused before anything is done", () => {
+    expect(() => resolveDeployment("api", { patch: true, appImage: "x:1" }, undefined)).toThrow(
+      /--app-image makes a whole Deployment/,
+    );
+    expect(() => resolveDeployment("api", { webhook: true, deployment: "api" }, undefined)).toThrow(
+      /--webhook injects the sidecar/,
+    );
+    expect(() => resolveDeployment("api", {}, undefined)).toThrow(/Neither an application image/);
   });
 });

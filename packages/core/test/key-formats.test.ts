@@ -1,4 +1,4 @@
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, type KeyObject } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CredentialMaterialError } from "../src/errors.ts";
 import { parseCredentialMaterial } from "../src/x509/material.ts";
@@ -211,7 +211,9 @@ describe("key and certificate formats", () => {
     });
     expect(material.keyType).toBe(keyType);
     expect(material.chain).toHaveLength(chainLength);
-    expect(material.certificate.publicKey.equals(createPublicKey(material.privateKey))).toBe(true);
+    expect(material.certificate.publicKey.equals(createPublicKey(material.privateKey as KeyObject))).toBe(
+      true,
+    );
     // Decimal serial matches openssl's hex serial.
     const hex = openssl(dir, [
       "x509",

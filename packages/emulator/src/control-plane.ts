@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { parseCertificate, pemCertificates } from "./certificates.ts";
 import { ApiError, type EmulatorRequest } from "./http.ts";
+import {
+  checkNotificationSettings,
+  defaultAttributeMappings,
+  defaultNotificationSettings,
+  putNotificationSettings,
+} from "./settings.ts";
 import type { CrlRecord, EmulatorStateData, ProfileRecord, Tag, TrustAnchorRecord } from "./state.ts";
 
 /** What the control plane needs from the emulator around it. */
@@ -195,12 +201,12 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; operation: string;
         name: checkName(b.name),
         enabled: b.enabled === undefined ? true : Boolean(b.enabled),
         source: await checkSource(b.source),
-        notificationSettings: Array.isArray(b.notificationSettings)
-          ? (b.notificationSettings as Array<Record<string, unknown>>)
-          : [],
+        notificationSettings: defaultNotificationSettings(),
         createdAt: now,
         updatedAt: now,
       };
+      if (b.notificationSettings !== undefined)
+        putNotificationSettings(anchor, checkNotificationSettings(b.notificationSettings), ctx.accountId);
       const tags = checkTags(b.tags);
       ctx.state.trustAnchors.push(anchor);
       ctx.state.tags[anchor.trustAnchorArn] = tags;
@@ -277,7 +283,7 @@ export const ROUTES: Array<{ method: string; pattern: RegExp; operation: string;
         durationSeconds: checkDuration(b.durationSeconds) ?? 3600,
         requireInstanceProperties: Boolean(b.requireInstanceProperties),
         acceptRoleSessionName: Boolean(b.acceptRoleSessionName),
-        attributeMappings: [],
+        attributeMappings: defaultAttributeMappings(),
         createdBy: `arn:aws:sts::${ctx.accountId}:assumed-role/emulator/admin`,
         createdAt: now,
         updatedAt: now,

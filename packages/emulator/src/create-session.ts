@@ -7,9 +7,18 @@ import {
   parseAmzDate,
   parseAuthorization,
 } from "@iam-ra/core/sigv4";
-import { derivePrincipalTags, loadX509, type ParsedCertificate, parseCertificate } from "@iam-ra/core/x509";
+import {
+  derivePrincipalTags,
+  isValidTagValue,
+  loadX509,
+  type ParsedCertificate,
+  parseCertificate,
+  SIGNATURE_DIGESTS,
+  signedDerParts,
+} from "@iam-ra/core/x509";
 import { ApiError, type EmulatorRequest } from "./http.ts";
 import { assumedRoleArn, issueSession } from "./sessions.ts";
+import { applyAttributeMappings, defaultAttributeMappings } from "./settings.ts";
 import type { EmulatorStateData, ProfileRecord, TrustAnchorRecord } from "./state.ts";
 
 /** How many parsed certificates {@link parseCached} keeps: enough for every client of a test suite. */
@@ -224,8 +233,16 @@ async function checkChain(
       for (const [i, ca] of path.entries())
         if (i > 0 && ca.pathLength !== undefined && i - 1 > ca.pathLength)
           throw untrusted("an intermediate CA exceeds its path length constraint.");
-      for (const c of path.slice(1))
+      for (const c of path.slice(1)) {
         if (!validAt(c, now)) throw untrusted("an intermediate certificate is outside its validity period.");
+        // The leaf's rule holds for every certificate of the path below the anchor: a SHA-256 leaf
+        // under a SHA-1-signed intermediate rests on SHA-1.
+        if (/MD5|SHA-1|SHA1/.test(c.signatureHash))
+          throw untrusted(
+            `an intermediate certificate is signed with ${c.signatureHash}, which is not accepted.`,
+          );
+      }
+      path.push(anchor);
       return path;
     }
     const next = intermediates.find((i) => !path.includes(i) && i.isCa && issues(current, i));
@@ -234,6 +251,33 @@ async function checkChain(
     current = next;
   }
   throw untrusted("the certificate chain does not reach the trust anchor's CA.");
+}
+
+/**
+ * Whether a CRL is signed by the CA whose name it carries (a certificate of the path, the anchor
+ * included), checked with node:crypto over the CRL's exact to-be-signed bytes. A CRL naming the CA
+ * but signed by another key is not the CA's word: it is not honoured.
+ */
+const crlSigners = new Map<string, boolean>();
+function crlSignedByIssuer(der: Buffer, issuerName: string, path: ParsedCertificate[]): boolean {
+  const parts = signedDerParts(der);
+  const digest = parts ? SIGNATURE_DIGESTS[parts.signatureOid] : undefined;
+  if (!parts || digest === undefined) return false;
+  for (const issuer of path.filter((c) => c.subject === issuerName)) {
+    const key = `${issuer.node.fingerprint256}:${createHash("sha256").update(der).digest("hex")}`;
+    let verified = crlSigners.get(key);
+    if (verified === undefined) {
+      try {
+        verified = verifySignature(digest, parts.tbs, issuer.node.publicKey, parts.signature);
+      } catch {
+        verified = false;
+      }
+      if (crlSigners.size >= PARSED_CACHE_SIZE) crlSigners.delete(crlSigners.keys().next().value!);
+      crlSigners.set(key, verified);
+    }
+    if (verified) return true;
+  }
+  return false;
 }
 
 async function checkRevocation(
@@ -256,6 +300,7 @@ async function checkRevocation(
       parsedCrls.set(record.crlData, crl);
     }
     if (crl === null) continue;
+    if (!crlSignedByIssuer(Buffer.from(record.crlData, "base64"), crl.issuer, path)) continue;
     for (const cert of path) {
       if (crl.issuer !== cert.issuer) continue;
       if (crl.findRevoked(cert.node.serialNumber.toLowerCase()) || crl.findRevoked(cert.node.serialNumber)) {
@@ -272,12 +317,15 @@ export function deriveTrustContext(
   leaf: ParsedCertificate,
   anchorArn: string,
   accountId: string,
+  attributeMappings: ReadonlyArray<Record<string, unknown>> = defaultAttributeMappings(),
 ): Map<string, string> {
   const ctx = new Map<string, string>([
     ["aws:SourceArn", anchorArn],
     ["aws:SourceAccount", accountId],
   ]);
-  const { tags, invalid } = derivePrincipalTags(leaf);
+  // Only what the profile's attribute mappings let through becomes a tag (and a trust-policy key).
+  const tags = applyAttributeMappings(derivePrincipalTags(leaf).tags, attributeMappings);
+  const invalid = [...tags].filter(([, v]) => !isValidTagValue(v)).map(([k]) => k);
   if (invalid.length > 0) throw denied(`Some attributes fail to be mapped into session tags: ${invalid[0]}.`);
   for (const [key, value] of tags) {
     ctx.set(`aws:PrincipalTag/${key}`, value);
@@ -354,7 +402,7 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
   if (input.roleSessionName !== undefined && !profile.acceptRoleSessionName)
     throw denied("Not authorized to set roleSessionName");
 
-  const context = deriveTrustContext(leaf, anchor.trustAnchorArn, ctx.accountId);
+  const context = deriveTrustContext(leaf, anchor.trustAnchorArn, ctx.accountId, profile.attributeMappings);
   const policy = await ctx.trustPolicy(input.roleArn);
   if (policy === undefined)
     throw denied(`Unable to assume role ${input.roleArn}: the role does not exist or has no trust policy.`);

@@ -14,6 +14,7 @@ import {
   sendJsonError,
   sendXml,
 } from "./http.ts";
+import { SETTINGS_ROUTES } from "./settings.ts";
 import {
   type EmulatorStateData,
   emptyState,
@@ -247,7 +248,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         operation = "emulator:Health";
         sendJson(res, 200, { status: "ok", region, accountId }, requestId);
       } else {
-        const route = ROUTES.find((r) => r.method === request.method && r.pattern.test(request.route));
+        const route = [...ROUTES, ...SETTINGS_ROUTES].find(
+          (r) => r.method === request.method && r.pattern.test(request.route),
+        );
         if (!route)
           throw new ApiError(
             404,

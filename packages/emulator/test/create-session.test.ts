@@ -1,6 +1,13 @@
+import { execFileSync } from "node:child_process";
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { IamRaError, ServiceError } from "@iam-ra/core";
-import { createCrl } from "@iam-ra/core/x509";
-import { describe, expect, it } from "vitest";
+import { createSession } from "@iam-ra/core/rolesanywhere";
+import { createTestPki } from "@iam-ra/core/testing";
+import { type CredentialMaterial, createCrl } from "@iam-ra/core/x509";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { controlPlane, createWorld, OTHER_ROLE_ARN, ROLE_ARN } from "./harness.ts";
 
 const expectRejection = async (promise: Promise<unknown>, code: string, status: number, message?: RegExp) => {
@@ -181,6 +188,27 @@ describe("CreateSession rejects what AWS rejects", () => {
     await expect(w.call(leaf)).resolves.toBeDefined();
   });
 
+  it("a CRL with the CA's name but signed by another key is not honoured", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    // Another PKI with the same names: its "intermediate" is a look-alike with an unrelated key.
+    const forger = await createTestPki({ at: w.clock.now() });
+    expect(forger.intermediate.certificate.subject).toBe(w.pki.intermediate.certificate.subject);
+    const forged = await createCrl({
+      issuer: forger.intermediate,
+      revoked: [{ serialNumber: leaf.certificate.serialNumber, revocationDate: w.clock.now() }],
+      thisUpdate: w.clock.now(),
+      nextUpdate: new Date(w.clock.now().getTime() + 86_400_000),
+    });
+    await controlPlane(w.emu, "POST", "/crls", {
+      name: "forged",
+      crlData: forged.toString("base64"),
+      trustAnchorArn: w.trustAnchorArn,
+      enabled: true,
+    });
+    await expect(w.call(leaf)).resolves.toBeDefined();
+  });
+
   it("a disabled trust anchor", async () => {
     const w = await createWorld();
     await controlPlane(w.emu, "POST", `/trustanchor/${w.trustAnchorId}/disable`);
@@ -323,10 +351,98 @@ describe("CreateSession rejects what AWS rejects", () => {
     await expectRejection(w.call(leaf), "access-denied", 403, /session tags/);
   });
 
+  it("a SHA-256 leaf under a SHA-1-signed intermediate", async () => {
+    const w = await createWorld();
+    // openssl signs an intermediate with SHA-1 under the world's root, then a SHA-256 leaf under it.
+    const dir = mkdtempSync(join(tmpdir(), "iam-ra-sha1-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const openssl = (args: string[]) =>
+      execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    file("root.pem", w.pki.root.certificatePem);
+    file("root.key", w.pki.root.privateKeyPem);
+    file("ca.ext", "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n");
+    file(
+      "leaf.ext",
+      "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n",
+    );
+    const days = ["-days", "30", "-set_serial", String(Date.now())];
+    openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "inter.key"]);
+    openssl(["req", "-new", "-key", "inter.key", "-subj", "/CN=SHA-1 Intermediate", "-out", "inter.csr"]);
+    openssl([
+      "x509",
+      "-req",
+      "-in",
+      "inter.csr",
+      "-CA",
+      "root.pem",
+      "-CAkey",
+      "root.key",
+      "-sha1",
+      "-extfile",
+      "ca.ext",
+      ...days,
+      "-out",
+      "inter.pem",
+    ]);
+    openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "leaf.key"]);
+    openssl(["req", "-new", "-key", "leaf.key", "-subj", "/CN=sha1-chain/OU=readers", "-out", "leaf.csr"]);
+    openssl([
+      "x509",
+      "-req",
+      "-in",
+      "leaf.csr",
+      "-CA",
+      "inter.pem",
+      "-CAkey",
+      "inter.key",
+      "-sha256",
+      "-extfile",
+      "leaf.ext",
+      ...days,
+      "-out",
+      "leaf.pem",
+    ]);
+    const read = (name: string) => readFileSync(join(dir, name), "utf8");
+    expect(new X509Certificate(read("inter.pem")).toLegacyObject()).toBeDefined();
+    const key = createPrivateKey(read("leaf.key"));
+    const certificate = new X509Certificate(read("leaf.pem"));
+    // Built without core's checks (which refuse SHA-1 before sending): the emulator must refuse it itself.
+    const unchecked: CredentialMaterial = {
+      certificate,
+      chain: [new X509Certificate(read("inter.pem"))],
+      privateKey: key,
+      algorithm: "AWS4-X509-ECDSA-SHA256",
+      keyType: "EC",
+      serialNumber: BigInt(`0x${certificate.serialNumber}`).toString(10),
+    };
+    await expectRejection(
+      createSession(unchecked, w.params, { endpoint: w.emu.url, clock: w.clock, maxAttempts: 1 }),
+      "untrusted-certificate",
+      403,
+      /intermediate certificate is signed with SHA-?1/i,
+    );
+  });
+
   it("a CA certificate used as the signing certificate", async () => {
     const w = await createWorld();
+    // Core's client refuses a CA certificate before sending it; the emulator must refuse it too,
+    // whatever client signs, so this builds the material without core's checks.
+    const key = createPrivateKey(w.pki.intermediate.privateKeyPem);
+    const certificate = new X509Certificate(w.pki.intermediate.certificatePem);
+    const unchecked: CredentialMaterial = {
+      certificate,
+      chain: [],
+      privateKey: key,
+      algorithm: key.asymmetricKeyType === "rsa" ? "AWS4-X509-RSA-SHA256" : "AWS4-X509-ECDSA-SHA256",
+      keyType: key.asymmetricKeyType === "rsa" ? "RSA" : "EC",
+      serialNumber: BigInt(`0x${certificate.serialNumber}`).toString(10),
+    };
     await expectRejection(
-      w.call(w.pki.intermediate, {}, { chain: false }),
+      createSession(unchecked, w.params, { endpoint: w.emu.url, clock: w.clock, maxAttempts: 1 }),
       "untrusted-certificate",
       403,
       /CA certificate/,

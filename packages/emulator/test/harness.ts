@@ -28,12 +28,12 @@ export function boundTrustPolicy(ou: string, extra: Record<string, unknown> = {}
 }
 
 /** Calls the emulator's control plane over HTTP with a (fake) SigV4 header, as any SDK would. */
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers of many shapes, read field by field in tests
 export async function controlPlane(
   emu: Emulator,
   method: string,
   path: string,
   body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: JSON answers of many shapes, read field by field in tests
 ): Promise<any> {
   const res = await fetch(`${emu.url}${path}`, {
     method,

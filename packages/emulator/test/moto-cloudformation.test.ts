@@ -333,7 +333,23 @@ describe("CloudFormation stacks with Roles Anywhere resources (moto + emulator)"
         sourceType: "CERTIFICATE_BUNDLE",
         sourceData: { x509CertificateData: pki.root.certificatePem },
       },
-      notificationSettings: [{ enabled: true, event: "CA_CERTIFICATE_EXPIRY", threshold: 45 }],
+      // The template's setting, configured by the account, over AWS's defaults for both events.
+      notificationSettings: [
+        {
+          enabled: true,
+          event: "CA_CERTIFICATE_EXPIRY",
+          threshold: 45,
+          channel: "ALL",
+          configuredBy: "123456789012",
+        },
+        {
+          enabled: true,
+          event: "END_ENTITY_CERTIFICATE_EXPIRY",
+          threshold: 45,
+          channel: "ALL",
+          configuredBy: "rolesanywhere.amazonaws.com",
+        },
+      ],
     });
     const { profile } = await controlPlane(emu, "GET", `/profile/${outputs.ProfileId}`);
     expect(profile).toMatchObject({

@@ -1,6 +1,5 @@
 import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
 import { CACHE_FLAGS, CREDENTIAL_FLAGS } from "../services/credential-options.ts";
-import { type CredentialProcessOutput, runCredentialProcess } from "../services/credential-process.ts";
 
 export class CredentialProcess extends BaseCommand {
   static override summary =
@@ -20,13 +19,10 @@ With --cache, credentials are kept in a 0600 file and reused until 15 minutes be
   // The credential_process contract is its own JSON; --json would only wrap it.
   static override enableJsonFlag = false;
 
-  async run(): Promise<CredentialProcessOutput> {
-    const { flags } = await this.parse(CredentialProcess);
-    const doc = await runCredentialProcess(
-      flags as Record<string, string | boolean | number | undefined>,
-      process.env,
-    );
-    process.stdout.write(JSON.stringify(doc));
-    return doc;
+  // One implementation: bin/run.js sends credential-process straight to the fast path; anything
+  // that still reaches oclif (bin/dev.js, runCommand in tests) is handed to the same function.
+  async run(): Promise<void> {
+    const { main } = await import("../fast/credential-process.ts");
+    await main(this.argv);
   }
 }

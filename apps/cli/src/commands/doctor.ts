@@ -1,6 +1,6 @@
 import { IamRaError } from "@iam-ra/core";
 import type { DoctorResult } from "@iam-ra/core/admin";
-import { parseArn, resolveSessionInputs } from "@iam-ra/core/rolesanywhere";
+import { parseArn, resolveSessionInputs, resolveSessionRegion } from "@iam-ra/core/rolesanywhere";
 import { Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
 import { CREDENTIAL_FLAGS, type CredentialFlagValues } from "../services/credential-options.ts";
@@ -23,11 +23,16 @@ are reported as not run. Exit 1 when any check fails.`;
     ...flagsFromSpecs(CREDENTIAL_FLAGS),
     profile: Flags.string({
       char: "p",
-      description: "AWS profile to read Roles Anywhere and IAM with. [env: AWS_PROFILE]",
+      description: "AWS profile to read Roles Anywhere and IAM with.",
       env: "AWS_PROFILE",
     }),
     "no-session": Flags.boolean({ description: "Do not try a real CreateSession." }),
-    expiring: Flags.integer({ description: "Warn when the certificate expires within N days.", default: 30 }),
+    expiring: Flags.integer({
+      description: "Warn when the certificate expires within N days.",
+      default: 30,
+      min: 0,
+      max: 3650,
+    }),
   };
 
   async run(): Promise<DoctorResult> {
@@ -41,6 +46,8 @@ are reported as not run. Exit 1 when any check fails.`;
         hint: "Pass the three ARNs (they are in the host's config or `iam-ra host onboard` output).",
       });
     }
+    // Each of the right kind (a trust anchor ARN that is an S3 ARN has no region to ask).
+    resolveSessionRegion(session.params);
     const { runDoctorWithAws } = await import("../services/doctor-aws.ts");
     const result = await runDoctorWithAws(session, anchor, flags);
     if (!this.jsonEnabled()) {

@@ -1,3 +1,4 @@
+import { IamRaError } from "@iam-ra/core";
 import { Flags } from "@oclif/core";
 import { BaseCommand } from "../base-command.ts";
 
@@ -17,6 +18,8 @@ export class EmulatorCommand extends BaseCommand {
     port: Flags.integer({
       description: "Port (0 picks a free one).",
       default: 0,
+      min: 0,
+      max: 65535,
       env: "IAM_RA_EMULATOR_PORT",
     }),
     region: Flags.string({
@@ -45,6 +48,28 @@ export class EmulatorCommand extends BaseCommand {
 
   async run(): Promise<{ url: string }> {
     const { flags } = await this.parse(EmulatorCommand);
+    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(flags.region)) {
+      throw new IamRaError("invalid-input", `--region ${flags.region} is not an AWS region name.`, {
+        hint: "Pass a region such as us-east-1.",
+      });
+    }
+    if (!/^\d{12}$/.test(flags["account-id"])) {
+      throw new IamRaError(
+        "invalid-input",
+        `--account-id ${flags["account-id"]} is not a 12-digit AWS account id.`,
+        {
+          hint: "Pass twelve digits, e.g. 123456789012.",
+        },
+      );
+    }
+    for (const flag of ["iam-endpoint", "acm-pca-endpoint"] as const) {
+      const value = flags[flag];
+      if (value !== undefined && !/^https?:\/\/[^/\s]+/.test(value)) {
+        throw new IamRaError("endpoint-invalid", `--${flag} ${value} is not an http(s) URL.`, {
+          hint: "Pass a URL such as http://127.0.0.1:5000 (moto).",
+        });
+      }
+    }
     const { startEmulator } = await import("@iam-ra/emulator");
     const emu = await startEmulator({
       host: flags.host,

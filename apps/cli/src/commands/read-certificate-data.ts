@@ -1,9 +1,12 @@
 import { createHash, X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { IamRaError } from "@iam-ra/core";
-import { isPem, parsePemBlocks, serialToDecimal } from "@iam-ra/core/x509";
+import { CREDENTIAL_OPTIONS, readPkcs11Options } from "@iam-ra/core/rolesanywhere";
+import { isPem, parsePemBlocks, readCertificateSource, serialToDecimal } from "@iam-ra/core/x509";
 import { Flags } from "@oclif/core";
-import { BaseCommand } from "../base-command.ts";
+import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
+
+/** The PKCS#11 options of credential-process, for a `pkcs11:` --certificate. */
+const PKCS11_FLAGS = CREDENTIAL_OPTIONS.filter((s) => ["pkcs11-lib", "pkcs11-pin-file"].includes(s.name));
 
 export interface ReadCertificateDataResult {
   keyType: "RSA" | "EC";
@@ -23,10 +26,13 @@ export class ReadCertificateData extends BaseCommand {
   static override examples = [
     "<%= config.bin %> <%= command.id %> --certificate cert.pem",
     "<%= config.bin %> <%= command.id %> --certificate cert.pem --json",
+    "<%= config.bin %> <%= command.id %> --certificate 'pkcs11:token=ci;object=host'",
   ];
   static override flags = {
+    ...flagsFromSpecs(PKCS11_FLAGS),
     certificate: Flags.string({
-      description: "Certificate file (PEM or DER). [env: IAM_RA_CERTIFICATE]",
+      description:
+        "Certificate: a PEM or DER file (regular file, at most 1 MiB), or a PKCS#11 URI (pkcs11:…).",
       env: "IAM_RA_CERTIFICATE",
       required: true,
     }),
@@ -34,14 +40,10 @@ export class ReadCertificateData extends BaseCommand {
 
   async run(): Promise<ReadCertificateDataResult> {
     const { flags } = await this.parse(ReadCertificateData);
-    let data: Buffer;
-    try {
-      data = await readFile(flags.certificate);
-    } catch {
-      throw new IamRaError("file-not-found", `The certificate file ${flags.certificate} cannot be read.`, {
-        hint: "Check the --certificate path.",
-      });
-    }
+    const pkcs11 = /^pkcs11:/i.test(flags.certificate)
+      ? await readPkcs11Options(flags, process.env)
+      : undefined;
+    const data = Buffer.from(await readCertificateSource(flags.certificate, { pkcs11 }));
     const der = isPem(data) ? parsePemBlocks(data).find((b) => b.label === "CERTIFICATE")?.der : data;
     let cert: X509Certificate;
     try {

@@ -32,6 +32,7 @@ Logs are JSON lines on stderr; SIGTERM stops it gracefully.`;
       process.env,
     );
     const logger = createLogger((line) => process.stderr.write(line), config.logLevel);
+    for (const warning of config.session.warnings) logger("warn", warning, {});
     const sidecar = await startSidecar(config, { logger });
     const result: ServeResult = {
       url: sidecar.url,

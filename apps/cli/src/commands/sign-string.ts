@@ -1,7 +1,9 @@
-import { createHash, createPublicKey, sign } from "node:crypto";
-import { readCredentialMaterial } from "@iam-ra/core/x509";
+import { createHash, sign } from "node:crypto";
+import { IamRaError } from "@iam-ra/core";
+import { CREDENTIAL_OPTIONS, readPassphrase, readPkcs11Options } from "@iam-ra/core/rolesanywhere";
+import { isExternalSigningKey, readCredentialMaterial } from "@iam-ra/core/x509";
 import { Flags } from "@oclif/core";
-import { BaseCommand } from "../base-command.ts";
+import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
 
 export interface SignStringResult {
   signature: string;
@@ -28,14 +30,21 @@ export class SignString extends BaseCommand {
   ];
   static override flags = {
     certificate: Flags.string({
-      description: "Certificate (or PKCS#12/combined PEM). [env: IAM_RA_CERTIFICATE]",
+      description: "Certificate (or PKCS#12/combined PEM).",
       env: "IAM_RA_CERTIFICATE",
       required: true,
     }),
     "private-key": Flags.string({
-      description: "Private key file. [env: IAM_RA_PRIVATE_KEY]",
+      description: "Private key file, or a PKCS#11 URI (pkcs11:token=…;object=…).",
       env: "IAM_RA_PRIVATE_KEY",
     }),
+    ...flagsFromSpecs(
+      CREDENTIAL_OPTIONS.filter((o) =>
+        ["private-key-passphrase-file", "pkcs11-lib", "pkcs11-pin-file", "pkcs11-key-pin-file"].includes(
+          o.name,
+        ),
+      ),
+    ),
     format: Flags.string({
       options: ["json", "text", "bin"],
       default: "json",
@@ -53,9 +62,16 @@ export class SignString extends BaseCommand {
     const material = await readCredentialMaterial({
       certificate: flags.certificate,
       privateKey: flags["private-key"],
-      passphrase: process.env.IAM_RA_PRIVATE_KEY_PASSPHRASE,
+      passphrase: await readPassphrase(flags, process.env),
+      pkcs11: await readPkcs11Options(flags, process.env),
     });
-    const pub = createPublicKey(material.privateKey);
+    const key = material.privateKey;
+    if (isExternalSigningKey(key) && flags.digest !== "SHA256") {
+      throw new IamRaError("invalid-input", `A key on a token signs with SHA256 here, not ${flags.digest}.`, {
+        hint: "Drop --digest (SigV4-X509 always uses SHA256).",
+      });
+    }
+    const pub = material.certificate.publicKey;
     const pubBytes =
       material.keyType === "RSA"
         ? pub.export({ format: "der", type: "pkcs1" })
@@ -67,10 +83,10 @@ export class SignString extends BaseCommand {
               Buffer.from(jwk.y!, "base64url"),
             ]);
           })();
-    const signature = sign(flags.digest.replace("SHA", "sha"), fixedSigningMessage(pubBytes), {
-      key: material.privateKey,
-      dsaEncoding: "der",
-    });
+    const message = fixedSigningMessage(pubBytes);
+    const signature = isExternalSigningKey(key)
+      ? key.signSha256(message)
+      : sign(flags.digest.replace("SHA", "sha"), message, { key, dsaEncoding: "der" });
     const result = { signature: signature.toString("hex"), digest: flags.digest };
     if (!this.jsonEnabled()) {
       if (flags.format === "bin") process.stdout.write(signature);

@@ -2,6 +2,7 @@ import { IamRaError } from "@iam-ra/core";
 import { readNamespaceState } from "@iam-ra/core/admin";
 import { Flags } from "@oclif/core";
 import { AdminCommand } from "../admin-command.ts";
+import { formatSerial } from "../services/serial.ts";
 
 /** One finding of the live checks. */
 export interface StatusCheck {
@@ -27,7 +28,11 @@ export class Status extends AdminCommand {
     "<%= config.bin %> <%= command.id %> --expiring 60 --json",
   ];
   static override flags = {
-    expiring: Flags.integer({ description: "Warn about certificates expiring within N days.", default: 30 }),
+    expiring: Flags.integer({
+      description: "Warn about certificates expiring within N days.",
+      default: 30,
+      min: 0,
+    }),
   };
 
   async run(): Promise<StatusResult> {
@@ -101,7 +106,7 @@ export class Status extends AdminCommand {
           checks.push({
             level: "error",
             subject: `host ${hostname}`,
-            message: `certificate ${c.serialNumber} expired ${c.notAfter}`,
+            message: `certificate ${formatSerial(c.serialNumber)} expired ${c.notAfter}`,
           });
         else if (left < soon)
           checks.push({
@@ -135,6 +140,8 @@ export class Status extends AdminCommand {
         if (k.level !== "ok") this.log(`  ${k.level.toUpperCase().padEnd(5)} ${k.subject}: ${k.message}`);
       if (checks.every((k) => k.level === "ok")) this.log("  all checks passed");
     }
+    // A failed check fails the command (the report is printed all the same), so `status` can gate CI.
+    if (checks.some((k) => k.level === "error")) process.exitCode = 1;
     return result;
   }
 }

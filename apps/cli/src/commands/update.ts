@@ -1,10 +1,10 @@
-import { describeError, IamRaError } from "@iam-ra/core";
-import { validateProfileName } from "@iam-ra/core/aws-config";
+import { describeError } from "@iam-ra/core";
 import { fromRolesAnywhere, resolveSessionInputs } from "@iam-ra/core/rolesanywhere";
 import { Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
 import { CREDENTIALS_FILE_FLAG, resolveAwsFiles } from "../services/aws-files.ts";
 import { CREDENTIAL_FLAGS, type CredentialFlagValues } from "../services/credential-options.ts";
+import { assertProfileName } from "../services/profile.ts";
 
 import {
   abortableSleep,
@@ -53,10 +53,11 @@ AWS SDKs read the credentials file once and do not reload it, so a long-running 
 
   async run(): Promise<UpdateResult> {
     const { flags } = await this.parse(Update);
-    const problem = validateProfileName(flags.profile, "credentials");
-    if (problem) throw new IamRaError("invalid-input", problem, { hint: "Pass --profile NAME." });
+    assertProfileName(flags.profile, "Pass --profile NAME, e.g. --profile ci-reader.");
     const path = resolveAwsFiles(flags).credentials;
     const inputs = await resolveSessionInputs(flags as CredentialFlagValues, process.env);
+    // Unsafe transport settings are said on every run (stderr, with --json too).
+    for (const warning of inputs.warnings) this.logToStderr(`iam-ra update: warning: ${warning}`);
     const provider = fromRolesAnywhere({ ...inputs.material, ...inputs.params, ...inputs.options });
     const say = (line: string) => {
       if (!this.jsonEnabled()) this.logToStderr(`iam-ra update: ${line}`);

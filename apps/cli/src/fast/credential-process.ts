@@ -3,7 +3,7 @@
  * only what it needs. Flags and env vars come from the same table as the oclif command.
  * @module
  */
-import { readCachedCredentials, resolveCacheSlot } from "../services/credential-cache.ts";
+import { CacheSafetyError, readCachedCredentials, resolveCacheSlot } from "../services/credential-cache.ts";
 import { CACHE_FLAGS, CREDENTIAL_FLAGS } from "../services/credential-options.ts";
 
 /** Thrown for a bad flag before @iam-ra/core is loaded; reported like an IamRaError. */
@@ -20,10 +20,28 @@ const SPECS = [...CREDENTIAL_FLAGS, ...CACHE_FLAGS];
 // assert, worker_threads and the stderr stream (~5 ms); getBuiltinModule hands back the object.
 const { parseArgs } = process.getBuiltinModule("node:util");
 
+const INTEGER_FLAGS = new Set(SPECS.filter((s) => s.type === "integer").map((s) => `--${s.name}`));
+
+/**
+ * `--timeout -1` as `--timeout=-1`: parseArgs takes a value starting with a dash for a flag and
+ * calls the option "ambiguous"; a negative number must reach the range check that names the cause.
+ */
+function joinNegativeNumbers(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (INTEGER_FLAGS.has(argv[i]!) && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<void> {
   try {
     const { values } = parseArgs({
-      args: argv,
+      args: joinNegativeNumbers(argv),
       options: Object.fromEntries(
         SPECS.map((s) => [s.name, { type: s.type === "boolean" ? "boolean" : "string" }]),
       ),
@@ -37,7 +55,8 @@ export async function main(argv: string[]): Promise<void> {
       if (value === undefined && fromEnv !== undefined && fromEnv !== "")
         value = spec.type === "boolean" ? /^(1|true|yes)$/i.test(fromEnv) : fromEnv;
       if (spec.type === "integer" && value !== undefined) {
-        if (!/^\d+$/.test(String(value))) {
+        // A negative number is a number: the range checks of the miss path name the allowed range.
+        if (!/^-?\d+$/.test(String(value))) {
           throw new FlagError(
             `--${spec.name} must be a whole number, not "${String(value)}".`,
             `Pass --${spec.name} ${spec.name === "session-duration" ? "3600" : "<number>"}`,
@@ -55,12 +74,13 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     const { runCredentialProcess } = await import("../services/credential-process.ts");
-    process.stdout.write(JSON.stringify(await runCredentialProcess(flags, process.env, now)));
+    const warn = (line: string) => process.stderr.write(`iam-ra: warning: ${line}\n`);
+    process.stdout.write(JSON.stringify(await runCredentialProcess(flags, process.env, { now, slot, warn })));
   } catch (error) {
     process.exitCode = 1;
     // The class the miss path throws (the fast bundle holds no copy of @iam-ra/core).
     const { IamRaError } = await import("../services/credential-process.ts");
-    if (error instanceof FlagError || error instanceof IamRaError) {
+    if (error instanceof FlagError || error instanceof CacheSafetyError || error instanceof IamRaError) {
       const hint = (error as { hint?: string }).hint;
       process.stderr.write(`iam-ra: ${error.message}\n${hint ? `  hint: ${hint}\n` : ""}`);
     } else if (

@@ -3,7 +3,7 @@ import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { GetProfileCommand, GetTrustAnchorCommand, RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
 import { type DoctorResult, runDoctor } from "@iam-ra/core/admin";
 import { type Arn, createSession, resolveEndpoint, type SessionInputs } from "@iam-ra/core/rolesanywhere";
-import { readCredentialMaterial } from "@iam-ra/core/x509";
+import { isPkcs11Uri, readCredentialMaterial, redactPkcs11Uri } from "@iam-ra/core/x509";
 
 const notFound = (e: unknown) =>
   e instanceof Error &&
@@ -95,7 +95,21 @@ export async function runDoctorWithAws(
         ? {}
         : { createSession: (m) => createSession(m, session.params, session.options) }),
     },
-    { trustAnchorArn, profileArn, roleArn, expiryWarningDays: flags.expiring },
+    {
+      trustAnchorArn,
+      profileArn,
+      roleArn,
+      expiryWarningDays: flags.expiring,
+      hardwareKey: hardwareKeyOf(session),
+    },
   );
   return result;
+}
+
+/** The token URI (PIN-free) of the key, else of the certificate, when either lives on a token. */
+function hardwareKeyOf(session: SessionInputs): string | undefined {
+  const source = [session.material.privateKey, session.material.certificate].find(
+    (s): s is string => typeof s === "string" && isPkcs11Uri(s),
+  );
+  return source === undefined ? undefined : redactPkcs11Uri(source);
 }

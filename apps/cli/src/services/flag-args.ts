@@ -27,7 +27,12 @@ export function toFlagArgs(
     const value = flags[spec.name];
     if (value === undefined || value === false || value === "") continue;
     if (spec.type === "boolean") args.push(`--${spec.name}`);
-    else args.push(`--${spec.name}`, PATH_FLAGS.has(spec.name) ? resolve(cwd, String(value)) : String(value));
+    else {
+      const text = String(value);
+      // A path is made absolute (the command runs from anywhere); a pkcs11: URI is not a path.
+      const path = PATH_FLAGS.has(spec.name) && !/^pkcs11:/i.test(text);
+      args.push(`--${spec.name}`, path ? resolve(cwd, text) : text);
+    }
   }
   return args;
 }

@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { IamRaError } from "@iam-ra/core";
 import type { HostResult } from "@iam-ra/core/admin";
+import { isLoopbackHost } from "@iam-ra/core/rolesanywhere";
 import { writeFileAtomic } from "./files.ts";
 
 /** Where the host's material went. */
@@ -12,7 +13,11 @@ export interface HostFiles {
   privateKey: string | null;
 }
 
-/** Writes cert.pem, chain.pem and (when generated here) key.pem (0600) into `dir`. */
+/**
+ * Writes cert.pem, key.pem (0600, when generated here) and, when the CA is a subordinate (AWS
+ * Private CA with a chain), chain.pem into `dir`. A self-signed scope has no chain: its CA is the
+ * trust anchor itself.
+ */
 export async function writeHostFiles(dir: string, host: HostResult): Promise<HostFiles> {
   const abs = resolve(dir);
   await mkdir(abs, { recursive: true, mode: 0o700 });
@@ -70,10 +75,38 @@ export async function writeSopsFile(path: string, host: HostResult): Promise<voi
   await writeFileAtomic(resolve(path), out.stdout, 0o600);
 }
 
+/**
+ * The Roles Anywhere and STS endpoints the admin side talks to when they are not AWS's (the SDKs'
+ * endpoint variables, e.g. the emulator in a local set-up), so the printed host commands reach the
+ * same service. A loopback Roles Anywhere endpoint is the emulator, which also answers STS for the
+ * sessions it issues.
+ */
+export function customEndpoints(env: NodeJS.ProcessEnv = process.env): {
+  rolesAnywhere?: string;
+  sts?: string;
+} {
+  const rolesAnywhere = env.AWS_ENDPOINT_URL_ROLESANYWHERE || env.AWS_ENDPOINT_URL || undefined;
+  const specific = env.AWS_ENDPOINT_URL_ROLESANYWHERE;
+  const sts =
+    env.AWS_ENDPOINT_URL_STS ||
+    (specific && isLoopbackUrl(specific) ? specific : env.AWS_ENDPOINT_URL) ||
+    undefined;
+  return { ...(rolesAnywhere ? { rolesAnywhere } : {}), ...(sts ? { sts } : {}) };
+}
+
+function isLoopbackUrl(text: string): boolean {
+  try {
+    return isLoopbackHost(new URL(text).hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** The ready-to-paste host configuration: `iam-ra profile configure …` and a Nix snippet. */
 export function hostConfigSnippets(
   host: HostResult,
   files: HostFiles | null,
+  endpoints: { rolesAnywhere?: string; sts?: string } = {},
 ): { shell: string; nix: string } {
   const cert = files?.certificate ?? "/etc/iam-ra/cert.pem";
   const key = files?.privateKey ?? "/etc/iam-ra/key.pem";
@@ -83,8 +116,9 @@ export function hostConfigSnippets(
     `  --certificate ${q(cert)} --private-key ${q(key)} \\`,
     ...(files?.chain ? [`  --intermediates ${q(files.chain)} \\`] : []),
     `  --trust-anchor-arn ${host.trustAnchorArn} \\`,
+    ...(endpoints.rolesAnywhere ? [`  --endpoint ${q(endpoints.rolesAnywhere)} \\`] : []),
     `  --profile-arn ${host.profileArn} --region ${host.region} --cache`,
-    `aws sts get-caller-identity --profile ${host.role}`,
+    `aws sts get-caller-identity --profile ${host.role}${endpoints.sts ? ` --endpoint-url ${q(endpoints.sts)}` : ""}`,
   ].join("\n");
   const nix = [
     "programs.iamRolesAnywhere = {",
@@ -92,6 +126,7 @@ export function hostConfigSnippets(
     `  certificate = { certPath = "${cert}"; keyPath = "${key}"; };`,
     `  trustAnchorArn = "${host.trustAnchorArn}";`,
     `  region = "${host.region}";`,
+    ...(endpoints.rolesAnywhere ? [`  endpoint = "${endpoints.rolesAnywhere}";`] : []),
     `  profiles.${host.role} = { profileArn = "${host.profileArn}"; roleArn = "${host.roleArn}"; };`,
     "};",
   ].join("\n");

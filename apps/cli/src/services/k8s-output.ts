@@ -1,6 +1,5 @@
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { K8sManifest } from "@iam-ra/core/k8s";
 import { writeFileAtomic } from "./files.ts";
 
 /**
@@ -13,7 +12,10 @@ export const loadK8s = () => import("@iam-ra/core/k8s");
  * Writes one YAML file per object into `dir` (created 0700), atomically; objects holding key
  * material (the issuer's Secret) are 0600, the others 0644. Returns the paths in apply order.
  */
-export async function writeManifestFiles(dir: string, manifests: readonly K8sManifest[]): Promise<string[]> {
+export async function writeManifestFiles(
+  dir: string,
+  manifests: ReadonlyArray<{ part: string; object: { toJSON(): unknown }; sensitive: boolean }>,
+): Promise<string[]> {
   const { manifestFileName, renderK8sYaml } = await loadK8s();
   const abs = resolve(dir);
   await mkdir(abs, { recursive: true, mode: 0o700 });

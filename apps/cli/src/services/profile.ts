@@ -41,6 +41,16 @@ const STATIC_KEYS = new Set([
 ]);
 
 /**
+ * One rule for every profile name iam-ra writes (`profile configure`, `update`, `service install`):
+ * the config file's, which is the stricter (no spaces), so a profile written by one command can be
+ * named to the others.
+ */
+export function assertProfileName(name: string, hint = "Name profiles like ci-reader or prod.admin."): void {
+  const problem = validateProfileName(name, "config");
+  if (problem) throw new IamRaError("invalid-input", problem, { hint });
+}
+
+/**
  * Reads `NAME` / `NAME=ROLE_ARN` arguments. A bare NAME takes `--role-arn`.
  */
 export function parseProfileArgs(args: readonly string[], roleArn: string | undefined): ProfileSpec[] {
@@ -53,9 +63,7 @@ export function parseProfileArgs(args: readonly string[], roleArn: string | unde
     const eq = arg.indexOf("=");
     const name = eq === -1 ? arg : arg.slice(0, eq);
     const role = eq === -1 ? roleArn : arg.slice(eq + 1);
-    const problem = validateProfileName(name, "config");
-    if (problem)
-      throw new IamRaError("invalid-input", problem, { hint: "Name profiles like ci-reader or prod.admin." });
+    assertProfileName(name);
     if (!role) {
       throw new IamRaError("arn-invalid", `Profile ${name} has no role.`, {
         hint: `Pass --role-arn ARN, or ${name}=arn:aws:iam::123456789012:role/NAME.`,
@@ -131,7 +139,7 @@ export async function validateProfileInputs(
         hint: `Save it to a file readable only by you and pass --${name} PATH.`,
       });
     }
-    if (name === "cache-dir") continue;
+    if (name === "cache-dir" || /^pkcs11:/i.test(value)) continue;
     if (
       !(await access(resolve(cwd, value), constants.R_OK).then(
         () => true,
@@ -193,9 +201,18 @@ export interface ConfigureProfilesOptions {
   makeDefault: boolean;
 }
 
-/** Writes the profiles in one locked, atomic edit of the config file. Re-running gives the same bytes. */
-export async function configureProfiles(options: ConfigureProfilesOptions): Promise<ProfileConfigureResult> {
-  await validateProfileInputs(options.flags, options.specs, options.cwd);
+/** One profile's section as {@link planProfiles} makes it. */
+export interface PlannedProfile {
+  spec: ProfileSpec;
+  credentialProcess: string;
+  keys: Record<string, string>;
+}
+
+/**
+ * The sections `profile configure` writes, in order, from its input alone (pure: no file is read).
+ * The Nix modules' generator (nix/lib.nix) makes the same bytes; golden files hold both to it.
+ */
+export function planProfiles(options: Omit<ConfigureProfilesOptions, "configFile">): PlannedProfile[] {
   const trustAnchor = parseArn(stringOption(options.flags["trust-anchor-arn"]) ?? "");
   const extra = Object.fromEntries(options.set);
   const region = extra.region ?? stringOption(options.flags.region) ?? trustAnchor?.region;
@@ -215,6 +232,21 @@ export async function configureProfiles(options: ConfigureProfilesOptions): Prom
   if (options.makeDefault && planned[0]) {
     planned.push({ ...planned[0], spec: { ...planned[0].spec, name: "default" } });
   }
+  return planned;
+}
+
+/** The config file text after writing `planned` into `text` (an empty string for a new file). */
+export function renderProfiles(text: string, planned: readonly PlannedProfile[]): string {
+  let next = text;
+  for (const { spec, keys } of planned)
+    next = setProfileKeys(next, { kind: "config", profile: spec.name, keys }).text;
+  return next;
+}
+
+/** Writes the profiles in one locked, atomic edit of the config file. Re-running gives the same bytes. */
+export async function configureProfiles(options: ConfigureProfilesOptions): Promise<ProfileConfigureResult> {
+  await validateProfileInputs(options.flags, options.specs, options.cwd);
+  const planned = planProfiles(options);
   return await withFileLock(options.configFile, async () => {
     const { text, exists } = await readTextFileIfExists(options.configFile);
     let next = text;

@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSecretVolume as createTestingSecretVolume } from "@iam-ra/core/testing";
@@ -12,31 +11,39 @@ export type Obj = Record<string, any>;
 const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
 
 /**
- * Bundles the sidecar exactly as its image holds it (one file, no node_modules) into `dir/app/main.js`,
- * with the options of apps/sidecar/scripts/build.mjs, so the test does not race the sidecar's own
- * test script rebuilding apps/sidecar/dist.
+ * Bundles the sidecar and the webhook exactly as the image holds them (one file each, no
+ * node_modules) into `dir/app/main.js` and `dir/app/webhook.js`, with the options of
+ * apps/sidecar/scripts/build.mjs, so the test does not race the sidecar's own test script
+ * rebuilding apps/sidecar/dist. Returns the sidecar's path.
  */
 export async function buildSidecarImage(dir: string): Promise<string> {
-  const main = join(dir, "app", "main.js");
-  await build({
-    entryPoints: [join(REPO, "apps/sidecar/src/main.ts")],
-    outfile: main,
+  const common = {
     bundle: true,
-    format: "esm",
-    platform: "node",
+    format: "esm" as const,
+    platform: "node" as const,
     target: "node20",
     conditions: ["@iam-ra/source"],
+    external: ["pkcs11js"],
     banner: {
       js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);",
     },
-    logLevel: "warning",
-  });
+    logLevel: "warning" as const,
+  };
+  const main = join(dir, "app", "main.js");
+  await Promise.all([
+    build({ ...common, entryPoints: [join(REPO, "apps/sidecar/src/main.ts")], outfile: main }),
+    build({
+      ...common,
+      entryPoints: [join(REPO, "apps/sidecar/src/webhook.ts")],
+      outfile: join(dir, "app", "webhook.js"),
+    }),
+  ]);
   return main;
 }
 
-/** The sidecar image's ENTRYPOINT, read from its Dockerfile (what runs when a container sets no command). */
+/** The sidecar image's ENTRYPOINT, read from its Containerfile (what runs when a container sets no command). */
 export function imageEntrypoint(): string[] {
-  const dockerfile = readFileSync(join(REPO, "docker/sidecar.Dockerfile"), "utf8");
+  const dockerfile = readFileSync(join(REPO, "docker/sidecar.Containerfile"), "utf8");
   const line = dockerfile.split("\n").findLast((l) => l.startsWith("ENTRYPOINT "));
   return JSON.parse(line!.slice("ENTRYPOINT ".length)) as string[];
 }
@@ -79,7 +86,8 @@ export function containerEnv(node: Node, container: Obj, namespace: string): Rec
       const value = cm?.data?.[ref.key];
       if (value === undefined) throw new Error(`${e.name}: no key ${ref.key} in ConfigMap ${ref.name}`);
       env[e.name] = value;
-    } else throw new Error(`${e.name}: unsupported env source`);
+    } else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") env[e.name] = namespace;
+    else throw new Error(`${e.name}: unsupported env source`);
   }
   return env;
 }

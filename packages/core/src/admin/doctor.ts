@@ -4,7 +4,7 @@ import { parseArn } from "../rolesanywhere/arn.ts";
 import type { CreateSessionResult } from "../rolesanywhere/client.ts";
 import { evaluateTrustPolicy } from "../rolesanywhere/trust-policy.ts";
 import { derivePrincipalTags, parseCertificate } from "../x509/certificate-info.ts";
-import type { CredentialMaterial } from "../x509/material.ts";
+import { type CredentialMaterial, isExternalSigningKey } from "../x509/material.ts";
 import type { PcaPort, RolesAnywhereReadPort } from "./ports.ts";
 
 /**
@@ -13,6 +13,7 @@ import type { PcaPort, RolesAnywhereReadPort } from "./ports.ts";
  */
 export interface DoctorCheck {
   id:
+    | "hardware-key"
     | "key-matches-certificate"
     | "certificate-validity"
     | "trust-anchor"
@@ -56,6 +57,12 @@ export interface DoctorInput {
   roleArn: string;
   /** Warn when the certificate expires within this many days. Default 30. */
   expiryWarningDays?: number | undefined;
+  /**
+   * The PKCS#11 URI of the key (or certificate) when it lives on a token or TPM: adds the
+   * `hardware-key` check (module loads, token present, PIN accepted, the key signs there). Never
+   * carries a PIN (`pin-value` URIs are refused before this).
+   */
+  hardwareKey?: string | undefined;
 }
 
 /**
@@ -106,18 +113,30 @@ export async function runDoctor(deps: DoctorDeps, input: DoctorInput): Promise<D
   let material: CredentialMaterial | undefined;
   try {
     material = await deps.loadMaterial();
+    if (input.hardwareKey !== undefined) {
+      const key = material.privateKey;
+      add({
+        id: "hardware-key",
+        ok: true,
+        message: isExternalSigningKey(key)
+          ? `the module loads, the token answers, the PIN is accepted and the ${key.keyType} key ${key.description} signs on it`
+          : `the module loads, the token answers and the certificate ${input.hardwareKey} is read from it`,
+      });
+    }
     add({
       id: "key-matches-certificate",
       ok: true,
       message: `the ${material.keyType} key matches the certificate`,
     });
   } catch (e) {
+    // With a token, whatever failed (module, token, PIN, object, signature) is the token's check.
     add({
-      id: "key-matches-certificate",
+      id: input.hardwareKey === undefined ? "key-matches-certificate" : "hardware-key",
       ok: false,
       message: e instanceof Error ? e.message : String(e),
       fix: e instanceof IamRaError ? e.hint : "Pass the key that belongs to this certificate.",
     });
+    if (input.hardwareKey !== undefined) skipped("key-matches-certificate", "the token could not be used");
   }
 
   if (material) {

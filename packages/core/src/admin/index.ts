@@ -17,8 +17,11 @@ export type {
   OnboardWorkloadOptions,
   OnboardWorkloadResult,
   TeardownClusterResult,
+  WebhookManifestsOptions,
+  WebhookManifestsResult,
 } from "./k8s.ts";
 export {
+  buildWebhookManifests,
   issuerCommonName,
   listK8s,
   offboardWorkload,

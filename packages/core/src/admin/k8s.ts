@@ -4,7 +4,8 @@ import { validateName } from "../cloudformation/names.ts";
 import { IamRaError } from "../errors.ts";
 import { validateCertificateTiming } from "../k8s/duration.ts";
 import { certificateSubjectFor, k8sObjectNames, validateK8sName } from "../k8s/names.ts";
-import type { K8sDeploymentMode, K8sManifest, K8sObject } from "../k8s/workload.ts";
+import { WEBHOOK_CONFIG_MAP_NAME, WEBHOOK_NAMESPACE } from "../k8s/webhook/names.ts";
+import type { K8sCertificateMode, K8sDeploymentMode, K8sManifest, K8sObject } from "../k8s/workload.ts";
 import type { CaScope, K8sIssuer, K8sWorkload, State } from "../state/schema.ts";
 import { issueCertificate } from "../x509/ca.ts";
 import { type EncryptedKeyEnvelope, openKeyEnvelope, sealKeyEnvelope } from "../x509/envelope.ts";
@@ -318,6 +319,16 @@ export interface OnboardWorkloadOptions {
   container?: string | undefined;
   /** The pod's fsGroup. Default: as recorded, else 1000. */
   fsGroup?: number | undefined;
+  /**
+   * No Deployment: pods annotated `iam-ra.dev/role: <role>` get the sidecar from the admission
+   * webhook. Emits the namespace issuer (and the `Certificate` with Secret certificates) and the
+   * webhook's updated namespace-roles ConfigMap. Default: as recorded.
+   */
+  webhook?: boolean | undefined;
+  /** `secret`: a `Certificate` and its Secret; `csi`: cert-manager's csi-driver, a key per pod. Default: as recorded, else `csi` with the webhook and `secret` without. */
+  certificates?: K8sCertificateMode | undefined;
+  /** The webhook's namespace (where its namespace-roles ConfigMap lives). Default `iam-ra-system`. */
+  webhookNamespace?: string | undefined;
 }
 
 /** A namespace issuer as results show it. @public */
@@ -348,6 +359,8 @@ export interface OnboardWorkloadResult {
     renewBefore: string;
   };
   deployment: K8sDeploymentMode;
+  /** Where pods get their certificate. */
+  certificates: K8sCertificateMode;
   trustAnchorArn: string;
   profileArn: string;
   roleArn: string;
@@ -371,11 +384,34 @@ const summary = (r: K8sIssuer): K8sIssuerSummary => ({
   notAfter: r.certificate.notAfter,
 });
 
-function resolveDeployment(
+/**
+ * What `k8s onboard` emits for the workload: the webhook's objects, a whole Deployment, or a patch
+ * for an existing one, from the flags and what was recorded. Naming a Deployment without an image
+ * always means patching it (as the help says), even when a whole one was emitted before.
+ * @internal exported for tests
+ */
+export function resolveDeployment(
   workload: string,
-  options: OnboardWorkloadOptions,
+  options: Pick<OnboardWorkloadOptions, "webhook" | "appImage" | "patch" | "deployment" | "container">,
   recorded: K8sWorkload["manifest"],
 ): K8sDeploymentMode {
+  const conflicting = [
+    options.appImage !== undefined && "--app-image",
+    options.patch && "--patch",
+    options.deployment !== undefined && "--deployment",
+    options.container !== undefined && "--container",
+  ].filter(Boolean);
+  if (options.webhook) {
+    if (conflicting.length > 0) {
+      throw new IamRaError(
+        "invalid-input",
+        `--webhook injects the sidecar into annotated pods; ${conflicting.join(", ")} describe a Deployment iam-ra would write.`,
+        { hint: "Pass --webhook alone, or drop it to print a Deployment or a patch." },
+      );
+    }
+    return { mode: "webhook" };
+  }
+  if (recorded?.mode === "webhook" && conflicting.length === 0) return { mode: "webhook" };
   if (options.patch && options.appImage) {
     throw new IamRaError(
       "invalid-input",
@@ -387,10 +423,8 @@ function resolveDeployment(
   }
   const name = options.deployment ?? recorded?.deployment ?? workload;
   const container = options.container ?? recorded?.container ?? workload;
-  // Naming a Deployment without an image means patching it, unless it is the whole one we generate.
-  const patch =
-    options.patch ||
-    (options.deployment !== undefined && !options.appImage && recorded?.mode !== "deployment");
+  // Naming a Deployment without an image means patching it.
+  const patch = options.patch || (options.deployment !== undefined && !options.appImage);
   if (patch) return { mode: "patch", name, container };
   const appImage = options.appImage ?? (recorded?.mode === "deployment" ? recorded.appImage : null);
   if (appImage) return { mode: "deployment", name, container, appImage };
@@ -469,6 +503,10 @@ export async function onboardWorkload(
   });
   const deployment = resolveDeployment(workload, options, recorded);
   const fsGroup = options.fsGroup ?? recorded?.fsGroup ?? DEFAULT_FS_GROUP;
+  const certificates: K8sCertificateMode =
+    options.certificates ?? recorded?.certificates ?? (deployment.mode === "webhook" ? "csi" : "secret");
+  const webhookNamespace = options.webhookNamespace ?? WEBHOOK_NAMESPACE;
+  validateK8sName("webhook namespace", webhookNamespace);
   // A namespace issuer can sign any subject: before one exists in the scope, every role of the scope
   // must check the issuer, or a namespace could mint certificates for them.
   const unbound = Object.entries(state.roles).filter(([, r]) => r.scope === scope && !r.binding);
@@ -492,8 +530,9 @@ export async function onboardWorkload(
   const manifestRecord: NonNullable<K8sWorkload["manifest"]> = {
     ...timing,
     mode: deployment.mode,
-    deployment: deployment.name,
-    container: deployment.container,
+    certificates,
+    deployment: deployment.mode === "webhook" ? workload : deployment.name,
+    container: deployment.mode === "webhook" ? workload : deployment.container,
     appImage: deployment.mode === "deployment" ? deployment.appImage : null,
     fsGroup,
   };
@@ -521,7 +560,7 @@ export async function onboardWorkload(
   const allowedIssuers = after.roles[roleName]?.allowedIssuers ?? [];
   // The Kubernetes models load only here, so the other admin commands do not pay for them.
   const { buildWorkloadManifests } = await import("../k8s/workload.ts");
-  const manifests = buildWorkloadManifests({
+  const manifests: K8sManifest[] = buildWorkloadManifests({
     workload,
     namespace,
     iamRaNamespace: deps.namespace,
@@ -541,7 +580,21 @@ export async function onboardWorkload(
     sidecarImage: options.sidecarImage,
     deployment,
     fsGroup,
+    certificateMode: certificates,
   });
+  if (deployment.mode === "webhook") {
+    // The webhook reads which roles each namespace may use from this ConfigMap: apply it with the rest.
+    const { buildWebhookConfig, buildWebhookConfigMap } = await import("../k8s/webhook/config.ts");
+    manifests.push({
+      part: "webhook-config",
+      object: buildWebhookConfigMap({
+        namespace: webhookNamespace,
+        name: WEBHOOK_CONFIG_MAP_NAME,
+        config: buildWebhookConfig(after, { cluster, iamRaNamespace: deps.namespace }),
+      }),
+      sensitive: false,
+    });
+  }
   return {
     outcome: previous ? "updated" : "created",
     workload,
@@ -556,6 +609,7 @@ export async function onboardWorkload(
       ...timing,
     },
     deployment,
+    certificates,
     trustAnchorArn: ca.trustAnchorArn,
     profileArn: role.profileArn,
     roleArn: role.roleArn,
@@ -598,6 +652,11 @@ export interface OffboardWorkloadResult {
   issuersRetired: K8sIssuerSummary[];
   /** The workload's Certificate, its Secret and ConfigMap (and retired issuers' objects); not the Deployment. */
   objects: K8sObjectReference[];
+  /**
+   * The workload was onboarded for the admission webhook: its namespace-roles ConfigMap still lists
+   * the role until `k8s webhook config` is applied again.
+   */
+  webhook: boolean;
 }
 
 /**
@@ -654,6 +713,7 @@ export async function offboardWorkload(
     );
   }
   const names = k8sObjectNames({ iamRaNamespace: deps.namespace, scope: "-", workload });
+  const manifest = found.workload.manifest;
   return {
     workload,
     cluster: options.cluster,
@@ -662,11 +722,19 @@ export async function offboardWorkload(
     rolesUpdated,
     issuersRetired: retired.map(summary),
     objects: [
-      reference("cert-manager.io/v1", "Certificate", names.certificate, options.namespace),
-      reference("v1", "Secret", names.certificateSecret, options.namespace),
-      reference("v1", "ConfigMap", names.configMap, options.namespace),
+      // What onboarding emitted: no Certificate with csi-driver, no ConfigMap with the webhook.
+      ...(manifest?.certificates === "csi"
+        ? []
+        : [
+            reference("cert-manager.io/v1", "Certificate", names.certificate, options.namespace),
+            reference("v1", "Secret", names.certificateSecret, options.namespace),
+          ]),
+      ...(manifest?.mode === "webhook"
+        ? []
+        : [reference("v1", "ConfigMap", names.configMap, options.namespace)]),
       ...retired.flatMap(issuerReferences),
     ],
+    webhook: manifest?.mode === "webhook",
   };
 }
 
@@ -729,7 +797,7 @@ export interface K8sListResult {
     /** The issuer's CN; null for workloads imported from the Python iam-ra (re-onboard them). */
     issuer: string | null;
     duration: string | null;
-    mode: "deployment" | "patch" | null;
+    mode: "deployment" | "patch" | "webhook" | null;
     /** `offboarding`: an offboard did not finish (re-run it). */
     status: "active" | "offboarding";
     updatedAt: string;
@@ -770,5 +838,102 @@ export async function listK8s(
       status: w.status ?? "active",
       updatedAt: w.updatedAt,
     })),
+  };
+}
+
+// ─── the admission webhook ────────────────────────────────────────────────────────────────────
+
+/** Options of {@link buildWebhookManifests}. @public */
+export interface WebhookManifestsOptions {
+  cluster: string;
+  /** The image the webhook runs, which is also the sidecar image it injects. */
+  image: string;
+  /** Default `iam-ra-system`. */
+  webhookNamespace?: string | undefined;
+  /** Certificates of workloads whose record does not say: `csi` (default) or `secret`. */
+  certificates?: K8sCertificateMode | undefined;
+  /** `Fail` (default) or `Ignore`. */
+  failurePolicy?: "Fail" | "Ignore" | undefined;
+  /** 1–30, default 5. */
+  timeoutSeconds?: number | undefined;
+  /** Audit mode: pods are admitted unchanged; what would change is reported. */
+  dryRun?: boolean | undefined;
+  /** Default 2. */
+  replicas?: number | undefined;
+  /** Only the namespace-roles ConfigMap (to re-apply after onboarding), not the whole install. */
+  configOnly?: boolean | undefined;
+}
+
+/** What `k8s webhook install` (or `k8s webhook config`) prints. @public */
+export interface WebhookManifestsResult {
+  cluster: string;
+  webhookNamespace: string;
+  /** Namespaces the webhook serves, with the roles each may use. */
+  namespaces: Array<{ namespace: string; roles: string[] }>;
+  /** In apply order. Nothing secret: the serving certificate is cert-manager's to make. */
+  manifests: Array<{ part: string; object: { toJSON(): unknown } }>;
+}
+
+/**
+ * Builds the webhook's install (or only its namespace-roles ConfigMap) from state, for a cluster set
+ * up with `k8s setup`: which roles each namespace may use comes from the workloads onboarded there.
+ * Reads state only; changes nothing.
+ * @public
+ */
+export async function buildWebhookManifests(
+  deps: AdminDeps,
+  options: WebhookManifestsOptions,
+): Promise<WebhookManifestsResult> {
+  validateName("cluster", options.cluster);
+  const webhookNamespace = options.webhookNamespace ?? WEBHOOK_NAMESPACE;
+  validateK8sName("webhook namespace", webhookNamespace);
+  const ns = await openNamespace(deps);
+  const state = await requireState(ns);
+  if (!state.k8s.clusters[options.cluster]) {
+    throw new IamRaError("not-found", `Cluster ${options.cluster} is not set up.`, {
+      hint: `Run \`iam-ra k8s setup ${options.cluster}\` first.`,
+    });
+  }
+  const { buildWebhookConfig, buildWebhookConfigMap } = await import("../k8s/webhook/config.ts");
+  const config = buildWebhookConfig(state, {
+    cluster: options.cluster,
+    iamRaNamespace: deps.namespace,
+    certificateMode: options.certificates,
+  });
+  const namespaces = Object.entries(config.namespaces).map(([namespace, entry]) => ({
+    namespace,
+    roles: Object.keys(entry.roles).sort(),
+  }));
+  if (options.configOnly) {
+    return {
+      cluster: options.cluster,
+      webhookNamespace,
+      namespaces,
+      manifests: [
+        {
+          part: "config-map",
+          object: buildWebhookConfigMap({
+            namespace: webhookNamespace,
+            name: WEBHOOK_CONFIG_MAP_NAME,
+            config,
+          }),
+        },
+      ],
+    };
+  }
+  const { buildWebhookInstallManifests } = await import("../k8s/webhook/install.ts");
+  return {
+    cluster: options.cluster,
+    webhookNamespace,
+    namespaces,
+    manifests: buildWebhookInstallManifests({
+      namespace: webhookNamespace,
+      image: options.image,
+      config,
+      failurePolicy: options.failurePolicy,
+      timeoutSeconds: options.timeoutSeconds,
+      dryRun: options.dryRun,
+      replicas: options.replicas,
+    }),
   };
 }

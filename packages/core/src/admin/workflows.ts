@@ -355,6 +355,23 @@ export async function setUpCa(
     await Promise.all(written.map((k) => ns.bucket.remove(k).catch(() => {})));
     throw e;
   }
+  const anchorRegion = arnRegion(deployed.outputs.TrustAnchorArn);
+  if (anchorRegion !== undefined && anchorRegion !== deps.region) {
+    // The Roles Anywhere service answering is not the namespace's region's (a local emulator started
+    // for another region, a wrong endpoint variable): every ARN would be wrong. Undo and say so.
+    if (deployed.outcome === "created") {
+      deps.progress(`Deleting ${name}: its trust anchor was made in ${anchorRegion}, not ${deps.region}`);
+      await deleteStack({ ...deployOptions(deps), stackName: name, onEvent: eventsFor(deps, name) });
+      await Promise.all(written.map((k) => ns.bucket.remove(k).catch(() => {})));
+    }
+    throw new IamRaError(
+      "region-mismatch",
+      `Namespace ${deps.namespace} is in ${deps.region}, but the Roles Anywhere service made its trust anchor in ${anchorRegion}${deployed.outcome === "created" ? " (the stack was deleted again)" : ""}.`,
+      {
+        hint: `Point Roles Anywhere at ${deps.region} (AWS_ENDPOINT_URL_ROLESANYWHERE; a local emulator started with --region ${deps.region}), or run with --region ${anchorRegion}.`,
+      },
+    );
+  }
   const record: CaScope = {
     stackName: name,
     mode: options.mode,
@@ -1100,6 +1117,11 @@ export interface DestroyResult {
   stacks: string[];
   secrets: number;
   bucket: "deleted" | "retained" | "absent";
+  /**
+   * Kubernetes clusters and workloads (`cluster/namespace/workload`) that were still registered and
+   * were forgotten (`forgetClusters`); their issuer Secrets and Issuers stay in the clusters.
+   */
+  forgotten: { clusters: string[]; workloads: string[] };
 }
 
 /**
@@ -1110,7 +1132,7 @@ export interface DestroyResult {
  */
 export async function destroyNamespace(
   deps: AdminDeps,
-  options: { retainBucket?: boolean | undefined } = {},
+  options: { retainBucket?: boolean | undefined; forgetClusters?: boolean | undefined } = {},
 ): Promise<DestroyResult> {
   let ns: Namespace | undefined;
   try {
@@ -1119,6 +1141,28 @@ export async function destroyNamespace(
     if (!(e instanceof IamRaError && e.code === "not-initialized")) throw e;
   }
   const state = ns ? (await ns.store.read())?.state : undefined;
+  const forgotten = {
+    clusters: Object.keys(state?.k8s.clusters ?? {}).sort(),
+    workloads: Object.values(state?.k8s.workloads ?? {})
+      .map((w) => `${w.cluster}/${w.namespace}/${w.name}`)
+      .sort(),
+  };
+  // Checked before anything is deleted: the clusters hold issuers only offboarding lists.
+  if ((forgotten.clusters.length || forgotten.workloads.length) && !options.forgetClusters) {
+    const what = [
+      forgotten.clusters.length ? `cluster(s) ${forgotten.clusters.join(", ")}` : "",
+      forgotten.workloads.length ? `workload(s) ${forgotten.workloads.join(", ")}` : "",
+    ]
+      .filter(Boolean)
+      .join(" and ");
+    throw new IamRaError(
+      "in-use",
+      `Namespace ${deps.namespace} still has Kubernetes ${what}; destroying it would forget them and leave their issuers' Secrets in the clusters.`,
+      {
+        hint: "Offboard the workloads and tear down the clusters first (`iam-ra k8s offboard …`, `iam-ra k8s teardown …`: they print what to delete from the clusters), or pass --forget-clusters.",
+      },
+    );
+  }
   const stacks: string[] = [];
   let secrets = 0;
   const del = async (name: string) => {
@@ -1159,7 +1203,13 @@ export async function destroyNamespace(
     deps.progress("Scheduling the namespace's KMS key for deletion (7 days)");
     await deps.retireKey(ns.kmsKeyArn, 7);
   }
-  return { namespace: deps.namespace, stacks, secrets, bucket };
+  return { namespace: deps.namespace, stacks, secrets, bucket, forgotten };
+}
+
+/** The region field of an ARN (`arn:partition:service:region:…`), when it has one. */
+function arnRegion(arn: string | undefined): string | undefined {
+  const region = arn?.split(":")[3];
+  return region ? region : undefined;
 }
 
 /** Reads the namespace state (for list commands). @public */

@@ -8,6 +8,7 @@ import type { IProbe } from "kubernetes-models/v1/Probe";
 import { Secret } from "kubernetes-models/v1/Secret";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import { type IVolume, Volume } from "kubernetes-models/v1/Volume";
+import { IamRaError } from "../errors.ts";
 import type { CertificateSubject } from "./names.ts";
 
 /** Port the sidecar listens on, on the pod's loopback only. @public */
@@ -16,7 +17,7 @@ export const SIDECAR_PORT = 9911;
 export const SIDECAR_CONTAINER_NAME = "iam-ra";
 /** The sidecar image's repository; the CLI tags it with its own version. @public */
 export const SIDECAR_IMAGE_REPOSITORY = "ghcr.io/iam-ra/sidecar";
-/** The sidecar image's `ENTRYPOINT` (docker/sidecar.Dockerfile); probes run it with `healthcheck`. @public */
+/** The sidecar image's `ENTRYPOINT` (docker/sidecar.Containerfile); probes run it with `healthcheck`. @public */
 export const SIDECAR_ENTRYPOINT: readonly string[] = ["node", "/app/main.js"];
 /** The user and group the sidecar image runs as. @public */
 export const SIDECAR_UID = 1000;
@@ -36,8 +37,11 @@ export const CONFIG_KEYS = {
   region: "region",
 } as const;
 
-const CERTIFICATE_VOLUME = "iam-ra-certificate";
-const TOKEN_VOLUME = "iam-ra-token";
+/** The default names of the pod's two iam-ra volumes (the webhook picks others when these are taken). @public */
+export const VOLUME_NAMES: K8sVolumeNames = { certificate: "iam-ra-certificate", token: "iam-ra-token" };
+const TOKEN_VOLUME = VOLUME_NAMES.token;
+/** cert-manager's csi-driver, which issues each pod its own certificate from a key made on the node. @public */
+export const CSI_DRIVER = "csi.cert-manager.io";
 const MANAGED_BY = { "app.kubernetes.io/managed-by": "iam-ra" };
 
 /** Input of {@link buildIssuer}. @public */
@@ -157,12 +161,30 @@ export function buildConfigMap(input: K8sConfigMapInput): ConfigMap {
   return configMap;
 }
 
+/** The names of the pod's certificate and token volumes. @public */
+export interface K8sVolumeNames {
+  certificate: string;
+  token: string;
+}
+
+/** The ARNs and region the sidecar is configured with. @public */
+export interface K8sRoleArns {
+  trustAnchorArn: string;
+  profileArn: string;
+  roleArn: string;
+  region: string;
+}
+
 /** What the pod needs to run the sidecar. @public */
 export interface K8sSidecarInput {
   /** The sidecar image, e.g. `ghcr.io/iam-ra/sidecar:1.2.3`. */
   image: string;
-  configMapName: string;
-  certificateSecretName: string;
+  /** The workload's ConfigMap ({@link CONFIG_KEYS}) the ARNs and region are read from, unless `arns` is given. */
+  configMapName?: string | undefined;
+  /** The ARNs and region as literal values (what the webhook injects: it has no per-workload ConfigMap). */
+  arns?: K8sRoleArns | undefined;
+  /** Default {@link VOLUME_NAMES}. */
+  volumeNames?: K8sVolumeNames | undefined;
 }
 
 const fromConfig = (name: string, configMap: string, key: string): IEnvVar => ({
@@ -193,6 +215,13 @@ const RESTRICTED: ISecurityContext = {
  * @public
  */
 export function buildSidecarContainer(input: K8sSidecarInput): Container {
+  const names = input.volumeNames ?? VOLUME_NAMES;
+  const { arns, configMapName } = input;
+  const setting = (name: string, key: keyof typeof CONFIG_KEYS): IEnvVar => {
+    if (arns) return { name, value: arns[key] };
+    if (configMapName) return fromConfig(name, configMapName, CONFIG_KEYS[key]);
+    throw new IamRaError("internal", "The sidecar needs either its ARNs or the ConfigMap holding them.");
+  };
   const container = new Container({
     name: SIDECAR_CONTAINER_NAME,
     image: input.image,
@@ -200,10 +229,10 @@ export function buildSidecarContainer(input: K8sSidecarInput): Container {
     env: [
       { name: "IAM_RA_CERTIFICATE", value: `${CERTIFICATE_MOUNT_PATH}/tls.crt` },
       { name: "IAM_RA_PRIVATE_KEY", value: `${CERTIFICATE_MOUNT_PATH}/tls.key` },
-      fromConfig("IAM_RA_TRUST_ANCHOR_ARN", input.configMapName, CONFIG_KEYS.trustAnchorArn),
-      fromConfig("IAM_RA_PROFILE_ARN", input.configMapName, CONFIG_KEYS.profileArn),
-      fromConfig("IAM_RA_ROLE_ARN", input.configMapName, CONFIG_KEYS.roleArn),
-      fromConfig("IAM_RA_REGION", input.configMapName, CONFIG_KEYS.region),
+      setting("IAM_RA_TRUST_ANCHOR_ARN", "trustAnchorArn"),
+      setting("IAM_RA_PROFILE_ARN", "profileArn"),
+      setting("IAM_RA_ROLE_ARN", "roleArn"),
+      setting("IAM_RA_REGION", "region"),
       { name: "IAM_RA_HOST", value: "127.0.0.1" },
       { name: "IAM_RA_PORT", value: String(SIDECAR_PORT) },
       { name: "IAM_RA_TOKEN_FILE", value: TOKEN_FILE },
@@ -211,8 +240,8 @@ export function buildSidecarContainer(input: K8sSidecarInput): Container {
       { name: "IAM_RA_TOKEN_FILE_MODE", value: "0640" },
     ],
     volumeMounts: [
-      { name: CERTIFICATE_VOLUME, mountPath: CERTIFICATE_MOUNT_PATH, readOnly: true },
-      { name: TOKEN_VOLUME, mountPath: TOKEN_MOUNT_PATH },
+      { name: names.certificate, mountPath: CERTIFICATE_MOUNT_PATH, readOnly: true },
+      { name: names.token, mountPath: TOKEN_MOUNT_PATH },
     ],
     startupProbe: probe("/readyz", { periodSeconds: 2, failureThreshold: 60 }),
     readinessProbe: probe("/readyz", { periodSeconds: 10, failureThreshold: 3 }),
@@ -236,15 +265,95 @@ export function buildAppEnv(configMapName: string, options: { region: boolean })
   ];
 }
 
+/** What cert-manager's csi-driver is asked for: {@link buildCsiVolumeAttributes}. @public */
+export interface K8sCsiCertificateInput {
+  /** The namespace's cert-manager `Issuer` (a namespaced CA issuer; see {@link k8sObjectNames}). */
+  issuerName: string;
+  commonName: string;
+  /** The role's binding (e.g. `organizationalUnits: [role]`). */
+  subject?: CertificateSubject | undefined;
+  /** Go durations, checked by {@link validateCertificateTiming}. */
+  duration: string;
+  renewBefore: string;
+  /** The group that owns the files (the pod's fsGroup), so the sidecar reads them. */
+  fsGroup: number;
+}
+
+const CSI_SUBJECT_KEYS: Record<string, string> = {
+  organizationalUnits: "organizationalunits",
+  organizations: "organizations",
+  countries: "countries",
+  provinces: "provinces",
+  localities: "localities",
+};
+
 /**
- * The pod's two volumes: the certificate Secret as a directory (never `subPath`, which renewals do
- * not reach), group-readable by the fsGroup only, and a small in-memory volume for the token.
+ * The `csi.cert-manager.io/*` volume attributes of a per-pod certificate: the same subject, key
+ * (ECDSA P-256, PKCS#8, a new key each renewal) and usages as {@link buildCertificate}, from the
+ * namespace's issuer; the key is made on the node and never stored in the API server.
  * @public
  */
-export function buildPodVolumes(certificateSecretName: string): Volume[] {
+export function buildCsiVolumeAttributes(input: K8sCsiCertificateInput): Record<string, string> {
+  const attributes: Record<string, string> = {
+    "csi.cert-manager.io/issuer-name": input.issuerName,
+    "csi.cert-manager.io/issuer-kind": "Issuer",
+    "csi.cert-manager.io/issuer-group": "cert-manager.io",
+    "csi.cert-manager.io/common-name": input.commonName,
+  };
+  for (const [field, values] of Object.entries(input.subject ?? {})) {
+    const key = CSI_SUBJECT_KEYS[field];
+    if (!key || !Array.isArray(values)) {
+      throw new IamRaError("invalid-input", `The subject field ${field} cannot be asked of csi-driver.`);
+    }
+    // csi-driver splits these lists on commas.
+    if (values.some((v) => String(v).includes(","))) {
+      throw new IamRaError("invalid-input", `The ${field} value "${values.join(",")}" holds a comma.`, {
+        hint: "csi-driver splits subject lists on commas: bind the role to a value without one.",
+      });
+    }
+    attributes[`csi.cert-manager.io/${key}`] = values.join(",");
+  }
+  return {
+    ...attributes,
+    "csi.cert-manager.io/duration": input.duration,
+    "csi.cert-manager.io/renew-before": input.renewBefore,
+    "csi.cert-manager.io/key-algorithm": "ECDSA",
+    "csi.cert-manager.io/key-size": "256",
+    "csi.cert-manager.io/key-encoding": "PKCS8",
+    "csi.cert-manager.io/reuse-private-key": "false",
+    "csi.cert-manager.io/key-usages": "digital signature,client auth",
+    "csi.cert-manager.io/is-ca": "false",
+    "csi.cert-manager.io/certificate-file": "tls.crt",
+    "csi.cert-manager.io/privatekey-file": "tls.key",
+    "csi.cert-manager.io/ca-file": "ca.crt",
+    "csi.cert-manager.io/fs-group": String(input.fsGroup),
+  };
+}
+
+/** Where the pod's certificate comes from: a Secret cert-manager keeps, or csi-driver per pod. @public */
+export type K8sCertificateSource = { secretName: string } | { csi: K8sCsiCertificateInput };
+
+/**
+ * The pod's two volumes: the certificate (a Secret as a directory, never `subPath`, which renewals do
+ * not reach, group-readable by the fsGroup only; or a csi-driver volume), and a small in-memory
+ * volume for the token.
+ * @param certificate - a Secret's name, or a {@link K8sCertificateSource}
+ * @public
+ */
+export function buildPodVolumes(
+  certificate: string | K8sCertificateSource,
+  names: K8sVolumeNames = VOLUME_NAMES,
+): Volume[] {
+  const source: K8sCertificateSource =
+    typeof certificate === "string" ? { secretName: certificate } : certificate;
   const volumes: IVolume[] = [
-    { name: CERTIFICATE_VOLUME, secret: { secretName: certificateSecretName, defaultMode: 0o440 } },
-    { name: TOKEN_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
+    "csi" in source
+      ? {
+          name: names.certificate,
+          csi: { driver: CSI_DRIVER, readOnly: true, volumeAttributes: buildCsiVolumeAttributes(source.csi) },
+        }
+      : { name: names.certificate, secret: { secretName: source.secretName, defaultMode: 0o440 } },
+    { name: names.token, emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
   ];
   return volumes.map((v) => {
     const volume = new Volume(v);
@@ -255,6 +364,9 @@ export function buildPodVolumes(certificateSecretName: string): Volume[] {
 
 /** Input of {@link buildDeployment} and {@link buildDeploymentPatch}. @public */
 export interface K8sDeploymentInput extends K8sSidecarInput {
+  configMapName: string;
+  /** The Secret cert-manager keeps the workload's certificate in (unless `csi`). */
+  certificateSecretName: string;
   namespace: string;
   /** The Deployment's name. */
   name: string;
@@ -263,7 +375,12 @@ export interface K8sDeploymentInput extends K8sSidecarInput {
   workload: string;
   /** The pod's fsGroup: it owns the token file (mode 0640) and the certificate files (0440). */
   fsGroup: number;
+  /** A csi-driver certificate per pod instead of the `certificateSecretName` Secret. */
+  csi?: Omit<K8sCsiCertificateInput, "fsGroup"> | undefined;
 }
+
+const certificateSourceOf = (input: K8sDeploymentInput): K8sCertificateSource =>
+  input.csi ? { csi: { ...input.csi, fsGroup: input.fsGroup } } : { secretName: input.certificateSecretName };
 
 const TOKEN_MOUNT = { name: TOKEN_VOLUME, mountPath: TOKEN_MOUNT_PATH, readOnly: true };
 
@@ -298,7 +415,7 @@ export function buildDeployment(input: K8sDeploymentInput & { appImage: string }
           },
           initContainers: [buildSidecarContainer(input).toJSON()],
           containers: [app],
-          volumes: buildPodVolumes(input.certificateSecretName).map((v) => v.toJSON()),
+          volumes: buildPodVolumes(certificateSourceOf(input)).map((v) => v.toJSON()),
         },
       },
     },
@@ -327,7 +444,7 @@ export function buildDeploymentPatch(input: K8sDeploymentInput): Deployment {
         securityContext: { fsGroup: input.fsGroup },
         initContainers: [buildSidecarContainer(input).toJSON()],
         containers: [app.toJSON()],
-        volumes: buildPodVolumes(input.certificateSecretName).map((v) => v.toJSON()),
+        volumes: buildPodVolumes(certificateSourceOf(input)).map((v) => v.toJSON()),
       },
     },
   };

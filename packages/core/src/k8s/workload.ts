@@ -21,7 +21,8 @@ export type K8sManifestPart =
   | "certificate"
   | "config-map"
   | "deployment"
-  | "deployment-patch";
+  | "deployment-patch"
+  | "webhook-config";
 
 /**
  * One emitted object. `sensitive` objects hold key material (the issuer's Secret): written 0600,
@@ -39,7 +40,12 @@ export type K8sDeploymentMode =
   /** A whole Deployment running `appImage`. */
   | { mode: "deployment"; name: string; container: string; appImage: string }
   /** A strategic-merge patch for an existing Deployment (`kubectl patch`, kustomize `patches:`). */
-  | { mode: "patch"; name: string; container: string };
+  | { mode: "patch"; name: string; container: string }
+  /**
+   * No Deployment: the admission webhook injects the sidecar into pods annotated with the role.
+   * Only the namespace issuer (and, with Secret certificates, the `Certificate`) is emitted.
+   */
+  | { mode: "webhook" };
 
 /** Input of {@link buildWorkloadManifests}. @public */
 export interface WorkloadManifestsInput {
@@ -61,19 +67,30 @@ export interface WorkloadManifestsInput {
   deployment: K8sDeploymentMode;
   /** Default 1000 (the sidecar image's group). */
   fsGroup?: number | undefined;
+  /**
+   * `secret` (default): a `Certificate` whose Secret every replica mounts. `csi`: no `Certificate`;
+   * each pod asks cert-manager's csi-driver for its own, its key made on the node and never
+   * stored in the API server.
+   */
+  certificateMode?: K8sCertificateMode | undefined;
 }
+
+/** Where a workload's certificate lives: see {@link WorkloadManifestsInput.certificateMode}. @public */
+export type K8sCertificateMode = "secret" | "csi";
 
 /**
  * Every object a workload needs, in apply order: the namespace issuer's Secret and `Issuer`, the
- * `Certificate`, the ConfigMap, and the Deployment (or a patch for an existing one). Each is
- * validated against its schema as it is built.
+ * `Certificate` (not in csi mode), the ConfigMap, and the Deployment (or a patch for an existing
+ * one). Each is validated against its schema as it is built.
  * @public
  */
 export function buildWorkloadManifests(input: WorkloadManifestsInput): K8sManifest[] {
   validateK8sName("namespace", input.namespace);
   validateK8sName("workload", input.workload);
-  validateK8sName("deployment", input.deployment.name, "subdomain");
-  validateK8sName("container", input.deployment.container);
+  if (input.deployment.mode !== "webhook") {
+    validateK8sName("deployment", input.deployment.name, "subdomain");
+    validateK8sName("container", input.deployment.container);
+  }
   validateImage(input.sidecarImage);
   if (input.deployment.mode === "deployment") validateImage(input.deployment.appImage);
   const names = k8sObjectNames({
@@ -101,10 +118,19 @@ export function buildWorkloadManifests(input: WorkloadManifestsInput): K8sManife
     workload: input.workload,
     ...input.arns,
   });
+  const csi = input.certificateMode === "csi";
+  const issuerObjects: K8sManifest[] = [
+    { part: "ca-secret", object: secret, sensitive: true },
+    { part: "issuer", object: issuer, sensitive: false },
+    ...(csi ? [] : [{ part: "certificate" as const, object: certificate, sensitive: false }]),
+  ];
+  const deployment = input.deployment;
+  if (deployment.mode === "webhook") return issuerObjects;
   const pod = {
+    ...(csi ? { csi: { issuerName: names.issuer, ...input.certificate } } : {}),
     namespace: input.namespace,
-    name: input.deployment.name,
-    container: input.deployment.container,
+    name: deployment.name,
+    container: deployment.container,
     workload: input.workload,
     image: input.sidecarImage,
     configMapName: names.configMap,
@@ -112,20 +138,14 @@ export function buildWorkloadManifests(input: WorkloadManifestsInput): K8sManife
     fsGroup: input.fsGroup ?? 1000,
   };
   const last: K8sManifest =
-    input.deployment.mode === "deployment"
+    deployment.mode === "deployment"
       ? {
           part: "deployment",
-          object: buildDeployment({ ...pod, appImage: input.deployment.appImage }),
+          object: buildDeployment({ ...pod, appImage: deployment.appImage }),
           sensitive: false,
         }
       : { part: "deployment-patch", object: buildDeploymentPatch(pod), sensitive: false };
-  return [
-    { part: "ca-secret", object: secret, sensitive: true },
-    { part: "issuer", object: issuer, sensitive: false },
-    { part: "certificate", object: certificate, sensitive: false },
-    { part: "config-map", object: configMap, sensitive: false },
-    last,
-  ];
+  return [...issuerObjects, { part: "config-map", object: configMap, sensitive: false }, last];
 }
 
 function validateImage(image: string): void {
@@ -177,7 +197,10 @@ export function parseK8sYaml(text: string): K8sObject[] {
  * DIR` creates the issuer before the Certificate, e.g. `03-certificate-billing-api-iam-ra.yaml`.
  * @public
  */
-export function manifestFileName(index: number, manifest: K8sManifest): string {
+export function manifestFileName(
+  index: number,
+  manifest: { part: string; object: { toJSON(): unknown } | K8sObject },
+): string {
   const name = toK8sObject(manifest.object).metadata.name;
   return `${String(index + 1).padStart(2, "0")}-${manifest.part}-${name}.yaml`;
 }

@@ -49,11 +49,12 @@ export interface ClientDeps {
 /** The endpoint a session is created at: the session region's (or the custom one), with its signing region. */
 function sessionEndpoint(
   params: CreateSessionParams,
-  options: Pick<CreateSessionOptions, "region" | "endpoint" | "useFips" | "useDualStack">,
+  options: Pick<CreateSessionOptions, "region" | "endpoint" | "useFips" | "useDualStack" | "allowHttp">,
 ): ResolvedEndpoint {
   return resolveEndpoint({
     region: resolveSessionRegion(params, options.region),
     endpoint: options.endpoint,
+    allowHttp: options.allowHttp,
     useFips: options.useFips,
     useDualStack: options.useDualStack,
   });
@@ -88,6 +89,8 @@ export interface CreateSessionOptions extends ClientDeps {
   region?: string | undefined;
   /** Custom base URL (e.g. an emulator); its base path is signed. */
   endpoint?: string | undefined;
+  /** Allow a plain http:// endpoint off this machine (see `EndpointOptions.allowHttp`). Default false. */
+  allowHttp?: boolean | undefined;
   useFips?: boolean | undefined;
   useDualStack?: boolean | undefined;
   /** Per-attempt timeout. Default 10 000 ms. */

@@ -45,6 +45,19 @@ export interface EndpointOptions {
   useDualStack?: boolean | undefined;
   /** A custom base URL (e.g. the emulator). May carry a base path, which is then signed. */
   endpoint?: string | undefined;
+  /**
+   * Allow a plain `http://` custom endpoint off this machine (the signed request and the
+   * credentials then cross the network unencrypted). Default false: http only to loopback.
+   */
+  allowHttp?: boolean | undefined;
+}
+
+/** Whether a URL's host is this machine: localhost, 127.0.0.0/8 or ::1. @public */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return (
+    host === "localhost" || host.endsWith(".localhost") || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host)
+  );
 }
 
 /**
@@ -97,6 +110,15 @@ export function resolveEndpoint(options: EndpointOptions): ResolvedEndpoint {
       throw new IamRaError("endpoint-invalid", `Endpoint scheme "${url.protocol}" is not http or https.`, {
         hint: "Use an https:// (or, for local testing, http://) URL.",
       });
+    }
+    if (url.protocol === "http:" && !options.allowHttp && !isLoopbackHost(url.hostname)) {
+      throw new IamRaError(
+        "endpoint-invalid",
+        `The endpoint ${url.origin} is plain http off this machine: the signed request and the credentials would cross the network unencrypted.`,
+        {
+          hint: "Use https://, or pass --allow-http (IAM_RA_ALLOW_HTTP=true) if the network path is trusted.",
+        },
+      );
     }
     if (url.search || url.hash) {
       throw new IamRaError("endpoint-invalid", "The endpoint URL must not carry a query or fragment.", {

@@ -13,11 +13,17 @@ export type {
 } from "./client.ts";
 export { createSession, preconnectSession, resolveSessionRegion, validateDuration } from "./client.ts";
 export type { EndpointOptions, PartitionName, ResolvedEndpoint } from "./endpoint.ts";
-export { PARTITIONS, partitionOfRegion, resolveEndpoint } from "./endpoint.ts";
+export { isLoopbackHost, PARTITIONS, partitionOfRegion, resolveEndpoint } from "./endpoint.ts";
 export type { CredentialOptionSpec } from "./option-specs.ts";
 export { CREDENTIAL_OPTIONS } from "./option-specs.ts";
 export type { CredentialOptionValues, SessionInputs } from "./options.ts";
-export { readPassphrase, resolveSessionInputs, stringOption } from "./options.ts";
+export {
+  readPassphrase,
+  readPkcs11Options,
+  resolveEndpointOption,
+  resolveSessionInputs,
+  stringOption,
+} from "./options.ts";
 export type { AwsCredentials, FromRolesAnywhereOptions, RolesAnywhereProvider } from "./provider.ts";
 export { fromRolesAnywhere } from "./provider.ts";
 export type {
@@ -34,6 +40,6 @@ export {
   signStringToSign,
 } from "./signer.ts";
 export type { HttpResponse, HttpTransport, NodeTransport, NodeTransportOptions } from "./transport.ts";
-export { createNodeTransport, TransportError } from "./transport.ts";
+export { createNodeTransport, MAX_RESPONSE_BYTES, TransportError } from "./transport.ts";
 export type { ConditionContext, TrustDecision, TrustRequest } from "./trust-policy.ts";
 export { evaluateTrustPolicy, wildcardMatch } from "./trust-policy.ts";

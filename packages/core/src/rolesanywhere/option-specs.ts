@@ -30,7 +30,8 @@ export const CREDENTIAL_OPTIONS = [
     name: "private-key",
     env: "IAM_RA_PRIVATE_KEY",
     type: "string",
-    description: "Private key file (PKCS#1, PKCS#8, encrypted PKCS#8, SEC1; PEM or DER).",
+    description:
+      "Private key file (PKCS#1, PKCS#8, encrypted PKCS#8, SEC1; PEM or DER), or a PKCS#11 URI (pkcs11:token=…;object=…).",
   },
   {
     name: "intermediates",
@@ -44,6 +45,26 @@ export const CREDENTIAL_OPTIONS = [
     type: "string",
     description:
       "File holding the key or PKCS#12 password (or set IAM_RA_PRIVATE_KEY_PASSPHRASE). Never on the command line.",
+  },
+  {
+    name: "pkcs11-lib",
+    env: "IAM_RA_PKCS11_LIB",
+    type: "string",
+    description:
+      "PKCS#11 module for pkcs11: URIs in --certificate/--private-key (default: p11-kit's proxy module).",
+  },
+  {
+    name: "pkcs11-pin-file",
+    env: "IAM_RA_PKCS11_PIN_FILE",
+    type: "string",
+    description: "File holding the token's user PIN (or set IAM_RA_PKCS11_PIN). Never on the command line.",
+  },
+  {
+    name: "pkcs11-key-pin-file",
+    env: "IAM_RA_PKCS11_KEY_PIN_FILE",
+    type: "string",
+    description:
+      "File holding a per-key PIN for keys that demand one on every use (or set IAM_RA_PKCS11_KEY_PIN; default: the user PIN).",
   },
   {
     name: "trust-anchor-arn",
@@ -75,7 +96,8 @@ export const CREDENTIAL_OPTIONS = [
     name: "endpoint",
     env: "IAM_RA_ENDPOINT",
     type: "string",
-    description: "Custom Roles Anywhere endpoint URL (a base path is signed).",
+    description:
+      "Custom Roles Anywhere endpoint URL (a base path is signed). Default: AWS_ENDPOINT_URL_ROLESANYWHERE, then AWS_ENDPOINT_URL, as the AWS SDKs read them.",
   },
   {
     name: "use-fips-endpoint",
@@ -88,6 +110,13 @@ export const CREDENTIAL_OPTIONS = [
     env: "IAM_RA_USE_DUALSTACK_ENDPOINT",
     type: "boolean",
     description: "Use the dual-stack endpoint.",
+  },
+  {
+    name: "allow-http",
+    env: "IAM_RA_ALLOW_HTTP",
+    type: "boolean",
+    description:
+      "Allow a plain http:// --endpoint off this machine (credentials cross the network unencrypted; loopback is always allowed).",
   },
   {
     name: "no-verify-ssl",
@@ -105,12 +134,14 @@ export const CREDENTIAL_OPTIONS = [
     name: "timeout",
     env: "IAM_RA_TIMEOUT",
     type: "integer",
-    description: "Per-attempt timeout in milliseconds (default 10000).",
+    description:
+      "Deadline of each attempt, whole response included, in milliseconds: 100–120000 (default 10000).",
   },
   {
     name: "max-attempts",
     env: "IAM_RA_MAX_ATTEMPTS",
     type: "integer",
-    description: "Attempts including the first (default 3); throttling, 5xx and network errors are retried.",
+    description:
+      "Attempts including the first, 1–10 (default 3); throttling, 5xx and network errors are retried.",
   },
 ] as const satisfies readonly CredentialOptionSpec[];

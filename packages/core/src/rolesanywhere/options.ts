@@ -1,4 +1,5 @@
 import { IamRaError } from "../errors.ts";
+import type { Pkcs11Options } from "../pkcs11/key.ts";
 import type { ReadCredentialMaterialOptions } from "../x509/read.ts";
 import type { CreateSessionOptions } from "./client.ts";
 import type { CreateSessionParams } from "./signer.ts";
@@ -22,6 +23,48 @@ export interface SessionInputs {
   material: Omit<ReadCredentialMaterialOptions, "validAt"> & { certificate: string };
   params: CreateSessionParams;
   options: Omit<CreateSessionOptions, "signal">;
+  /** What the user should hear before anything runs (TLS checks off, plain http): one line each. */
+  warnings: string[];
+}
+
+/** The ranges the numeric options accept, so a typo fails before any work rather than hanging. */
+const RANGES = {
+  timeout: { min: 100, max: 120_000, unit: "milliseconds", example: "10000" },
+  "max-attempts": { min: 1, max: 10, unit: "attempts", example: "3" },
+} as const;
+
+/** A numeric option in its range, or undefined when absent. */
+function boundedInteger(values: CredentialOptionValues, name: keyof typeof RANGES): number | undefined {
+  const raw = values[name];
+  if (raw === undefined || raw === "") return undefined;
+  const value = Number(raw);
+  const { min, max, unit, example } = RANGES[name];
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new IamRaError(
+      "invalid-input",
+      `--${name} must be a whole number from ${min} to ${max} ${unit}, not "${String(raw)}".`,
+      {
+        hint: `Pass --${name} ${example}${name === "timeout" ? ' (it is a deadline: 0 no longer means "never")' : ""}.`,
+      },
+    );
+  }
+  return value;
+}
+
+/**
+ * The Roles Anywhere endpoint: the option, else the AWS SDKs' service-specific and global endpoint
+ * variables (unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true), so `iam-ra` and the admin
+ * commands reach the same place.
+ * @public
+ */
+export function resolveEndpointOption(
+  values: CredentialOptionValues,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const explicit = stringOption(values.endpoint);
+  if (explicit) return explicit;
+  if (/^true$/i.test(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? "")) return undefined;
+  return stringOption(env.AWS_ENDPOINT_URL_ROLESANYWHERE) ?? stringOption(env.AWS_ENDPOINT_URL);
 }
 
 /** A non-empty string value, or undefined. @public */
@@ -50,6 +93,41 @@ export async function readPassphrase(
   return env.IAM_RA_PRIVATE_KEY_PASSPHRASE;
 }
 
+/** A PIN from its file option, else its environment variable; undefined when neither is set. */
+async function readPin(
+  values: CredentialOptionValues,
+  env: Readonly<Record<string, string | undefined>>,
+  option: "pkcs11-pin-file" | "pkcs11-key-pin-file",
+  variable: "IAM_RA_PKCS11_PIN" | "IAM_RA_PKCS11_KEY_PIN",
+): Promise<string | undefined> {
+  const file = stringOption(values[option]);
+  if (!file) return env[variable] || undefined;
+  const { readBoundedFile } = await import("../files.ts");
+  const bytes = await readBoundedFile(file, { what: "PIN", maxBytes: 4096 });
+  return Buffer.from(bytes)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
+/**
+ * The PKCS#11 module and PINs for `pkcs11:` certificate and key sources: the module from
+ * `pkcs11-lib`, PINs from their files or `IAM_RA_PKCS11_PIN`/`IAM_RA_PKCS11_KEY_PIN`.
+ * @public
+ */
+export async function readPkcs11Options(
+  values: CredentialOptionValues,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<Pkcs11Options> {
+  const modulePath = stringOption(values["pkcs11-lib"]);
+  const pin = await readPin(values, env, "pkcs11-pin-file", "IAM_RA_PKCS11_PIN");
+  const keyPin = await readPin(values, env, "pkcs11-key-pin-file", "IAM_RA_PKCS11_KEY_PIN");
+  return {
+    ...(modulePath ? { modulePath } : {}),
+    ...(pin !== undefined ? { pin } : {}),
+    ...(keyPin !== undefined ? { keyPin } : {}),
+  };
+}
+
 /**
  * Turns option values into CreateSession inputs: material sources, parameters and client options
  * (transport with the proxy variables and CA bundle of `env`). Throws when no certificate is given.
@@ -65,9 +143,26 @@ export async function resolveSessionInputs(
       hint: "Pass --certificate (or set IAM_RA_CERTIFICATE).",
     });
   }
+  // Every check that needs no IO comes first.
+  const timeoutMs = boundedInteger(values, "timeout");
+  const maxAttempts = boundedInteger(values, "max-attempts");
+  const endpoint = resolveEndpointOption(values, env);
+  const insecureSkipVerify = Boolean(values["no-verify-ssl"]);
+  const allowHttp = Boolean(values["allow-http"]);
+  const warnings: string[] = [];
+  if (insecureSkipVerify) {
+    warnings.push(
+      "TLS certificate verification is off (--no-verify-ssl): anyone on the network path can read the credentials. Use --ca-bundle for a private CA instead.",
+    );
+  }
+  if (allowHttp && endpoint?.startsWith("http:")) {
+    warnings.push(`The endpoint ${endpoint} is plain http: the credentials cross the network unencrypted.`);
+  }
   const privateKey = stringOption(values["private-key"]);
   const intermediates = stringOption(values.intermediates);
   const passphrase = await readPassphrase(values, env);
+  const onToken = [certificate, privateKey].some((v) => v !== undefined && /^pkcs11:/i.test(v));
+  const pkcs11 = onToken ? await readPkcs11Options(values, env) : undefined;
   const caBundle = stringOption(values["ca-bundle"]);
   const duration = values["session-duration"];
   let ca: string | undefined;
@@ -86,6 +181,7 @@ export async function resolveSessionInputs(
       ...(privateKey ? { privateKey } : {}),
       ...(intermediates ? { intermediates } : {}),
       ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(pkcs11 ? { pkcs11 } : {}),
     },
     params: {
       trustAnchorArn: stringOption(values["trust-anchor-arn"]) ?? "",
@@ -96,16 +192,14 @@ export async function resolveSessionInputs(
     },
     options: {
       region: stringOption(values.region),
-      endpoint: stringOption(values.endpoint),
+      endpoint,
+      allowHttp,
       useFips: Boolean(values["use-fips-endpoint"]),
       useDualStack: Boolean(values["use-dualstack-endpoint"]),
-      timeoutMs: values.timeout === undefined ? undefined : Number(values.timeout),
-      maxAttempts: values["max-attempts"] === undefined ? undefined : Number(values["max-attempts"]),
-      transport: createNodeTransport({
-        proxyEnv: env,
-        ca,
-        insecureSkipVerify: Boolean(values["no-verify-ssl"]),
-      }),
+      timeoutMs,
+      maxAttempts,
+      transport: createNodeTransport({ proxyEnv: env, ca, insecureSkipVerify }),
     },
+    warnings,
   };
 }

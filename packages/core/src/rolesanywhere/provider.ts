@@ -83,6 +83,7 @@ export function fromRolesAnywhere(options: FromRolesAnywhereOptions): RolesAnywh
         privateKey: options.privateKey,
         intermediates: options.intermediates,
         passphrase: options.passphrase,
+        pkcs11: options.pkcs11,
         validAt: clock.now(),
       });
     });

@@ -9,7 +9,11 @@ import {
   sha256Hex,
   uriEncode,
 } from "../sigv4/canonical.ts";
-import type { X509SigningAlgorithm } from "../x509/material.ts";
+import {
+  type ExternalSigningKey,
+  isExternalSigningKey,
+  type X509SigningAlgorithm,
+} from "../x509/material.ts";
 import type { ResolvedEndpoint } from "./endpoint.ts";
 
 /** The SigV4 service name of IAM Roles Anywhere. @public */
@@ -63,7 +67,7 @@ export interface SigningIdentity {
   /** Decimal serial number of the certificate. */
   serialNumber: string;
   algorithm: X509SigningAlgorithm;
-  privateKey: KeyObject;
+  privateKey: KeyObject | ExternalSigningKey;
 }
 
 /**
@@ -110,8 +114,11 @@ export function buildCreateSessionRequest(options: {
  * for EC. Both hash with SHA-256 on every curve.
  * @public
  */
-export function signStringToSign(stringToSign: string, privateKey: KeyObject): Buffer {
-  return sign("sha256", Buffer.from(stringToSign, "utf8"), { key: privateKey, dsaEncoding: "der" });
+export function signStringToSign(stringToSign: string, privateKey: KeyObject | ExternalSigningKey): Buffer {
+  const data = Buffer.from(stringToSign, "utf8");
+  return isExternalSigningKey(privateKey)
+    ? privateKey.signSha256(data)
+    : sign("sha256", data, { key: privateKey, dsaEncoding: "der" });
 }
 
 /**

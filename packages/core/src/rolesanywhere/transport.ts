@@ -1,7 +1,7 @@
 import type { Agent, IncomingHttpHeaders } from "node:http";
 import type { Socket } from "node:net";
 import type { ConnectionOptions, PeerCertificate } from "node:tls";
-import { IamRaError } from "../errors.ts";
+import { IamRaError, stripControlCharacters } from "../errors.ts";
 
 /**
  * A response as the CreateSession client needs it.
@@ -41,14 +41,28 @@ export interface NodeTransportOptions {
   ca?: string | undefined;
   /** Skip TLS verification (`--no-verify-ssl`). Default false. */
   insecureSkipVerify?: boolean | undefined;
+  /**
+   * The largest response body accepted, in bytes. A peer that sends more (a hostile endpoint or
+   * proxy) fails the request with `ERESPONSETOOLARGE` instead of filling memory. Default
+   * {@link MAX_RESPONSE_BYTES}.
+   */
+  maxResponseBytes?: number | undefined;
 }
+
+/**
+ * The default cap on a response body: CreateSession and STS answers are a few KB, so 256 KiB leaves
+ * room for any real answer and bounds what a hostile peer can make us hold.
+ * @public
+ */
+export const MAX_RESPONSE_BYTES = 256 * 1024;
 
 /** A network-level failure (no HTTP response). @public */
 export class TransportError extends Error {
   override name = "TransportError";
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // Node's messages can quote the peer (a certificate's names in a TLS error).
+    super(stripControlCharacters(message), options);
     this.code = code;
   }
 }
@@ -149,6 +163,7 @@ const hostOf = (url: URL) => url.hostname.replace(/^\[|\]$/g, "");
  */
 export function createNodeTransport(options: NodeTransportOptions = {}): NodeTransport {
   const agents = new Map<string, Agent>();
+  const maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const warm = new Map<string, Socket[]>();
   const proxyEnv = options.proxyEnv ?? {};
   const tlsOptions = (url: URL): ConnectionOptions => ({
@@ -215,22 +230,47 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
         socket?.destroy();
         throw error;
       }
+      // The request's whole deadline: connecting, sending and the complete response. An idle
+      // timeout alone lets a peer that trickles a byte now and then hold the caller forever.
+      const deadline = setTimeout(() => {
+        req.destroy(new TransportError("ETIMEDOUT", `no complete response within ${request.timeoutMs} ms`));
+      }, request.timeoutMs);
+      const tooLarge = () =>
+        new TransportError(
+          "ERESPONSETOOLARGE",
+          `the response is larger than ${maxResponseBytes} bytes (refused; a real answer is a few KB)`,
+        );
       function onResponse(res: import("node:http").IncomingMessage) {
+        const declared = Number(res.headers["content-length"]);
+        if (declared > maxResponseBytes) {
+          req.destroy(tooLarge());
+          return;
+        }
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > maxResponseBytes) req.destroy(tooLarge());
+          else chunks.push(c);
+        });
+        res.on("end", () => {
+          clearTimeout(deadline);
           resolve({
             statusCode: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8"),
-          }),
-        );
-        res.on("error", (e) => reject(new TransportError("ECONNRESET", e.message, { cause: e })));
+          });
+        });
+        res.on("error", (e) => {
+          clearTimeout(deadline);
+          reject(e instanceof TransportError ? e : new TransportError("ECONNRESET", e.message, { cause: e }));
+        });
       }
       req.setTimeout(request.timeoutMs, () => {
         req.destroy(new TransportError("ETIMEDOUT", `no response within ${request.timeoutMs} ms`));
       });
       req.on("error", (e: NodeJS.ErrnoException) => {
+        clearTimeout(deadline);
         if (e instanceof TransportError) reject(e);
         else if (e.name === "AbortError") reject(e);
         else reject(new TransportError(e.code ?? "ENETWORK", e.message, { cause: e }));

@@ -150,7 +150,10 @@ export const K8sIssuerSchema = v.object({
 export const K8sWorkloadManifestSchema = v.object({
   duration: v.string(),
   renewBefore: v.string(),
-  mode: v.picklist(["deployment", "patch"]),
+  /** `webhook`: no Deployment; the admission webhook injects the sidecar (deployment and container unused). */
+  mode: v.picklist(["deployment", "patch", "webhook"]),
+  /** Where pods get the certificate: a `Certificate`'s Secret, or cert-manager's csi-driver. Absent: secret. */
+  certificates: v.optional(v.picklist(["secret", "csi"])),
   deployment: v.string(),
   container: v.string(),
   appImage: v.nullable(v.string()),

@@ -13,6 +13,7 @@ export {
   type CertManagerSecretFiles,
   createSecretVolume,
   issueLikeCertManager,
+  issueLikeCsiDriver,
   mergeDeploymentPatch,
 } from "./k8s.ts";
 export {
@@ -103,4 +104,7 @@ export async function createTestPki(
 }
 
 export { createMemoryObjectStore, type MemoryObjectStore } from "./memory-objects.ts";
+export { freePort } from "./net.ts";
 export { type ConnectProxy, startConnectProxy } from "./proxy.ts";
+export { createSoftHsm, hasSoftHsm, resetTokenSessions, SOFTHSM_MODULE, type SoftHsm } from "./softhsm.ts";
+export { hasSoftwareTpm, type SoftwareTpm, startSoftwareTpm, TPM2_PKCS11_MODULE } from "./tpm.ts";

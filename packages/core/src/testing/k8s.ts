@@ -131,6 +131,83 @@ export async function issueLikeCertManager(
   };
 }
 
+const CSI = "csi.cert-manager.io/";
+const CSI_SUBJECT: Record<string, string> = {
+  organizationalunits: "organizationalUnits",
+  organizations: "organizations",
+  countries: "countries",
+  provinces: "provinces",
+  localities: "localities",
+};
+/** The csi-driver attributes this stand-in reads; anything else it refuses, so a test cannot pass on more. */
+const CSI_KNOWN = new Set([
+  "issuer-name",
+  "issuer-kind",
+  "issuer-group",
+  "common-name",
+  "duration",
+  "renew-before",
+  "key-algorithm",
+  "key-size",
+  "key-encoding",
+  "reuse-private-key",
+  "key-usages",
+  "is-ca",
+  "certificate-file",
+  "privatekey-file",
+  "ca-file",
+  "fs-group",
+  ...Object.keys(CSI_SUBJECT),
+]);
+
+/**
+ * Plays cert-manager's csi-driver for one pod volume: reads the `csi.cert-manager.io/*` volume
+ * attributes (as the driver does on the node), asks the issuer in `issuerSecret` for that
+ * certificate as {@link issueLikeCertManager} does, and returns the files under the names the
+ * attributes give. Refuses attributes it does not implement and an issuer that is not the one named.
+ * @public
+ */
+export async function issueLikeCsiDriver(
+  volumeAttributes: Record<string, string>,
+  issuer: { name: string; secret: unknown },
+  now: Date = new Date(),
+): Promise<{ files: Record<string, string>; issued: IssuedCertificate }> {
+  const attr: Record<string, string> = {};
+  for (const [key, value] of Object.entries(volumeAttributes)) {
+    const name = key.startsWith(CSI) ? key.slice(CSI.length) : undefined;
+    if (!name || !CSI_KNOWN.has(name)) throw new Error(`csi-driver stand-in: unsupported attribute ${key}`);
+    attr[name] = value;
+  }
+  if (attr["issuer-name"] !== issuer.name || attr["issuer-kind"] !== "Issuer")
+    throw new Error(`csi-driver stand-in: the volume asks for ${attr["issuer-kind"]}/${attr["issuer-name"]}`);
+  const subject: Record<string, string[]> = {};
+  for (const [key, field] of Object.entries(CSI_SUBJECT))
+    if (attr[key] !== undefined) subject[field] = attr[key].split(",");
+  const certificate = {
+    spec: {
+      commonName: attr["common-name"],
+      subject,
+      duration: attr.duration,
+      isCA: attr["is-ca"] === "true",
+      usages: (attr["key-usages"] ?? "").split(","),
+      privateKey: {
+        algorithm: attr["key-algorithm"],
+        size: Number(attr["key-size"]),
+        encoding: attr["key-encoding"],
+      },
+    },
+  };
+  const { issued, ...files } = await issueLikeCertManager(certificate, issuer.secret, now);
+  return {
+    files: {
+      [attr["certificate-file"] ?? "tls.crt"]: files["tls.crt"],
+      [attr["privatekey-file"] ?? "tls.key"]: files["tls.key"],
+      [attr["ca-file"] ?? "ca.crt"]: files["ca.crt"],
+    },
+    issued,
+  };
+}
+
 /**
  * A directory laid out like a mounted Kubernetes Secret: `tls.crt` → `..data/tls.crt` →
  * `..<version>/tls.crt`; `publish` swaps `..data` atomically, as the kubelet does when the Secret

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./net.ts";
 
 /**
  * The Python launcher that runs moto_server with CloudFormation models for
@@ -55,14 +55,6 @@ export interface StartMotoOptions {
   cloudFormationFixes?: boolean | undefined;
   /** Give up waiting for the first answer after this long. Default 30 000 ms. */
   startTimeoutMs?: number | undefined;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, "127.0.0.1");
-  await once(probe, "listening");
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 /**

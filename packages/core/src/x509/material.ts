@@ -1,5 +1,6 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { CredentialMaterialError } from "../errors.ts";
+import { certificateSignatureOid, isEncryptedPkcs8Der, WEAK_SIGNATURE_OIDS } from "./der.ts";
 import { isPem, parsePemBlocks } from "./pem.ts";
 
 /**
@@ -7,6 +8,26 @@ import { isPem, parsePemBlocks } from "./pem.ts";
  * @public
  */
 export type X509SigningAlgorithm = "AWS4-X509-RSA-SHA256" | "AWS4-X509-ECDSA-SHA256";
+
+/**
+ * A private key that signs somewhere else (a PKCS#11 token, a TPM): iam-ra hands it the data and
+ * gets the signature back; the key never leaves its device.
+ * @public
+ */
+export interface ExternalSigningKey {
+  readonly kind: "pkcs11";
+  readonly keyType: "RSA" | "EC";
+  /** The EC curve (`prime256v1`, `secp384r1`, `secp521r1`). */
+  readonly namedCurve?: string | undefined;
+  /** What the key is, for messages (a PKCS#11 URI without any PIN). */
+  readonly description: string;
+  /** Signs SHA-256 of `data`: RSA PKCS#1 v1.5, or ECDSA in DER. Synchronous, on the device. */
+  signSha256(data: Buffer): Buffer;
+}
+
+/** True when a key signs on a device rather than in this process. @public */
+export const isExternalSigningKey = (key: KeyObject | ExternalSigningKey): key is ExternalSigningKey =>
+  (key as ExternalSigningKey).kind === "pkcs11";
 
 /**
  * A certificate, its chain and the matching private key, checked and ready to sign with.
@@ -17,7 +38,8 @@ export interface CredentialMaterial {
   certificate: X509Certificate;
   /** Intermediate certificates to send in `X-Amz-X509-Chain`, leaf excluded. */
   chain: X509Certificate[];
-  privateKey: KeyObject;
+  /** The key in this process, or one that signs on a device ({@link ExternalSigningKey}). */
+  privateKey: KeyObject | ExternalSigningKey;
   algorithm: X509SigningAlgorithm;
   /** `RSA` or `EC`. */
   keyType: "RSA" | "EC";
@@ -41,6 +63,8 @@ export interface CredentialMaterialInput {
   intermediates?: Uint8Array | string | undefined;
   /** Password of an encrypted private key or of a PKCS#12 archive. */
   passphrase?: string | undefined;
+  /** A key that signs on a device, in place of `privateKey` (see `readCredentialMaterial`). */
+  externalKey?: ExternalSigningKey | undefined;
   /** Check the validity window against this date; omit to skip the check. */
   validAt?: Date | undefined;
 }
@@ -129,6 +153,17 @@ function parsePrivateKey(data: Uint8Array | string, passphrase: string | undefin
         hint: "The key file should contain a -----BEGIN ... PRIVATE KEY----- block.",
       });
     }
+    // Which one signs would be a guess; so would silently using the first.
+    if (blocks.length > 1) {
+      throw new CredentialMaterialError(
+        "private-key-invalid",
+        `The key input holds ${blocks.length} private keys; iam-ra needs exactly one.`,
+        {
+          source: "private-key",
+          hint: "Keep only the key that belongs to the certificate in the file (compare with: openssl pkey -pubout).",
+        },
+      );
+    }
     const encrypted =
       block.label === "ENCRYPTED PRIVATE KEY" || (block.headers["Proc-Type"] ?? "").includes("ENCRYPTED");
     try {
@@ -158,6 +193,16 @@ function parsePrivateKey(data: Uint8Array | string, passphrase: string | undefin
       // try the next encoding
     }
   }
+  if (!isEncryptedPkcs8Der(der)) {
+    throw new CredentialMaterialError(
+      "private-key-invalid",
+      "The private key is neither PEM nor a DER key (PKCS#8, PKCS#1, SEC1 or encrypted PKCS#8).",
+      {
+        source: "private-key",
+        hint: "Check that --private-key names the key file (not the certificate or another file): a PEM key starts with -----BEGIN ... PRIVATE KEY-----.",
+      },
+    );
+  }
   try {
     return createPrivateKey({ key: der, format: "der", type: "pkcs8", passphrase: passphrase ?? "" });
   } catch (cause) {
@@ -166,7 +211,16 @@ function parsePrivateKey(data: Uint8Array | string, passphrase: string | undefin
 }
 
 /** Checks a key's algorithm and returns its SigV4-X509 algorithm. */
-function algorithmOf(key: KeyObject): { algorithm: X509SigningAlgorithm; keyType: "RSA" | "EC" } {
+function algorithmOf(key: KeyObject | ExternalSigningKey): {
+  algorithm: X509SigningAlgorithm;
+  keyType: "RSA" | "EC";
+} {
+  if (isExternalSigningKey(key)) {
+    return {
+      algorithm: key.keyType === "RSA" ? "AWS4-X509-RSA-SHA256" : "AWS4-X509-ECDSA-SHA256",
+      keyType: key.keyType,
+    };
+  }
   const type = key.asymmetricKeyType;
   if (type === "rsa") return { algorithm: "AWS4-X509-RSA-SHA256", keyType: "RSA" };
   if (type === "ec") {
@@ -228,6 +282,44 @@ function certificatesFrom(data: Uint8Array | string, source: string): X509Certif
   return [parseCertificateDer(Buffer.from(data), source)];
 }
 
+/** The certificate a device key belongs to: the one whose public key verifies its signature. */
+async function findExternalLeaf(
+  candidates: X509Certificate[],
+  key: ExternalSigningKey,
+): Promise<X509Certificate | undefined> {
+  const { externalKeyMatches } = await import("../pkcs11/key.ts");
+  return candidates.find((c) => externalKeyMatches(key, c));
+}
+
+/**
+ * Refuses what Roles Anywhere refuses in the signing certificate itself, so the user hears the
+ * real cause instead of a chain or trust-anchor hint: a CA certificate in the end-entity place,
+ * and MD5 or SHA-1 signatures.
+ */
+function checkEndEntity(leaf: X509Certificate): void {
+  if (leaf.ca) {
+    throw new CredentialMaterialError(
+      "certificate-invalid",
+      `The certificate (${leaf.subject.replace(/\n/g, ", ")}) is a CA certificate; Roles Anywhere signs with an end-entity certificate.`,
+      {
+        source: "certificate",
+        hint: "Pass the certificate issued to this host or workload (basicConstraints CA:FALSE), not its CA's.",
+      },
+    );
+  }
+  const weak = WEAK_SIGNATURE_OIDS[certificateSignatureOid(leaf.raw) ?? ""];
+  if (weak) {
+    throw new CredentialMaterialError(
+      "certificate-invalid",
+      `The certificate is signed with ${weak}; Roles Anywhere accepts only SHA-256 or stronger signatures.`,
+      {
+        source: "certificate",
+        hint: "Have the CA issue a new certificate signed with SHA-256 (openssl: -sha256).",
+      },
+    );
+  }
+}
+
 /**
  * Parses and checks a certificate, its chain and its private key, from file contents.
  *
@@ -238,7 +330,7 @@ function certificatesFrom(data: Uint8Array | string, source: string): X509Certif
  */
 export async function parseCredentialMaterial(input: CredentialMaterialInput): Promise<CredentialMaterial> {
   let leafCandidates: X509Certificate[];
-  let privateKey: KeyObject | undefined;
+  let privateKey: KeyObject | ExternalSigningKey | undefined = input.externalKey;
   let extraChain: X509Certificate[] = [];
 
   const certData = input.certificate;
@@ -266,7 +358,9 @@ export async function parseCredentialMaterial(input: CredentialMaterialInput): P
         },
       );
     }
-    if (input.privateKey !== undefined) {
+    if (privateKey) {
+      // signs on its device
+    } else if (input.privateKey !== undefined) {
       privateKey = parsePrivateKey(input.privateKey, input.passphrase);
     } else if (isPem(certData) && parsePemBlocks(certData).some((b) => KEY_LABELS.has(b.label))) {
       privateKey = parsePrivateKey(certData, input.passphrase);
@@ -280,7 +374,10 @@ export async function parseCredentialMaterial(input: CredentialMaterialInput): P
     });
   }
   const { algorithm, keyType } = algorithmOf(privateKey);
-  const leaf = leafCandidates.find((c) => c.checkPrivateKey(privateKey));
+  const key = privateKey;
+  const leaf = isExternalSigningKey(key)
+    ? await findExternalLeaf(leafCandidates, key)
+    : leafCandidates.find((c) => c.checkPrivateKey(key));
   if (!leaf) {
     throw new CredentialMaterialError(
       "key-certificate-mismatch",
@@ -291,6 +388,7 @@ export async function parseCredentialMaterial(input: CredentialMaterialInput): P
       },
     );
   }
+  checkEndEntity(leaf);
   if (input.validAt) {
     const problem = checkValidity(leaf, input.validAt);
     if (problem === "expired") {

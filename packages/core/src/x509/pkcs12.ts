@@ -28,7 +28,7 @@ export function parsePkcs12(der: Buffer, password: string): Pkcs12Contents {
         "The password does not open the PKCS#12 archive.",
         {
           source: "pkcs12",
-          hint: "Provide the archive's export password (IAM_RA_PKCS12_PASSWORD or --private-key-passphrase-file).",
+          hint: "Provide the archive's export password (IAM_RA_PRIVATE_KEY_PASSPHRASE or --private-key-passphrase-file).",
         },
       );
     }

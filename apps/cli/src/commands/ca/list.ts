@@ -1,6 +1,7 @@
 import { readNamespaceState } from "@iam-ra/core/admin";
 import type { CaScope } from "@iam-ra/core/state";
 import { AdminCommand } from "../../admin-command.ts";
+import { formatTable } from "../../services/table.ts";
 
 export interface CaListResult {
   namespace: string;
@@ -33,7 +34,12 @@ export class CaList extends AdminCommand {
       revoked: c.crl?.revokedSerials.length ?? 0,
     }));
     if (!this.jsonEnabled())
-      for (const i of items) this.log(`${i.scope.padEnd(16)} ${i.mode.padEnd(13)} ${i.trustAnchorArn}`);
+      this.log(
+        formatTable(
+          ["SCOPE", "MODE", "TRUST ANCHOR ARN"],
+          items.map((i) => [i.scope, i.mode, i.trustAnchorArn]),
+        ),
+      );
     return { namespace: state.namespace, items };
   }
 }

@@ -10,7 +10,12 @@ export const caFlags = {
     options: ["EC_P256", "EC_P384", "EC_P521", "RSA_2048", "RSA_3072", "RSA_4096"],
     default: "EC_P256",
   }),
-  "ca-validity-years": Flags.integer({ description: "CA validity in years (1–30).", default: 10 }),
+  "ca-validity-years": Flags.integer({
+    description: "CA validity in years (1–30).",
+    default: 10,
+    min: 1,
+    max: 30,
+  }),
 };
 
 export const caModeOf = (mode: string): CaMode => mode as CaMode;

@@ -1,6 +1,7 @@
 import { type CrlSyncResult, syncScopeCrl } from "@iam-ra/core/admin";
 import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { formatSerial } from "../../services/serial.ts";
 import { waitFlag } from "../../services/wait-flag.ts";
 
 export class CaSyncCrl extends AdminCommand {
@@ -27,7 +28,7 @@ export class CaSyncCrl extends AdminCommand {
         );
       } else if (result.state === "pending") {
         this.warn(
-          `The CA's CRL does not list ${result.missingSerials.join(", ")} yet (it publishes within about 30 minutes of a revocation): run this again, or with --wait 45m.`,
+          `The CA's CRL does not list ${result.missingSerials.map(formatSerial).join(", ")} yet (it publishes within about 30 minutes of a revocation): run this again, or with --wait 45m.`,
         );
       } else {
         this.log(

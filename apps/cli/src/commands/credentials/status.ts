@@ -1,6 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { IamRaError } from "@iam-ra/core";
+import { IamRaError, readBoundedFile } from "@iam-ra/core";
 import { readPassphrase } from "@iam-ra/core/rolesanywhere";
 import { isPem, parsePemBlocks, readCredentialMaterial, serialToDecimal } from "@iam-ra/core/x509";
 import { Flags } from "@oclif/core";
@@ -11,6 +10,7 @@ import {
   CREDENTIAL_FLAGS,
   type CredentialFlagValues,
 } from "../../services/credential-options.ts";
+import { formatSerial } from "../../services/serial.ts";
 
 /** `credentials status --json`. Secrets never appear: only expiries, names and fingerprints. */
 export interface CredentialsStatusResult {
@@ -51,7 +51,7 @@ export class CredentialsStatus extends BaseCommand {
   static override flags = {
     ...flagsFromSpecs([...CREDENTIAL_FLAGS, ...CACHE_FLAGS]),
     server: Flags.string({
-      description: "URL of a running `iam-ra serve` or sidecar to ask for its status. [env: IAM_RA_SERVER]",
+      description: "URL of a running `iam-ra serve` or sidecar to ask for its status.",
       env: "IAM_RA_SERVER",
     }),
   };
@@ -64,14 +64,8 @@ export class CredentialsStatus extends BaseCommand {
       throw new IamRaError("invalid-input", "No certificate was given.", {
         hint: "Pass --certificate (or set IAM_RA_CERTIFICATE).",
       });
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch {
-      throw new IamRaError("file-not-found", `The certificate file ${path} cannot be read.`, {
-        hint: "Check the --certificate path and that this user may read it.",
-      });
-    }
+    // A regular file of bounded size: never /dev/zero, a FIFO or a directory.
+    const bytes = Buffer.from(await readBoundedFile(path, { what: "certificate" }));
     let cert: X509Certificate;
     try {
       const der = isPem(bytes) ? parsePemBlocks(bytes).find((b) => b.label === "CERTIFICATE")?.der : bytes;
@@ -157,7 +151,7 @@ export class CredentialsStatus extends BaseCommand {
       this.log(`certificate  ${c.path}`);
       this.log(`  subject    ${c.subject}`);
       this.log(`  issuer     ${c.issuer}`);
-      this.log(`  serial     ${c.serialNumber}`);
+      this.log(`  serial     ${formatSerial(c.serialNumber)} (hex)`);
       this.log(`  valid      ${c.notBefore} → ${c.notAfter} (${c.state}, ${c.daysLeft} days left)`);
       if (c.keyMatches !== null)
         this.log(`  key        ${c.keyMatches ? "matches" : `problem: ${c.keyProblem}`}`);

@@ -1,6 +1,8 @@
 import { readNamespaceState } from "@iam-ra/core/admin";
 import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { formatSerial } from "../../services/serial.ts";
+import { formatTable } from "../../services/table.ts";
 
 export interface HostListResult {
   namespace: string;
@@ -23,7 +25,7 @@ export class HostList extends AdminCommand {
     "<%= config.bin %> <%= command.id %> --json",
   ];
   static override flags = {
-    expiring: Flags.integer({ description: "Only hosts whose certificate expires within N days." }),
+    expiring: Flags.integer({ description: "Only hosts whose certificate expires within N days.", min: 0 }),
   };
 
   async run(): Promise<HostListResult> {
@@ -47,10 +49,19 @@ export class HostList extends AdminCommand {
     if (flags.expiring !== undefined)
       items = items.filter((i) => i.daysLeft !== null && i.daysLeft <= flags.expiring!);
     if (!this.jsonEnabled())
-      for (const i of items)
-        this.log(
-          `${i.hostname.padEnd(28)} ${i.role.padEnd(16)} ${i.status.padEnd(7)} ${i.notAfter ?? "-"} (${i.daysLeft ?? "-"} days)`,
-        );
+      this.log(
+        formatTable(
+          ["HOST", "ROLE", "STATUS", "SERIAL (HEX)", "EXPIRES", "DAYS LEFT"],
+          items.map((i) => [
+            i.hostname,
+            i.role,
+            i.status,
+            i.serialNumber ? formatSerial(i.serialNumber) : "-",
+            i.notAfter ?? "-",
+            i.daysLeft === null ? "-" : String(i.daysLeft),
+          ]),
+        ),
+      );
     return { namespace: state.namespace, items };
   }
 }

@@ -1,24 +1,28 @@
-import { readFile } from "node:fs/promises";
-import { IamRaError } from "@iam-ra/core";
+import { readBoundedFile } from "@iam-ra/core";
 import { type HostResult, onboardHost, validateAdminInput } from "@iam-ra/core/admin";
 import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
 import {
+  customEndpoints,
   type HostFiles,
   hostConfigSnippets,
   requireSops,
   writeHostFiles,
   writeSopsFile,
 } from "../../services/host-output.ts";
+import { formatSerial } from "../../services/serial.ts";
 
 export const hostIssueFlags = {
-  "validity-days": Flags.integer({ description: "Certificate validity in days (default 365)." }),
+  "validity-days": Flags.integer({ description: "Certificate validity in days (default 365).", min: 1 }),
   csr: Flags.string({ description: "The host's CSR (PEM file): the key stays on the host." }),
   "dns-name": Flags.string({
     description: "Extra DNS name for the certificate (repeatable).",
     multiple: true,
   }),
-  "output-dir": Flags.string({ description: "Write cert.pem, chain.pem and key.pem (0600) here." }),
+  "output-dir": Flags.string({
+    description:
+      "Write cert.pem and key.pem (0600) here, and chain.pem when the CA is a subordinate (AWS Private CA).",
+  }),
   sops: Flags.string({ description: "Write a SOPS-encrypted YAML file here (needs the sops binary)." }),
 };
 
@@ -30,15 +34,10 @@ export type HostCommandResult = Omit<HostResult, "privateKeyPem"> & {
   config: { shell: string; nix: string };
 };
 
+/** The --csr file: a bounded read of a regular file (never a FIFO or device). */
 export async function readCsr(path: string | undefined): Promise<string | undefined> {
   if (!path) return undefined;
-  try {
-    return await readFile(path, "utf8");
-  } catch {
-    throw new IamRaError("file-not-found", `The CSR file ${path} cannot be read.`, {
-      hint: "Check the --csr path.",
-    });
-  }
+  return Buffer.from(await readBoundedFile(path, { what: "CSR" })).toString("utf8");
 }
 
 export async function finishHost(
@@ -49,13 +48,13 @@ export async function finishHost(
 ): Promise<HostCommandResult> {
   const files = flags["output-dir"] ? await writeHostFiles(flags["output-dir"], result) : null;
   if (flags.sops) await writeSopsFile(flags.sops, result);
-  const config = hostConfigSnippets(result, files);
+  const config = hostConfigSnippets(result, files, customEndpoints());
   const { privateKeyPem, ...rest } = result;
   if (!json) {
     const c = result.certificate;
     cmd.log(`Host ${result.hostname} → role ${result.role} (scope ${result.scope})`);
     cmd.log(
-      `  certificate  serial ${c.serialNumber}, ${c.subject}, until ${c.notAfter} (${c.keySource} key)`,
+      `  certificate  serial ${formatSerial(c.serialNumber)} (hex), ${c.subject}, until ${c.notAfter} (${c.keySource} key)`,
     );
     cmd.log(`  secret       ${result.secretArn}`);
     if (files)

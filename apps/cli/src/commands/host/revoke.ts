@@ -1,6 +1,7 @@
 import { revokeHost } from "@iam-ra/core/admin";
 import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { formatSerial, parseSerialFlag } from "../../services/serial.ts";
 import { waitFlag } from "../../services/wait-flag.ts";
 
 export class HostRevoke extends AdminCommand {
@@ -10,7 +11,8 @@ export class HostRevoke extends AdminCommand {
   static override args = { hostname: Args.string({ required: true, description: "Host name." }) };
   static override flags = {
     serial: Flags.string({
-      description: "Revoke this serial (decimal) instead of the active certificate.",
+      description:
+        "Revoke this serial instead of the active certificate: hex as `host list` prints it, or the decimal of --json.",
       multiple: true,
     }),
     wait: waitFlag(),
@@ -21,10 +23,11 @@ export class HostRevoke extends AdminCommand {
     const { args, flags } = await this.parse(HostRevoke);
     const deps = await this.adminDeps(flags);
     await this.confirm(`Revoke the certificate(s) of ${args.hostname}?`, flags.yes);
-    const result = await revokeHost(deps, args.hostname, { serials: flags.serial, waitMs: flags.wait });
+    const serials = flags.serial?.map(parseSerialFlag);
+    const result = await revokeHost(deps, args.hostname, { serials, waitMs: flags.wait });
     if (!this.jsonEnabled()) {
       this.log(
-        `Revoked ${result.revoked.join(", ") || "nothing (no active certificate)"} for ${result.hostname}.`,
+        `Revoked ${result.revoked.map(formatSerial).join(", ") || "nothing (no active certificate)"} for ${result.hostname}.`,
       );
       if (result.crlError)
         this.warn(

@@ -4,13 +4,13 @@ import { Flags } from "@oclif/core";
 export const k8sLocationFlags = {
   cluster: Flags.string({
     char: "c",
-    description: "Cluster name, as given to `k8s setup`. [env: IAM_RA_CLUSTER]",
+    description: "Cluster name, as given to `k8s setup`.",
     env: "IAM_RA_CLUSTER",
     required: true,
   }),
   "k8s-namespace": Flags.string({
     char: "k",
-    description: "The workload's Kubernetes namespace. [env: IAM_RA_K8S_NAMESPACE]",
+    description: "The workload's Kubernetes namespace.",
     env: "IAM_RA_K8S_NAMESPACE",
     required: true,
   }),

@@ -11,7 +11,7 @@ export class K8sList extends AdminCommand {
   static override flags = {
     cluster: Flags.string({
       char: "c",
-      description: "Only this cluster. [env: IAM_RA_CLUSTER]",
+      description: "Only this cluster.",
       env: "IAM_RA_CLUSTER",
     }),
   };

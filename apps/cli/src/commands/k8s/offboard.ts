@@ -38,6 +38,10 @@ Secret and the ConfigMap, and a retired issuer's Secret and Issuer); the Deploym
       this.logToStderr(
         `Offboarded ${result.namespace}/${result.workload} (role ${result.role}); roles updated: ${result.rolesUpdated.map((r) => r.name).join(", ") || "none"}; issuers retired: ${result.issuersRetired.map((i) => i.commonName).join(", ") || "none"}.`,
       );
+      if (result.webhook)
+        this.logToStderr(
+          `Next: \`iam-ra k8s webhook config --cluster ${result.cluster} | kubectl apply -f -\`, so the webhook's namespace roles match what remains (until then it may still inject role ${result.role} into ${result.namespace}'s pods, which would get no credentials).`,
+        );
     }
     return result;
   }

@@ -18,13 +18,15 @@ export class K8sOnboard extends AdminCommand {
     `Emits, in apply order: the namespace issuer's Secret and cert-manager Issuer, a Certificate
 (ECDSA P-256, client auth, subject bound to the role), a ConfigMap with the ARNs, and a Deployment
 with the iam-ra sidecar as a native sidecar (or, with --patch, a strategic-merge patch for an
-existing Deployment). The YAML goes to stdout for \`kubectl apply -f -\`, or one file per object
+existing Deployment; with --webhook, no Deployment: the namespace issuer and the webhook's
+namespace-roles ConfigMap, so pods annotated iam-ra.dev/role get the sidecar). The YAML goes to stdout for \`kubectl apply -f -\`, or one file per object
 with --output. The first object holds the namespace issuer's private key: treat the output as a
 secret. Re-onboarding updates the workload and regenerates everything.`;
   static override examples = [
     "<%= config.bin %> <%= command.id %> billing-api --role billing-reader --cluster prod-eu --k8s-namespace billing --app-image registry.example.com/billing/api:4.2.0 | kubectl apply -f -",
     "<%= config.bin %> <%= command.id %> billing-api --role billing-reader -c prod-eu -k billing --patch --deployment billing-api --output ./k8s/billing",
     "<%= config.bin %> <%= command.id %> billing-api -c prod-eu -k billing --duration 12h --renew-before 4h --json",
+    "<%= config.bin %> <%= command.id %> billing -R billing-reader -c prod-eu -k billing --webhook | kubectl apply -f -",
   ];
   static override args = {
     workload: Args.string({ required: true, description: "Workload name (a DNS label, e.g. billing-api)." }),
@@ -35,8 +37,7 @@ secret. Re-onboarding updates the workload and regenerates everything.`;
     duration: Flags.string({ description: "Certificate lifetime, a Go duration 1h–2160h (default 24h)." }),
     "renew-before": Flags.string({ description: "Renew this long before expiry (default 8h)." }),
     image: Flags.string({
-      description:
-        "Sidecar image (default ghcr.io/iam-ra/sidecar:<this CLI's version>). [env: IAM_RA_SIDECAR_IMAGE]",
+      description: "Sidecar image (default ghcr.io/iam-ra/sidecar:<this CLI's version>).",
       env: "IAM_RA_SIDECAR_IMAGE",
     }),
     "app-image": Flags.string({ description: "Emit a whole Deployment running this application image." }),
@@ -47,8 +48,24 @@ secret. Re-onboarding updates the workload and regenerates everything.`;
     container: Flags.string({ description: "The application container's name (default: the workload's)." }),
     "fs-group": Flags.integer({
       description: "The pod's fsGroup, which owns the token file (default 1000; keep your Deployment's).",
+      min: 0,
+      max: 2147483647,
     }),
     output: Flags.string({ char: "o", description: "Write one YAML file per object into this directory." }),
+    webhook: Flags.boolean({
+      description:
+        "No Deployment: the admission webhook injects the sidecar into pods annotated iam-ra.dev/role=<role>. Emits the namespace issuer and the webhook's updated namespace-roles ConfigMap.",
+      exclusive: ["app-image", "patch", "deployment", "container"],
+    }),
+    certificates: Flags.string({
+      description:
+        "secret: a Certificate whose Secret the pods mount; csi: cert-manager's csi-driver makes each pod its own key and certificate on its node (default: csi with --webhook, else secret; kept when re-onboarding).",
+      options: ["secret", "csi"],
+    }),
+    "webhook-namespace": Flags.string({
+      description:
+        "The webhook's namespace, where its namespace-roles ConfigMap lives (default iam-ra-system).",
+    }),
   };
 
   async run(): Promise<K8sOnboardResult> {
@@ -77,6 +94,9 @@ secret. Re-onboarding updates the workload and regenerates everything.`;
       deployment: flags.deployment,
       container: flags.container,
       fsGroup: flags["fs-group"],
+      webhook: flags.webhook || undefined,
+      certificates: flags.certificates as "secret" | "csi" | undefined,
+      webhookNamespace: flags["webhook-namespace"],
     });
     const { manifests, ...rest } = result;
     const files = flags.output ? await writeManifestFiles(flags.output, manifests) : null;

@@ -1,6 +1,7 @@
 import { BaseCommand, flagsFromSpecs } from "../../base-command.ts";
 import { CONFIG_FILE_FLAG, CREDENTIALS_FILE_FLAG, resolveAwsFiles } from "../../services/aws-files.ts";
 import { listAllProfiles, type ProfileListResult } from "../../services/profile.ts";
+import { formatTable } from "../../services/table.ts";
 
 export type { ProfileListResult } from "../../services/profile.ts";
 
@@ -21,7 +22,7 @@ export class ProfileList extends BaseCommand {
     const result = await listAllProfiles(files);
     if (!this.jsonEnabled()) {
       if (result.profiles.length === 0) this.log(`No profiles in ${files.config} or ${files.credentials}.`);
-      for (const p of result.profiles) {
+      const rows = result.profiles.map((p) => {
         const details = [
           p.file,
           p.roleArn,
@@ -29,8 +30,9 @@ export class ProfileList extends BaseCommand {
           p.expires ? `expires ${p.expires}` : undefined,
           p.sections > 1 ? `${p.sections} sections (botocore refuses duplicates)` : undefined,
         ].filter(Boolean);
-        this.log(`${p.managed ? "*" : " "} ${p.name.padEnd(24)} ${details.join(", ")}`);
-      }
+        return [`${p.managed ? "*" : " "} ${p.name}`, details.join(", ")];
+      });
+      if (rows.length > 0) this.log(formatTable(["  PROFILE", "DETAILS"], rows));
       if (result.profiles.some((p) => p.managed)) this.log("\n* managed by iam-ra");
     }
     return result;

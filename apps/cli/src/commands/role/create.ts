@@ -10,6 +10,8 @@ export const roleFlags = {
   policy: Flags.string({ description: "Managed policy ARN to attach (repeatable).", multiple: true }),
   "session-duration": Flags.integer({
     description: "Session duration in seconds, 900–43200 (default 3600).",
+    min: 900,
+    max: 43200,
   }),
   "binding-tag": Flags.string({
     description: "Certificate attribute the trust policy binds (default x509Subject/OU).",

@@ -1,5 +1,6 @@
 import { readNamespaceState } from "@iam-ra/core/admin";
 import { AdminCommand } from "../../admin-command.ts";
+import { formatTable } from "../../services/table.ts";
 
 export interface RoleListResult {
   namespace: string;
@@ -41,10 +42,17 @@ export class RoleList extends AdminCommand {
       workloads: Object.values(state.k8s.workloads).filter((w) => w.role === name).length,
     }));
     if (!this.jsonEnabled())
-      for (const i of items)
-        this.log(
-          `${i.name.padEnd(20)} ${i.scope.padEnd(10)} ${i.binding ? `${i.binding.tag}=${i.binding.value}` : "UNBOUND"}  ${i.roleArn}`,
-        );
+      this.log(
+        formatTable(
+          ["ROLE", "SCOPE", "BINDING", "ROLE ARN"],
+          items.map((i) => [
+            i.name,
+            i.scope,
+            i.binding ? `${i.binding.tag}=${i.binding.value}` : "UNBOUND",
+            i.roleArn,
+          ]),
+        ),
+      );
     return { namespace: state.namespace, items };
   }
 }

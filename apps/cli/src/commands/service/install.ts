@@ -1,12 +1,14 @@
+import { statSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { IamRaError } from "@iam-ra/core";
-import { validateProfileName, writeFileAtomic } from "@iam-ra/core/aws-config";
-import { resolveSessionRegion, stringOption } from "@iam-ra/core/rolesanywhere";
+import { writeFileAtomic } from "@iam-ra/core/aws-config";
+import { resolveEndpoint, resolveSessionRegion, stringOption } from "@iam-ra/core/rolesanywhere";
 import { Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../../base-command.ts";
 import { CREDENTIALS_FILE_FLAG, resolveAwsFiles } from "../../services/aws-files.ts";
 import { CREDENTIAL_FLAGS, type CredentialFlagValues } from "../../services/credential-options.ts";
+import { assertProfileName } from "../../services/profile.ts";
 import { resolveServiceCommand } from "../../services/self-command.ts";
 import { buildUnits, DEFAULT_TOKEN_FILE, type GeneratedUnit, type UnitKind } from "../../services/systemd.ts";
 
@@ -17,6 +19,23 @@ export interface ServiceInstallResult {
   written: boolean;
   /** What to do next, and anything left out on purpose. */
   notes: string[];
+}
+
+/** A file a unit will read: it must exist and be a regular file (not a directory, FIFO or device). */
+function requireRegularFile(flag: string, path: string): void {
+  let kind: string | undefined;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) kind = stat.isDirectory() ? "a directory" : "not a regular file";
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    kind = code === "ENOENT" ? "missing" : `unreadable (${code})`;
+  }
+  if (kind !== undefined) {
+    throw new IamRaError("invalid-input", `--${flag} ${path} is ${kind}: the service would fail at start.`, {
+      hint: `Put the file in place first (a regular file the service's user may read), then install the unit.`,
+    });
+  }
 }
 
 export class ServiceInstall extends BaseCommand {
@@ -96,7 +115,7 @@ Without --write the units are printed; with --write they are written to --dir (d
         hint: "Pass --certificate (or set IAM_RA_CERTIFICATE).",
       });
     }
-    resolveSessionRegion(
+    const region = resolveSessionRegion(
       {
         trustAnchorArn: stringOption(values["trust-anchor-arn"]) ?? "",
         profileArn: stringOption(values["profile-arn"]) ?? "",
@@ -105,9 +124,26 @@ Without --write the units are printed; with --write they are written to --dir (d
       },
       flags.region,
     );
+    // What the units will use is checked now, not when the service first starts.
+    resolveEndpoint({
+      region,
+      endpoint: stringOption(values.endpoint),
+      allowHttp: values["allow-http"] === true,
+      useFips: values["use-fips-endpoint"] === true,
+      useDualStack: values["use-dualstack-endpoint"] === true,
+    });
+    for (const flag of [
+      "certificate",
+      "private-key",
+      "intermediates",
+      "private-key-passphrase-file",
+    ] as const) {
+      const path = stringOption(values[flag]);
+      if (path !== undefined && !/^pkcs11:/i.test(path)) requireRegularFile(flag, resolve(cwd, path));
+    }
     const kinds = flags.unit as UnitKind[];
-    const problem = kinds.includes("update") ? validateProfileName(flags.profile, "credentials") : undefined;
-    if (problem) throw new IamRaError("invalid-input", problem, { hint: "Pass --profile NAME." });
+    if (kinds.includes("update"))
+      assertProfileName(flags.profile, "Pass --profile NAME, e.g. --profile ci-reader.");
     const units = buildUnits({
       kinds,
       command: await resolveServiceCommand({

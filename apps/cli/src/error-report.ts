@@ -1,0 +1,86 @@
+import { IamRaError, stripControlCharacters } from "@iam-ra/core";
+import { Errors } from "@oclif/core";
+
+/** Exit status of a usage error (unknown flag or command, missing argument, bad flag value), as oclif uses. */
+export const USAGE_EXIT = 2;
+
+/** Where a user reports a bug; printed with every unexpected error. */
+export const BUG_REPORT =
+  "report it on the iam-ra issue tracker with the command you ran and its output with DEBUG=iam-ra* set";
+
+/** A command line iam-ra cannot run (an unknown command): reported as `invalid-input`, exit {@link USAGE_EXIT}. */
+export class UsageError extends IamRaError {
+  constructor(message: string, hint: string) {
+    super("invalid-input", message, { hint });
+  }
+}
+
+/** What the CLI prints for an error and the exit status it ends with. */
+export interface ErrorReport {
+  /** `{"error": {name, code, message, hint}}`: the documented `--json` error document. */
+  json: { error: { name: string; code: string; message: string; hint: string | undefined } };
+  /** For stderr, as docs/credentials.md describes: `iam-ra: <what is wrong>`, then `  hint: <what to do>`. */
+  text: string;
+  exit: number;
+}
+
+/** True for oclif's argument-parsing failures (classes of its parser, or a flag's own `parse` throwing). */
+function isParseError(error: Error): boolean {
+  return (error instanceof Errors.CLIError && "parse" in error) || /^Parsing --[\w-]+ /.test(error.message);
+}
+
+/** oclif's parser messages, on one line and without its "See more help" trailer. */
+function parseMessage(error: Error): string {
+  return error.message
+    .replace(/\n?See more help with --help\s*$/, "")
+    .replace(/^Parsing (--[\w-]+)\s*\n\t/, "$1: ")
+    .replace(/\s*\n\s*/g, " ")
+    .trim();
+}
+
+/**
+ * Maps any error that reaches the top of a command to what the user sees. `commandId` is the
+ * command as typed (`host onboard`), for the hint; `debug` keeps the stack of unexpected errors.
+ */
+export function reportError(
+  error: unknown,
+  options: { commandId?: string | undefined; debug: boolean },
+): ErrorReport {
+  const command = options.commandId ? `iam-ra ${options.commandId}` : "iam-ra";
+  let name: string;
+  let code: string;
+  let message: string;
+  let hint: string | undefined;
+  let exit = 1;
+  if (error instanceof IamRaError) {
+    ({ name, code, message, hint } = error);
+    if (error instanceof UsageError) exit = USAGE_EXIT;
+  } else if (error instanceof Error && isParseError(error)) {
+    name = "IamRaError";
+    code = "invalid-input";
+    message = parseMessage(error);
+    hint = `Run \`${command} --help\` for its flags and arguments.`;
+    exit = USAGE_EXIT;
+  } else if (error instanceof Errors.CLIError) {
+    // this.error(...) in a command: a message meant for the user.
+    name = "IamRaError";
+    code = typeof error.code === "string" ? error.code : "invalid-input";
+    message = error.message;
+    hint = error.suggestions?.join(" ");
+    exit = error.oclif.exit ?? 1;
+  } else {
+    const err = error instanceof Error ? error : new Error(String(error));
+    name = "IamRaError";
+    code = "internal";
+    message = `Unexpected error (a bug in iam-ra): ${err.name}: ${err.message}`;
+    hint = `Please ${BUG_REPORT}.`;
+    if (options.debug && err.stack) message += `\n${err.stack}`;
+  }
+  // Messages may quote a peer (a service, an AWS SDK error, a file name): one line, no escapes.
+  // A stack, printed only under DEBUG, keeps its lines.
+  const clean = (s: string) => s.split("\n").map(stripControlCharacters).join("\n");
+  message = code === "internal" && options.debug ? clean(message) : stripControlCharacters(message);
+  hint = hint === undefined ? undefined : stripControlCharacters(hint);
+  const text = `iam-ra: ${message}\n${hint ? `  hint: ${hint}\n` : ""}`;
+  return { json: { error: { name, code, message, hint } }, text, exit };
+}

@@ -1,0 +1,328 @@
+#!/usr/bin/env node
+// Builds the sidecar image from scratch — the one recipe, here, in CI and in the release workflow:
+// for each architecture a root filesystem of
+//   - the Node runtime published on the npm registry (node-linux-<arch>, the binary only),
+//   - the C runtime libraries it links against and the CA certificates, from Debian's packages
+//     (`apt-get download` + `dpkg-deb -x`),
+//   - /etc/passwd and /etc/group with the non-root user 1000 (iam-ra),
+//   - /app/main.js and /app/webhook.js, bundled here with the package's own options,
+//   - an SPDX SBOM of all of it at /usr/share/doc/iam-ra/sbom.spdx.json (and next to the output),
+// then docker/sidecar.Containerfile (FROM scratch, COPY rootfs-<arch>/) built with podman or docker.
+// No base image is pulled. Downloads are cached in node_modules/.cache/iam-ra-image.
+//
+//   node apps/sidecar/scripts/image.mjs [--arch amd64] [--arch arm64] [--tag NAME] [--rootfs-only]
+//                                       [--out DIR] [--engine podman|docker]
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+import { bundleOptions } from "./bundle-options.mjs";
+
+/** The Node runtime in the image (the npm registry's node-linux-<arch> package). */
+export const IMAGE_NODE_VERSION = "24.22.3";
+const DEBIAN_ARCH = { amd64: "amd64", arm64: "arm64" };
+const NPM_ARCH = { amd64: "x64", arm64: "arm64" };
+const LIB_DIR = { amd64: "x86_64-linux-gnu", arm64: "aarch64-linux-gnu" };
+/** What node links against (libc6: libc, libm, libdl, libpthread, the loader) and the CA bundle. */
+const DEBIAN_PACKAGES = ["libc6", "libstdc++6", "libgcc-s1", "ca-certificates"];
+/** The shared objects node loads (its DT_NEEDED entries and what libc itself needs), nothing else. */
+const SONAMES = new Set([
+  "ld-linux-x86-64.so.2",
+  "ld-linux-aarch64.so.1",
+  "libc.so.6",
+  "libm.so.6",
+  "libdl.so.2",
+  "libpthread.so.0",
+  "librt.so.1",
+  "libstdc++.so.6",
+  "libgcc_s.so.1",
+]);
+
+const sidecar = fileURLToPath(new URL("..", import.meta.url));
+const repo = join(sidecar, "..", "..");
+const cache = join(repo, "node_modules", ".cache", "iam-ra-image");
+
+const run = (cmd, args, options = {}) =>
+  execFileSync(cmd, args, { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20, ...options })
+    .toString()
+    .trim();
+
+/** node-linux-<arch>@IMAGE_NODE_VERSION's bin/node, fetched once. */
+function nodeBinary(arch) {
+  const dir = join(cache, `node-${IMAGE_NODE_VERSION}-${arch}`);
+  const bin = join(dir, "package", "bin", "node");
+  if (existsSync(bin)) return bin;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const tgz = run("npm", ["pack", "--silent", `node-linux-${NPM_ARCH[arch]}@${IMAGE_NODE_VERSION}`], {
+    cwd: dir,
+  })
+    .split("\n")
+    .at(-1);
+  run("tar", ["-xzf", tgz, "package/bin/node", "package/LICENSE"], { cwd: dir });
+  rmSync(join(dir, tgz));
+  return bin;
+}
+
+/** The .deb files of DEBIAN_PACKAGES for an architecture, fetched once; [path, package, version]. */
+function debianPackages(arch) {
+  const dir = join(cache, `debian-${arch}`);
+  mkdirSync(dir, { recursive: true });
+  const debArch = DEBIAN_ARCH[arch];
+  const host = run("dpkg", ["--print-architecture"]);
+  if (debArch !== host && !run("dpkg", ["--print-foreign-architectures"]).split("\n").includes(debArch)) {
+    throw new Error(
+      `Debian packages for ${debArch} need: dpkg --add-architecture ${debArch} && apt-get update (as root).`,
+    );
+  }
+  const names = DEBIAN_PACKAGES.map((p) => (p === "ca-certificates" ? p : `${p}:${debArch}`));
+  const have = () => readdirSync(dir).filter((f) => f.endsWith(".deb"));
+  if (have().length < DEBIAN_PACKAGES.length) run("apt-get", ["download", ...names], { cwd: dir });
+  return have().map((f) => {
+    const path = join(dir, f);
+    const [name, version, architecture] = run("dpkg-deb", ["-f", path, "Package", "Version", "Architecture"])
+      .split("\n")
+      .map((l) => l.split(": ")[1]);
+    return { path, name, version, architecture };
+  });
+}
+
+/** npm packages inside a bundle, from esbuild's metafile inputs: name → version. */
+function bundledPackages(metafile) {
+  const packages = new Map();
+  for (const input of Object.keys(metafile.inputs)) {
+    const m = /node_modules\/\.pnpm\/[^/]+\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (!m) continue;
+    // Inputs are relative to the sidecar package (esbuild's absWorkingDir).
+    const pjson = join(sidecar, input.slice(0, input.lastIndexOf(m[1]) + m[1].length), "package.json");
+    if (!packages.has(m[1]) && existsSync(pjson))
+      packages.set(m[1], JSON.parse(readFileSync(pjson, "utf8")).version);
+  }
+  return packages;
+}
+
+/** Assembles rootfs-<arch> under `out`; returns what went in (for the SBOM). */
+async function assemble(arch, out, bundles) {
+  const root = join(out, `rootfs-${arch}`);
+  rmSync(root, { recursive: true, force: true });
+  for (const d of ["usr/local/bin", "etc/ssl/certs", "app", "tmp", "usr/share/doc/iam-ra"])
+    mkdirSync(join(root, d), { recursive: true });
+  chmodSync(join(root, "tmp"), 0o1777);
+  copyFileSync(nodeBinary(arch), join(root, "usr/local/bin/node"));
+  chmodSync(join(root, "usr/local/bin/node"), 0o555);
+  const debs = debianPackages(arch);
+  const unpack = join(out, `debs-${arch}`);
+  rmSync(unpack, { recursive: true, force: true });
+  for (const deb of debs) run("dpkg-deb", ["-x", deb.path, unpack]);
+  // Only the shared libraries and the loader, into /lib/<triplet> where the loader looks (Debian's
+  // libc6 has them in /lib, libstdc++6 in /usr/lib): no locales, docs or tools from the packages.
+  const libDir = join(root, "lib", LIB_DIR[arch]);
+  mkdirSync(libDir, { recursive: true });
+  for (const from of [join(unpack, "lib", LIB_DIR[arch]), join(unpack, "usr/lib", LIB_DIR[arch])]) {
+    if (!existsSync(from)) continue;
+    for (const f of readdirSync(from)) {
+      if (!SONAMES.has(f)) continue;
+      copyFileSync(join(from, f), join(libDir, f)); // follows the packages' symlinks
+    }
+  }
+  // The loader also where node's ELF interpreter path points (/lib64 on amd64; /lib on arm64).
+  if (arch === "amd64") {
+    mkdirSync(join(root, "lib64"), { recursive: true });
+    copyFileSync(join(libDir, "ld-linux-x86-64.so.2"), join(root, "lib64", "ld-linux-x86-64.so.2"));
+  } else copyFileSync(join(libDir, "ld-linux-aarch64.so.1"), join(root, "lib", "ld-linux-aarch64.so.1"));
+  // One CA bundle of Debian's ca-certificates (what update-ca-certificates would write).
+  const certs = join(unpack, "usr/share/ca-certificates/mozilla");
+  writeFileSync(
+    join(root, "etc/ssl/certs/ca-certificates.crt"),
+    readdirSync(certs)
+      .sort()
+      .map((f) => readFileSync(join(certs, f), "utf8"))
+      .join(""),
+  );
+  rmSync(unpack, { recursive: true, force: true });
+  writeFileSync(
+    join(root, "etc/passwd"),
+    "root:x:0:0:root:/root:/sbin/nologin\niam-ra:x:1000:1000:iam-ra:/nonexistent:/sbin/nologin\n",
+  );
+  writeFileSync(join(root, "etc/group"), "root:x:0:\niam-ra:x:1000:\n");
+  for (const [name, text] of Object.entries(bundles)) {
+    writeFileSync(join(root, "app", name), text);
+    chmodSync(join(root, "app", name), 0o444);
+  }
+  return { root, debs };
+}
+
+function sha256(path) {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/** An SPDX 2.3 document: the Node runtime, the Debian packages and the npm packages in the bundles. */
+function sbom(arch, version, debs, npmPackages) {
+  const ref = (s) => `SPDXRef-${s.replace(/[^A-Za-z0-9.-]/g, "-")}`;
+  const pkg = (id, name, versionInfo, purl, extra = {}) => ({
+    SPDXID: ref(id),
+    name,
+    versionInfo,
+    downloadLocation: "NOASSERTION",
+    externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: purl }],
+    ...extra,
+  });
+  const packages = [
+    pkg("iam-ra-sidecar", "@iam-ra/sidecar", version, `pkg:npm/%40iam-ra/sidecar@${version}`, {
+      licenseDeclared: "Apache-2.0",
+    }),
+    pkg(
+      `node-${arch}`,
+      `node-linux-${NPM_ARCH[arch]}`,
+      IMAGE_NODE_VERSION,
+      `pkg:npm/node-linux-${NPM_ARCH[arch]}@${IMAGE_NODE_VERSION}`,
+    ),
+    ...debs.map((d) =>
+      pkg(`deb-${d.name}`, d.name, d.version, `pkg:deb/debian/${d.name}@${d.version}?arch=${d.architecture}`),
+    ),
+    ...[...npmPackages].map(([name, v]) =>
+      pkg(`npm-${name}`, name, v, `pkg:npm/${name.replace("@", "%40")}@${v}`),
+    ),
+  ];
+  return {
+    spdxVersion: "SPDX-2.3",
+    dataLicense: "CC0-1.0",
+    SPDXID: "SPDXRef-DOCUMENT",
+    name: `iam-ra-sidecar-${version}-${arch}`,
+    documentNamespace: `https://github.com/iam-ra/iam-ra/sbom/sidecar-${version}-${arch}`,
+    creationInfo: {
+      created: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      creators: ["Tool: iam-ra image.mjs"],
+    },
+    packages,
+    relationships: packages.slice(1).map((p) => ({
+      spdxElementId: packages[0].SPDXID,
+      relationshipType: "CONTAINS",
+      relatedSpdxElement: p.SPDXID,
+    })),
+  };
+}
+
+/** Builds the root filesystems (and the image unless rootfsOnly); returns where and what. */
+export async function buildImage(options) {
+  const archs = options.archs?.length ? options.archs : ["amd64"];
+  for (const a of archs) if (!DEBIAN_ARCH[a]) throw new Error(`unknown architecture ${a} (amd64, arm64)`);
+  const out = options.out ?? join(repo, "node_modules", ".cache", "iam-ra-image", "build");
+  mkdirSync(out, { recursive: true });
+  const version = JSON.parse(readFileSync(join(sidecar, "package.json"), "utf8")).version;
+  const bundles = {};
+  const npmPackages = new Map();
+  for (const [name, entry] of [
+    ["main.js", "src/main.ts"],
+    ["webhook.js", "src/webhook.ts"],
+  ]) {
+    const result = await build({
+      ...bundleOptions,
+      absWorkingDir: sidecar,
+      entryPoints: [entry],
+      write: false,
+      metafile: true,
+      legalComments: "inline",
+      outfile: join(out, name),
+    });
+    bundles[name] = result.outputFiles[0].text;
+    for (const [n, v] of bundledPackages(result.metafile)) npmPackages.set(n, v);
+  }
+  const results = [];
+  for (const arch of archs) {
+    const { root, debs } = await assemble(arch, out, bundles);
+    const doc = sbom(arch, version, debs, npmPackages);
+    const text = `${JSON.stringify(doc, null, 2)}\n`;
+    writeFileSync(join(root, "usr/share/doc/iam-ra/sbom.spdx.json"), text);
+    writeFileSync(join(out, `sbom-${arch}.spdx.json`), text);
+    results.push({ arch, root, bytes: du(root), sbom: join(out, `sbom-${arch}.spdx.json`) });
+  }
+  copyFileSync(join(repo, "docker", "sidecar.Containerfile"), join(out, "Containerfile"));
+  if (!options.rootfsOnly) {
+    const engine = options.engine ?? "podman";
+    const revision = (() => {
+      try {
+        return run("git", ["rev-parse", "HEAD"], { cwd: repo });
+      } catch {
+        return "unknown";
+      }
+    })();
+    for (const { arch } of results) {
+      const tag = archs.length > 1 ? `${options.tag}-${arch}` : options.tag;
+      run(
+        engine,
+        [
+          "build",
+          ...(engine === "podman" ? ["--format", "docker"] : []),
+          "--platform",
+          `linux/${arch}`,
+          "--build-arg",
+          `TARGETARCH=${arch}`,
+          "--build-arg",
+          `VERSION=${version}`,
+          "--build-arg",
+          `REVISION=${revision}`,
+          "-f",
+          join(out, "Containerfile"),
+          "-t",
+          tag,
+          out,
+        ],
+        { env: { ...process.env, BUILDAH_FORMAT: "docker" } },
+      );
+    }
+  }
+  return {
+    out,
+    version,
+    results,
+    sha: Object.fromEntries(results.map((r) => [r.arch, sha256(join(r.root, "usr/local/bin/node"))])),
+  };
+}
+
+function du(dir) {
+  let bytes = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    bytes += e.isDirectory() ? du(p) : statSync(p).size;
+  }
+  return bytes;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({
+    options: {
+      arch: { type: "string", multiple: true },
+      tag: { type: "string", default: "iam-ra-sidecar:dev" },
+      out: { type: "string" },
+      engine: { type: "string" },
+      "rootfs-only": { type: "boolean" },
+    },
+  });
+  const result = await buildImage({
+    archs: values.arch,
+    tag: values.tag,
+    out: values.out,
+    engine: values.engine,
+    rootfsOnly: values["rootfs-only"],
+  });
+  for (const r of result.results)
+    console.log(
+      `${r.arch}: ${relative(process.cwd(), r.root)} ${(r.bytes / 1e6).toFixed(1)} MB, SBOM ${relative(process.cwd(), r.sbom)}`,
+    );
+  if (!values["rootfs-only"]) console.log(`built ${values.tag}`);
+  void dirname;
+}
