@@ -2,8 +2,10 @@
  * A strict reader for the small XML documents STS answers with (awsQuery protocol): elements,
  * attributes, text, character references, CDATA, comments and the XML declaration. It has no DTD
  * support at all (a DOCTYPE is refused, so no entity can expand) and refuses anything malformed
- * rather than guessing. A general XML library would do the same job, but it would double the code
- * the GitHub Action parses at every start for two fixed response shapes (see docs/action.md).
+ * rather than guessing; nesting is capped at 32 levels and the transport caps the body's size. No
+ * XML library is a dependency of core (fast-xml-parser only comes with the admin plane's AWS SDK
+ * clients): adding one would grow what `fromRolesAnywhere()` installs and what the GitHub Action
+ * parses at every start, for two fixed response shapes.
  * @module
  */
 
