@@ -10,6 +10,9 @@
 // one only waits while a child runs.
 // Run after the builds (`npx -y pnpm@10.34.9 -r run build`):  node bench/action.mjs [runs]
 // IAM_RA_BENCH_ACTION_DIST=<dir> times another build of the action instead of apps/action/dist.
+// IAM_RA_BENCH_ACTION_COMPARE=<dir> also times a second build (B) interleaved with the first (A),
+// alternating which goes first, and prints the median of the paired differences B - A: the way to
+// tell a 1-2 ms change from the machine's noise (use 40 runs or more).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +25,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const runs = Number(process.argv[2] ?? 20);
 // IAM_RA_BENCH_ACTION_DIST: another build of the action to time (comparing builds).
 const distDir = process.env.IAM_RA_BENCH_ACTION_DIST ?? join(root, "apps/action/dist");
+const compareDir = process.env.IAM_RA_BENCH_ACTION_COMPARE || undefined;
 for (const [file, build] of [
   ["packages/emulator/dist/index.js", "npx -y pnpm@10.34.9 -r run build"],
   ["apps/action/dist/index.js", "npx -y pnpm@10.34.9 --filter @iam-ra/action run build"],
@@ -150,10 +154,10 @@ try {
     logOffset = text.length;
     return lines.reduce((sum, line) => sum + (JSON.parse(line).durationMs ?? 0), 0);
   };
-  const main = () => {
+  const main = (dist = distDir) => {
     resetFiles();
     return timed(
-      [join(distDir, "index.js")],
+      [join(dist, "index.js")],
       // stdout a pipe, as on a runner (which reads the workflow commands from it).
       { env, stdio: ["ignore", "pipe", "inherit"] },
       files.GITHUB_ENV,
@@ -161,9 +165,11 @@ try {
   };
 
   // Warm-up, and a check that the step really exported credentials.
-  await main();
-  if (!/^AWS_SECRET_ACCESS_KEY<</m.test(readFileSync(files.GITHUB_ENV, "utf8"))) {
-    throw new Error("the action exported no credentials");
+  for (const dist of compareDir ? [compareDir, distDir] : [distDir]) {
+    await main(dist);
+    if (!/^AWS_SECRET_ACCESS_KEY<</m.test(readFileSync(files.GITHUB_ENV, "utf8"))) {
+      throw new Error(`the action in ${dist} exported no credentials`);
+    }
   }
   // The runner hands the main step's saved state to the post step as STATE_<name>.
   const saved = /^exported<<(\S+)\n(.*)\n\1$/m.exec(readFileSync(files.GITHUB_STATE, "utf8"))?.[2];
@@ -211,6 +217,15 @@ try {
   const own = [];
   const server = [];
   const postWall = [];
+  // With a second build: its times and the paired differences B - A.
+  const b = { exported: [], wall: [], diffExported: [], diffWall: [] };
+  const runB = async () => {
+    const step = await main(compareDir);
+    serverMs(); // B's requests are not A's
+    b.exported.push(step.changed);
+    b.wall.push(step.wall);
+    return step;
+  };
   for (let i = 0; i < runs; i++) {
     // Same environment as the step: an inherited NODE_EXTRA_CA_CERTS alone adds ~50 ms to a
     // Node 20 start, which would flatter the ratio.
@@ -219,8 +234,14 @@ try {
     serverMs(); // the bare script's requests are not the step's
     flat.push((await flatRun()).wall);
     serverMs(); // nor are the flat reference's
+    const before = compareDir && i % 2 === 1 ? await runB() : undefined;
     const step = await main();
     const served = serverMs();
+    const other = compareDir ? (before ?? (await runB())) : undefined;
+    if (other) {
+      b.diffExported.push(other.changed - step.changed);
+      b.diffWall.push(other.wall - step.wall);
+    }
     exported.push(step.changed);
     wall.push(step.wall);
     server.push(served);
@@ -244,6 +265,17 @@ try {
     `${"  of which the emulator serving 2 calls".padEnd(44)}${median(server).toFixed(1).padStart(6)} ms`,
   );
   row("  the action's own time (exit - emulator)", median(own));
+  if (compareDir) {
+    const diff = (label, xs) =>
+      console.log(
+        `${label.padEnd(44)}${median(xs).toFixed(1).padStart(6)} ms  (${(median(xs) / f).toFixed(3)}x floor)`,
+      );
+    console.log(`B = ${compareDir}`);
+    row("B: main step, start to credentials exported", median(b.exported));
+    row("B: main step, start to exit", median(b.wall));
+    diff("B - A paired, to credentials exported", b.diffExported);
+    diff("B - A paired, to exit", b.diffWall);
+  }
   row("bare floor (crypto, http, sign, 2 POSTs)", median(bare));
   row("flat reference (same work, no checks)", median(flat));
   row("post step, variables cleared", median(postWall));

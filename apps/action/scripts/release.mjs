@@ -41,7 +41,14 @@ const major = `v${version.split(".")[0]}`;
 
 if (!values["no-build"])
   execFileSync(process.execPath, [join(here, "scripts/build.mjs")], { stdio: "inherit" });
-for (const file of ["dist/index.js", "dist/post.js", "dist/package.json", "dist/licenses.txt"]) {
+for (const file of [
+  "dist/index.js",
+  "dist/post.js",
+  "dist/pkcs12.js",
+  "dist/proxy.js",
+  "dist/package.json",
+  "dist/licenses.txt",
+]) {
   if (!existsSync(join(here, file))) {
     console.error(`release: ${file} is missing; build first (node scripts/build.mjs).`);
     process.exit(2);
@@ -77,7 +84,7 @@ try {
   for (const entry of readdirSync(work)) if (entry !== ".git") rmSync(join(work, entry), { recursive: true });
   for (const entry of ["action.yml", "README.md", "dist"])
     cpSync(join(here, entry), join(work, entry), { recursive: true });
-  // dist/index.js reads its packed packages back from its own bytes: no checkout may rewrite them.
+  // Built files, shipped byte for byte: no checkout rewrites their line ends (nor diffs them).
   writeFileSync(join(work, ".gitattributes"), "dist/** -text\n");
   git("add", "--all");
   const source = (() => {

@@ -1,4 +1,5 @@
 import { CredentialMaterialError, IamRaError, type IamRaErrorCode } from "@iam-ra/core";
+import { StsError } from "@iam-ra/core/sts";
 
 /**
  * Hints in the action's own words. Core words its hints for the CLI (`--private-key`,
@@ -32,10 +33,26 @@ const ACTION_HINTS: Partial<Record<IamRaErrorCode, string>> = {
   "invalid-input": "Check the action's inputs.",
 };
 
+/** STS's errors in the action's words, by the service's error type; any other keeps core's hint. */
+const STS_HINTS: Record<string, string> = {
+  ExpiredToken: "The credentials expired; run this action again to get fresh ones.",
+  InvalidClientTokenId:
+    "STS does not accept these credentials: check aws-region and sts-endpoint (they must reach the STS of the partition that issued them) and the runner's clock.",
+  RegionDisabledException:
+    "Activate STS in this region (IAM account settings), or set aws-region to an active region.",
+  ValidationError:
+    "Check role-to-assume, role-session-name and role-duration-seconds (chained sessions last at most 3600 s).",
+};
+STS_HINTS.SignatureDoesNotMatch = STS_HINTS.InvalidClientTokenId!;
+
 const CLI_WORDING = /(^|[\s(])--[a-z]|IAM_RA_|iam-ra /;
 
 /** The hint to show for an error: core's own, unless it speaks of files and flags. */
 function hintOf(error: IamRaError): string | undefined {
+  if (error instanceof StsError) {
+    if (error.retryable) return "STS kept failing; raise retry-max-attempts or re-run the job.";
+    return STS_HINTS[error.errorType ?? ""] ?? error.hint;
+  }
   const cliWorded =
     error instanceof CredentialMaterialError || error.hint === undefined || CLI_WORDING.test(error.hint);
   return cliWorded ? (ACTION_HINTS[error.code] ?? error.hint) : error.hint;

@@ -2,6 +2,11 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { dirname, join } from "node:path";
 import { IamRaError } from "@iam-ra/core";
+import {
+  listProfiles,
+  removeProfile as removeProfileSections,
+  setProfileKeys,
+} from "@iam-ra/core/aws-config";
 
 /** fs/promises on first use: only profile mode needs it, and loading it costs every start. */
 const fsp = () => import("node:fs/promises");
@@ -26,31 +31,9 @@ export function profileFilePath(runnerTemp: string): string {
 
 type Sections = Map<string, Map<string, string>>;
 
-/** Reads the sections of a credentials file this action wrote (a small INI subset). */
+/** The profiles of a credentials file with their keys (lower-cased), as AWS SDKs read them. */
 export function parseCredentialsFile(text: string): Sections {
-  const sections: Sections = new Map();
-  let current: Map<string, string> | undefined;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
-    const header = /^\[\s*([^\]]+?)\s*\]$/.exec(line);
-    if (header) {
-      current = new Map();
-      sections.set(header[1]!, current);
-      continue;
-    }
-    const eq = line.indexOf("=");
-    if (current && eq > 0) current.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
-  }
-  return sections;
-}
-
-/** Writes sections back, in order, with the header comment. */
-export function formatCredentialsFile(sections: Sections): string {
-  const blocks = [...sections].map(
-    ([name, values]) => `[${name}]\n${[...values].map(([k, v]) => `${k} = ${v}\n`).join("")}`,
-  );
-  return `${HEADER}${blocks.join("\n")}`;
+  return new Map(listProfiles(text, "credentials").map((p) => [p.name, new Map(Object.entries(p.keys))]));
 }
 
 async function readIfExists(file: string): Promise<string | undefined> {
@@ -103,23 +86,27 @@ async function replaceFile(file: string, text: string): Promise<void> {
   await fs.rename(temp, file);
 }
 
-/** Adds (or replaces) one profile in the credentials file, which is created 0600 if needed. */
+/**
+ * Adds (or replaces) one profile in the credentials file, which is created 0600 if needed. Every
+ * other line of the file stays as it is.
+ */
 export async function writeProfile(
   file: string,
   name: string,
   credentials: ProfileCredentials,
 ): Promise<void> {
   await ensureDirectory(dirname(file));
-  const sections = parseCredentialsFile((await readIfExists(file)) ?? "");
-  sections.set(
-    name,
-    new Map([
-      ["aws_access_key_id", credentials.accessKeyId],
-      ["aws_secret_access_key", credentials.secretAccessKey],
-      ["aws_session_token", credentials.sessionToken],
-    ]),
-  );
-  await replaceFile(file, formatCredentialsFile(sections));
+  const existing = await readIfExists(file);
+  const { text } = setProfileKeys(existing ?? "", {
+    kind: "credentials",
+    profile: name,
+    keys: {
+      aws_access_key_id: credentials.accessKeyId,
+      aws_secret_access_key: credentials.secretAccessKey,
+      aws_session_token: credentials.sessionToken,
+    },
+  });
+  await replaceFile(file, existing === undefined ? `${HEADER}${text}` : text);
 }
 
 /** Reads one profile's keys; undefined when the file or the profile (or one of its keys) is absent. */
@@ -139,12 +126,12 @@ export async function readProfile(file: string, name: string): Promise<ProfileCr
 export async function removeProfile(file: string, name: string): Promise<"absent" | "removed" | "deleted"> {
   const text = await readIfExists(file);
   if (text === undefined) return "absent";
-  const sections = parseCredentialsFile(text);
-  if (!sections.delete(name)) return "absent";
-  if (sections.size === 0) {
+  const result = removeProfileSections(text, { kind: "credentials", profile: name });
+  if (result.removed === 0) return "absent";
+  if (listProfiles(result.text, "credentials").length === 0) {
     await (await fsp()).rm(file, { force: true });
     return "deleted";
   }
-  await replaceFile(file, formatCredentialsFile(sections));
+  await replaceFile(file, result.text);
   return "removed";
 }

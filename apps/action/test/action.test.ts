@@ -474,7 +474,7 @@ describe("proxies (self-hosted runners)", () => {
     expect(proxy.tunnels).toHaveLength(tunnels);
 
     // A checkout that turned the bundle's line ends into CRLF (git autocrlf on Windows) still
-    // finds the packed proxy agent at the end of the file.
+    // loads the proxy agent (dist/proxy.js).
     const bundle = join(job.actionDir, "dist/index.js");
     writeFileSync(bundle, readFileSync(bundle, "utf8").replace(/\n/g, "\r\n"));
     const crlf = await job.step("index", signInInputs(), { env: { HTTP_PROXY: proxy.url } });

@@ -30,13 +30,15 @@ describe("scripts/release.mjs", () => {
       "dist/index.js",
       "dist/licenses.txt",
       "dist/package.json",
+      "dist/pkcs12.js",
       "dist/post.js",
+      "dist/proxy.js",
     ]);
     expect(git("rev-parse", `v${version}^{commit}`)).toBe(
       git("rev-parse", `v${version.split(".")[0]}^{commit}`),
     );
     expect(git("rev-parse", `v${version}^{commit}`)).toBe(git("rev-parse", "main"));
-    // A checkout never rewrites the bundles' line ends (dist/index.js reads itself back).
+    // A checkout never rewrites the bundles' line ends.
     expect(git("show", `v${version}:.gitattributes`)).toBe("dist/** -text");
     expect(git("show", `v${version}:dist/index.js`)).toBe(
       readFileSync(join(ACTION_DIR, "dist/index.js"), "utf8").trim(),

@@ -3,8 +3,9 @@ import { abortableSleep } from "../sleep.ts";
 import type { CredentialMaterial } from "../x509/material.ts";
 import { validateArn } from "./arn.ts";
 import { type ResolvedEndpoint, resolveEndpoint } from "./endpoint.ts";
+import { withRetries } from "./retry.ts";
 import { type CreateSessionParams, createSignedCreateSessionRequest } from "./signer.ts";
-import { createNodeTransport, type HttpTransport, TransportError } from "./transport.ts";
+import { createNodeTransport, type HttpTransport } from "./transport.ts";
 
 /**
  * Temporary AWS credentials from CreateSession.
@@ -302,8 +303,6 @@ export async function createSession(
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
   const transport = options.transport ?? createNodeTransport();
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 3);
-  const base = options.retryBaseMs ?? 100;
   const identity = {
     certificateDer: material.certificate.raw,
     chainDer: material.chain.map((c) => c.raw),
@@ -311,14 +310,17 @@ export async function createSession(
     algorithm: material.algorithm,
     privateKey: material.privateKey,
   };
-  let lastError: unknown;
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    if (attempt > 0)
-      await sleep(Math.floor(random() * Math.min(20_000, base * 2 ** attempt)), options.signal);
-    const request = createSignedCreateSessionRequest({ endpoint, params, identity, date: clock.now() });
-    let response: Awaited<ReturnType<HttpTransport>>;
-    try {
-      response = await transport({
+  return await withRetries(
+    {
+      maxAttempts: options.maxAttempts ?? 3,
+      retryBaseMs: options.retryBaseMs,
+      random,
+      sleep,
+      signal: options.signal,
+    },
+    async () => {
+      const request = createSignedCreateSessionRequest({ endpoint, params, identity, date: clock.now() });
+      const response = await transport({
         method: request.method,
         url: request.url,
         headers: request.headers,
@@ -326,31 +328,21 @@ export async function createSession(
         timeoutMs: options.timeoutMs ?? 10_000,
         signal: options.signal,
       });
-    } catch (error) {
-      // Only a network failure is worth another attempt; anything else (an abort, a request the
-      // HTTP stack refuses, a broken install) ends the call as it is.
-      if (options.signal?.aborted || !(error instanceof TransportError)) throw error;
-      const code = error.code === "ETIMEDOUT" ? "timeout" : "network";
-      lastError = new ServiceError(
-        code,
+      if (response.statusCode >= 200 && response.statusCode < 300)
+        return parseSuccess(response.body, params.roleArn);
+      throw mapServiceError(response.statusCode, response.headers as Record<string, unknown>, response.body);
+    },
+    // Only a network failure is worth another attempt; anything else (an abort, a request the
+    // HTTP stack refuses, a broken install) ends the call as it is.
+    (error) =>
+      new ServiceError(
+        error.code === "ETIMEDOUT" ? "timeout" : "network",
         `Could not reach ${endpoint.url.origin}: ${error.message}`,
         { statusCode: 0, retryable: true },
         {
           cause: error,
           hint: "Check network access to the endpoint (and HTTPS_PROXY/NO_PROXY if you use a proxy).",
         },
-      );
-      continue;
-    }
-    if (response.statusCode >= 200 && response.statusCode < 300)
-      return parseSuccess(response.body, params.roleArn);
-    const error = mapServiceError(
-      response.statusCode,
-      response.headers as Record<string, unknown>,
-      response.body,
-    );
-    if (!error.retryable) throw error;
-    lastError = error;
-  }
-  throw lastError;
+      ),
+  );
 }

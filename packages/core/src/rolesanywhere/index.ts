@@ -26,6 +26,8 @@ export {
 } from "./options.ts";
 export type { AwsCredentials, FromRolesAnywhereOptions, RolesAnywhereProvider } from "./provider.ts";
 export { fromRolesAnywhere } from "./provider.ts";
+export type { RetryPolicy } from "./retry.ts";
+export { withRetries } from "./retry.ts";
 export type {
   CreateSessionParams,
   HttpRequestSpec,

@@ -1,0 +1,56 @@
+import { ServiceError } from "../errors.ts";
+import { abortableSleep } from "../sleep.ts";
+import { TransportError } from "./transport.ts";
+
+/**
+ * How often, and how patiently, {@link withRetries} tries a call.
+ * @public
+ */
+export interface RetryPolicy {
+  /** Attempts including the first (at least 1). */
+  maxAttempts: number;
+  /** Base of the full-jitter backoff. Default 100 ms; each delay is capped at 20 s. */
+  retryBaseMs?: number | undefined;
+  /** A number in [0, 1). Default `Math.random`. */
+  random?: (() => number) | undefined;
+  /** Default: a timer that an abort of `signal` ends at once. */
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  /** Ends the waits; an aborted call is never retried. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails for good, or runs out of attempts. A retryable
+ * {@link ServiceError} (throttling, 5xx) and a network failure (a `TransportError`, turned into a
+ * ServiceError by `toNetworkError`) are tried again after `random() * base * 2^n` ms (full jitter);
+ * anything else ends the call as it is. The last failure is thrown when no attempt is left.
+ * @public
+ */
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  attempt: () => Promise<T>,
+  toNetworkError: (error: TransportError) => ServiceError,
+): Promise<T> {
+  const sleep = policy.sleep ?? abortableSleep;
+  const random = policy.random ?? Math.random;
+  const base = policy.retryBaseMs ?? 100;
+  const maxAttempts = Math.max(1, policy.maxAttempts);
+  let lastError: unknown;
+  for (let n = 0; n < maxAttempts; n++) {
+    if (n > 0) await sleep(Math.floor(random() * Math.min(20_000, base * 2 ** n)), policy.signal);
+    try {
+      return await attempt();
+    } catch (error) {
+      if (error instanceof TransportError && !policy.signal?.aborted) {
+        lastError = toNetworkError(error);
+        continue;
+      }
+      if (error instanceof ServiceError && error.retryable) {
+        lastError = error;
+        continue;
+      }
+      throw error;
+    }
+  }
+  throw lastError;
+}
