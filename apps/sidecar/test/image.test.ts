@@ -44,7 +44,11 @@ const TAG = `localhost/iam-ra-sidecar:test-${process.pid}`;
 const NAME = `iam-ra-sidecar-test-${process.pid}`;
 let work: string;
 let world: World;
-let built: { out: string; version: string; results: Array<{ arch: string; bytes: number; sbom: string }> };
+let built: {
+  out: string;
+  version: string;
+  results: Array<{ arch: string; bytes: number; sbom: string; pkcs11: boolean }>;
+};
 const env = () => ({ ...process.env, CONTAINERS_CONF: join(work, "containers.conf") });
 const podman = async (args: string[]) =>
   (await exec("podman", ["--runtime", "runc", ...args], { env: env(), maxBuffer: 16 << 20 })).stdout.trim();
@@ -93,7 +97,7 @@ describe.skipIf(!available)("the sidecar image, built from scratch and run with 
       "org.opencontainers.image.source": expect.stringMatching(/^https:\/\//),
       "org.opencontainers.image.revision": expect.stringMatching(/^[0-9a-f]{40}$|^unknown$/),
     });
-    for (const { arch, sbom } of built.results) {
+    for (const { arch, sbom, pkcs11 } of built.results) {
       const doc = JSON.parse(readFileSync(sbom, "utf8")) as {
         spdxVersion: string;
         packages: Array<{ name: string }>;
@@ -111,6 +115,9 @@ describe.skipIf(!available)("the sidecar image, built from scratch and run with 
           "@peculiar/x509",
         ]),
       );
+      // The PKCS#11 binding is a Node-API addon built on this host, so only the host's architecture has it.
+      expect(pkcs11, arch).toBe(arch === (process.arch === "arm64" ? "arm64" : "amd64"));
+      if (pkcs11) expect(names, arch).toContain("pkcs11js");
     }
     if (required) expect(built.results.map((r) => r.arch)).toEqual(["amd64", "arm64"]);
     if (built.results.length > 1) {
@@ -171,6 +178,12 @@ describe.skipIf(!available)("the sidecar image, built from scratch and run with 
       expect(await podman(["inspect", NAME, "--format", "{{.Config.User}}"])).toBe("1000:1000");
       // The image's HEALTHCHECK, as the engine runs it.
       await podman(["healthcheck", "run", NAME]);
+      // Token keys: the optional PKCS#11 binding resolves from /app the way the bundle imports it.
+      const pkcs11 =
+        "const { PKCS11 } = (await import('pkcs11js')).default; new PKCS11(); process.stdout.write('ok')";
+      expect(await podman(["exec", "-w", "/app", NAME, "node", "--input-type=module", "-e", pkcs11])).toBe(
+        "ok",
+      );
       // A stock AWS SDK on the host: container credentials with the token the sidecar wrote.
       const arn = async () => {
         const script = `import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
