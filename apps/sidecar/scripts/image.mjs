@@ -6,6 +6,7 @@
 //     (`apt-get download` + `dpkg-deb -x`),
 //   - /etc/passwd and /etc/group with the non-root user 1000 (iam-ra),
 //   - /app/main.js and /app/webhook.js, bundled here with the package's own options,
+//   - pkcs11js (the optional PKCS#11 binding, a Node-API addon) where it was built for the arch,
 //   - an SPDX SBOM of all of it at /usr/share/doc/iam-ra/sbom.spdx.json (and next to the output),
 // then docker/sidecar.Containerfile (FROM scratch, COPY rootfs-<arch>/) built with podman or docker.
 // No base image is pulled. Downloads are cached in node_modules/.cache/iam-ra-image.
@@ -25,6 +26,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -114,6 +116,27 @@ function bundledPackages(metafile) {
   return packages;
 }
 
+/** The ELF machine readelf reports for each architecture's shared objects. */
+const ELF_MACHINE = { amd64: "X86-64", arm64: "AArch64" };
+
+/**
+ * The workspace's pkcs11js (the optional PKCS#11 binding the bundle imports only for token keys), if
+ * its native addon was built for `arch`. It is a Node-API addon, so the one built by the host's Node
+ * loads in the image's Node; the other architecture would need a cross-compiler, so it is left out.
+ */
+function pkcs11Addon(arch) {
+  let dir;
+  try {
+    dir = dirname(createRequire(join(sidecar, "package.json")).resolve("pkcs11js/package.json"));
+  } catch {
+    return undefined;
+  }
+  const addon = join(dir, "build", "Release", "pkcs11.node");
+  if (!existsSync(addon)) return undefined;
+  if (!run("readelf", ["-h", addon]).includes(ELF_MACHINE[arch])) return undefined;
+  return { dir, version: JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version };
+}
+
 /** Assembles rootfs-<arch> under `out`; returns what went in (for the SBOM). */
 async function assemble(arch, out, bundles) {
   const root = join(out, `rootfs-${arch}`);
@@ -162,7 +185,15 @@ async function assemble(arch, out, bundles) {
     writeFileSync(join(root, "app", name), text);
     chmodSync(join(root, "app", name), 0o444);
   }
-  return { root, debs };
+  // Only what pkcs11js loads: its entry, the addon, and its manifest and licence.
+  const pkcs11 = pkcs11Addon(arch);
+  if (pkcs11) {
+    const to = join(root, "app", "node_modules", "pkcs11js");
+    mkdirSync(join(to, "build", "Release"), { recursive: true });
+    for (const f of ["package.json", "index.js", "LICENSE", "build/Release/pkcs11.node"])
+      copyFileSync(join(pkcs11.dir, f), join(to, f));
+  }
+  return { root, debs, pkcs11 };
 }
 
 function sha256(path) {
@@ -170,7 +201,7 @@ function sha256(path) {
 }
 
 /** An SPDX 2.3 document: the Node runtime, the Debian packages and the npm packages in the bundles. */
-function sbom(arch, version, debs, npmPackages) {
+function sbom(arch, version, debs, npmPackages, pkcs11) {
   const ref = (s) => `SPDXRef-${s.replace(/[^A-Za-z0-9.-]/g, "-")}`;
   const pkg = (id, name, versionInfo, purl, extra = {}) => ({
     SPDXID: ref(id),
@@ -193,6 +224,13 @@ function sbom(arch, version, debs, npmPackages) {
     ...debs.map((d) =>
       pkg(`deb-${d.name}`, d.name, d.version, `pkg:deb/debian/${d.name}@${d.version}?arch=${d.architecture}`),
     ),
+    ...(pkcs11
+      ? [
+          pkg("npm-pkcs11js", "pkcs11js", pkcs11.version, `pkg:npm/pkcs11js@${pkcs11.version}`, {
+            licenseDeclared: "MIT",
+          }),
+        ]
+      : []),
     ...[...npmPackages].map(([name, v]) =>
       pkg(`npm-${name}`, name, v, `pkg:npm/${name.replace("@", "%40")}@${v}`),
     ),
@@ -243,12 +281,18 @@ export async function buildImage(options) {
   }
   const results = [];
   for (const arch of archs) {
-    const { root, debs } = await assemble(arch, out, bundles);
-    const doc = sbom(arch, version, debs, npmPackages);
+    const { root, debs, pkcs11 } = await assemble(arch, out, bundles);
+    const doc = sbom(arch, version, debs, npmPackages, pkcs11);
     const text = `${JSON.stringify(doc, null, 2)}\n`;
     writeFileSync(join(root, "usr/share/doc/iam-ra/sbom.spdx.json"), text);
     writeFileSync(join(out, `sbom-${arch}.spdx.json`), text);
-    results.push({ arch, root, bytes: du(root), sbom: join(out, `sbom-${arch}.spdx.json`) });
+    results.push({
+      arch,
+      root,
+      bytes: du(root),
+      sbom: join(out, `sbom-${arch}.spdx.json`),
+      pkcs11: Boolean(pkcs11),
+    });
   }
   copyFileSync(join(repo, "docker", "sidecar.Containerfile"), join(out, "Containerfile"));
   if (!options.rootfsOnly) {
@@ -321,7 +365,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   });
   for (const r of result.results)
     console.log(
-      `${r.arch}: ${relative(process.cwd(), r.root)} ${(r.bytes / 1e6).toFixed(1)} MB, SBOM ${relative(process.cwd(), r.sbom)}`,
+      `${r.arch}: ${relative(process.cwd(), r.root)} ${(r.bytes / 1e6).toFixed(1)} MB, SBOM ${relative(process.cwd(), r.sbom)}${r.pkcs11 ? "" : ", without pkcs11js (no addon built for this architecture)"}`,
     );
   if (!values["rootfs-only"]) console.log(`built ${values.tag}`);
   void dirname;

@@ -1,10 +1,21 @@
 import { execFile, execFileSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createSecretVolume, freePort } from "@iam-ra/core/testing";
+import { createSecretVolume, createSoftHsm, freePort, hasSoftHsm } from "@iam-ra/core/testing";
+import { issueCertificateForKey } from "@iam-ra/core/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a build script (plain JavaScript), imported for its one recipe
 import { buildImage } from "../scripts/image.mjs";
@@ -44,7 +55,11 @@ const TAG = `localhost/iam-ra-sidecar:test-${process.pid}`;
 const NAME = `iam-ra-sidecar-test-${process.pid}`;
 let work: string;
 let world: World;
-let built: { out: string; version: string; results: Array<{ arch: string; bytes: number; sbom: string }> };
+let built: {
+  out: string;
+  version: string;
+  results: Array<{ arch: string; bytes: number; sbom: string; pkcs11: boolean }>;
+};
 const env = () => ({ ...process.env, CONTAINERS_CONF: join(work, "containers.conf") });
 const podman = async (args: string[]) =>
   (await exec("podman", ["--runtime", "runc", ...args], { env: env(), maxBuffer: 16 << 20 })).stdout.trim();
@@ -93,7 +108,7 @@ describe.skipIf(!available)("the sidecar image, built from scratch and run with 
       "org.opencontainers.image.source": expect.stringMatching(/^https:\/\//),
       "org.opencontainers.image.revision": expect.stringMatching(/^[0-9a-f]{40}$|^unknown$/),
     });
-    for (const { arch, sbom } of built.results) {
+    for (const { arch, sbom, pkcs11 } of built.results) {
       const doc = JSON.parse(readFileSync(sbom, "utf8")) as {
         spdxVersion: string;
         packages: Array<{ name: string }>;
@@ -111,6 +126,9 @@ describe.skipIf(!available)("the sidecar image, built from scratch and run with 
           "@peculiar/x509",
         ]),
       );
+      // The PKCS#11 binding is a Node-API addon built on this host, so only the host's architecture has it.
+      expect(pkcs11, arch).toBe(arch === (process.arch === "arm64" ? "arm64" : "amd64"));
+      if (pkcs11) expect(names, arch).toContain("pkcs11js");
     }
     if (required) expect(built.results.map((r) => r.arch)).toEqual(["amd64", "arm64"]);
     if (built.results.length > 1) {
@@ -171,6 +189,12 @@ describe.skipIf(!available)("the sidecar image, built from scratch and run with 
       expect(await podman(["inspect", NAME, "--format", "{{.Config.User}}"])).toBe("1000:1000");
       // The image's HEALTHCHECK, as the engine runs it.
       await podman(["healthcheck", "run", NAME]);
+      // Token keys: the optional PKCS#11 binding resolves from /app the way the bundle imports it.
+      const pkcs11 =
+        "const { PKCS11 } = (await import('pkcs11js')).default; new PKCS11(); process.stdout.write('ok')";
+      expect(await podman(["exec", "-w", "/app", NAME, "node", "--input-type=module", "-e", pkcs11])).toBe(
+        "ok",
+      );
       // A stock AWS SDK on the host: container credentials with the token the sidecar wrote.
       const arn = async () => {
         const script = `import { STSClient, GetCallerIdentityCommand } from "@aws-sdk/client-sts";
@@ -212,4 +236,111 @@ process.stdout.write((await sts.send(new GetCallerIdentityCommand({}))).Arn);`;
       volume.cleanup();
     }
   }, 180_000);
+
+  // Required in CI (SoftHSM is installed there); elsewhere it needs SoftHSM and an amd64 host.
+  it.skipIf(!required && (!hasSoftHsm() || process.arch !== "x64"))(
+    "signs with a key in a PKCS#11 token through the pkcs11js it carries",
+    async () => {
+      // SoftHSM stands in for a vendor's token: its module and the one library it adds (libcrypto) are
+      // mounted read-only; its store is mounted at the same path, since its configuration names it.
+      const hsm = createSoftHsm();
+      const store = dirname(hsm.conf);
+      const name = `${NAME}-p11`;
+      try {
+        hsm.initToken("sidecar", "424242");
+        const publicKey = hsm.generateKey("sidecar", "424242", {
+          keyType: "EC:prime256v1",
+          label: "app",
+          id: "01",
+        });
+        const { certificatePem } = await issueCertificateForKey(
+          {
+            subject: "CN=app,OU=sidecar",
+            issuer: world.pki.root,
+            notBefore: new Date(Date.now() - 86_400_000),
+            notAfter: new Date(Date.now() + 86_400_000),
+          },
+          publicKey,
+        );
+        writeFileSync(join(store, "app.pem"), certificatePem);
+        execFileSync("chown", ["-R", "1000:1000", store]);
+        const lib = join(work, "p11");
+        mkdirSync(lib, { recursive: true });
+        copyFileSync(realpathSync(hsm.module), join(lib, "libsofthsm2.so"));
+        copyFileSync(realpathSync("/lib/x86_64-linux-gnu/libcrypto.so.3"), join(lib, "libcrypto.so.3"));
+        chmodSync(lib, 0o755);
+        const port = await freePort();
+        await podman([
+          "run",
+          "-d",
+          "--name",
+          name,
+          "--read-only",
+          "--cap-drop",
+          "ALL",
+          "--network",
+          "host",
+          "-v",
+          `${lib}:/opt/pkcs11:ro`,
+          "-v",
+          `${store}:${store}`,
+          "-e",
+          "LD_LIBRARY_PATH=/opt/pkcs11",
+          "-e",
+          `SOFTHSM2_CONF=${hsm.conf}`,
+          "-e",
+          "IAM_RA_PKCS11_LIB=/opt/pkcs11/libsofthsm2.so",
+          "-e",
+          "IAM_RA_PKCS11_PIN=424242",
+          "-e",
+          `IAM_RA_TOKEN_FILE=${join(store, "token")}`,
+          "-e",
+          `IAM_RA_CERTIFICATE=${join(store, "app.pem")}`,
+          "-e",
+          "IAM_RA_PRIVATE_KEY=pkcs11:token=sidecar;object=app;type=private",
+          "-e",
+          `IAM_RA_TRUST_ANCHOR_ARN=${world.trustAnchorArn}`,
+          "-e",
+          `IAM_RA_PROFILE_ARN=${world.profileArn}`,
+          "-e",
+          `IAM_RA_ROLE_ARN=${ROLE_ARN}`,
+          "-e",
+          `IAM_RA_ENDPOINT=${world.emu.url}`,
+          "-e",
+          `IAM_RA_PORT=${port}`,
+          amd64Tag(),
+        ]);
+        // Ready means the first credentials were minted, with a signature made inside the token.
+        await eventually(async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+          return res?.ok ? true : undefined;
+        }, 30_000);
+        const res = await fetch(`http://127.0.0.1:${port}/v1/credentials`, {
+          headers: { Authorization: readFileSync(join(store, "token"), "utf8").trim() },
+        });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({
+          AccessKeyId: expect.any(String),
+          Token: expect.any(String),
+        });
+        await podman(["stop", "-t", "10", name]);
+        expect(await podman(["inspect", name, "--format", "{{.State.ExitCode}}"])).toBe("0");
+      } catch (error) {
+        const logs = [
+          await podman([
+            "inspect",
+            name,
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}",
+          ]).catch((e) => String(e)),
+          await podman(["logs", name]).catch((e) => String(e)),
+        ].join("\n");
+        throw new Error(`${(error as Error).message}\ncontainer logs:\n${logs}`);
+      } finally {
+        await podman(["rm", "-f", name]).catch(() => {});
+        hsm.cleanup();
+      }
+    },
+    120_000,
+  );
 });
