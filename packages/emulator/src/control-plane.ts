@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { parseCertificate, pemCertificates } from "./certificates.ts";
-import { ApiError, type EmulatorRequest } from "./http.ts";
+import { ApiError, type EmulatorRequest, jsonBody } from "./http.ts";
 import {
   checkNotificationSettings,
   defaultAttributeMappings,
@@ -27,16 +27,7 @@ export interface ControlPlaneResult {
 const invalid = (message: string) => new ApiError(400, "ValidationException", message);
 const notFound = (what: string) => new ApiError(404, "ResourceNotFoundException", `${what} not found`);
 
-function bodyOf(req: EmulatorRequest): Record<string, unknown> {
-  if (req.body.length === 0) return {};
-  try {
-    const v = JSON.parse(req.body.toString("utf8"));
-    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new ApiError(400, "SerializationException", "The request body is not valid JSON.");
-}
+const bodyOf = jsonBody;
 
 function checkName(name: unknown): string {
   if (typeof name !== "string" || !/^[ a-zA-Z0-9._-]{1,255}$/.test(name)) {

@@ -27,6 +27,18 @@ export class ApiError extends Error {
   }
 }
 
+/** A restJson1 request's body: a JSON object, or {} when empty; anything else is a SerializationException. */
+export function jsonBody(req: EmulatorRequest): Record<string, unknown> {
+  if (req.body.length === 0) return {};
+  try {
+    const v = JSON.parse(req.body.toString("utf8"));
+    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new ApiError(400, "SerializationException", "The request body is not valid JSON.");
+}
+
 /** Sends a restJson1 answer. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string): void {
   const text = body === undefined ? "" : JSON.stringify(body);

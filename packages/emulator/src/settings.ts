@@ -5,7 +5,7 @@
  * tags CreateSession derives from a certificate.
  * @module
  */
-import { ApiError, type EmulatorRequest } from "./http.ts";
+import { ApiError, type EmulatorRequest, jsonBody } from "./http.ts";
 import type { EmulatorStateData, ProfileRecord, TrustAnchorRecord } from "./state.ts";
 
 const invalid = (message: string) => new ApiError(400, "ValidationException", message);
@@ -98,17 +98,6 @@ export function putNotificationSettings(
   }
 }
 
-function body(req: EmulatorRequest): Record<string, unknown> {
-  if (req.body.length === 0) return {};
-  try {
-    const v = JSON.parse(req.body.toString("utf8"));
-    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new ApiError(400, "SerializationException", "The request body is not valid JSON.");
-}
-
 function anchorById(state: EmulatorStateData, id: unknown): TrustAnchorRecord {
   if (typeof id !== "string" || !ID.test(id))
     throw invalid("trustAnchorId must be a trust anchor's 36-character id.");
@@ -146,7 +135,7 @@ export const SETTINGS_ROUTES: Array<{
     pattern: /^\/put-notifications-settings$/,
     operation: "PutNotificationSettings",
     handler: (req, ctx) => {
-      const b = body(req);
+      const b = jsonBody(req);
       const anchor = anchorById(ctx.state, b.trustAnchorId);
       putNotificationSettings(anchor, checkNotificationSettings(b.notificationSettings), ctx.accountId);
       anchor.updatedAt = ctx.now().toISOString();
@@ -158,7 +147,7 @@ export const SETTINGS_ROUTES: Array<{
     pattern: /^\/reset-notifications-settings$/,
     operation: "ResetNotificationSettings",
     handler: (req, ctx) => {
-      const b = body(req);
+      const b = jsonBody(req);
       const anchor = anchorById(ctx.state, b.trustAnchorId);
       const keys = b.notificationSettingKeys;
       if (!Array.isArray(keys) || keys.length > 50)
@@ -187,7 +176,7 @@ export const SETTINGS_ROUTES: Array<{
     operation: "PutAttributeMapping",
     handler: (req, ctx, id) => {
       const profile = profileById(ctx.state, id);
-      const b = body(req);
+      const b = jsonBody(req);
       const certificateField = checkField(b.certificateField);
       const rules = b.mappingRules;
       if (!Array.isArray(rules) || rules.length === 0)

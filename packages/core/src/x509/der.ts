@@ -64,14 +64,7 @@ function oidText(bytes: Uint8Array): string {
 
 /** The OID of the algorithm that signed a certificate (Certificate.signatureAlgorithm), if readable. */
 export function certificateSignatureOid(der: Uint8Array): string | undefined {
-  const certificate = readTlv(der, 0);
-  if (certificate?.tag !== SEQUENCE) return undefined;
-  const tbs = readTlv(der, certificate.start, certificate.end);
-  if (tbs?.tag !== SEQUENCE) return undefined;
-  const algorithm = readTlv(der, tbs.end, certificate.end);
-  if (algorithm?.tag !== SEQUENCE) return undefined;
-  const oid = readTlv(der, algorithm.start, algorithm.end);
-  return oid?.tag === OID ? oidText(der.subarray(oid.start, oid.end)) : undefined;
+  return signedDerParts(der)?.signatureOid;
 }
 
 /** Signature algorithms Roles Anywhere refuses (MD5 and SHA-1 based), by OID. */

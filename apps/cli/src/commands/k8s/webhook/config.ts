@@ -2,7 +2,7 @@ import { buildWebhookManifests } from "@iam-ra/core/admin";
 import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../../admin-command.ts";
 import { loadK8s } from "../../../services/k8s-output.ts";
-import { type K8sWebhookInstallResult, printWebhookManifests } from "./install.ts";
+import { type K8sWebhookInstallResult, printWebhookManifests, webhookClusterFlag } from "./install.ts";
 
 export class K8sWebhookConfig extends AdminCommand {
   static override summary =
@@ -14,12 +14,7 @@ already prints it; run this after \`k8s offboard\` or after onboarding without -
 re-reads it within seconds of kubectl applying it.`;
   static override examples = ["<%= config.bin %> <%= command.id %> --cluster prod-eu | kubectl apply -f -"];
   static override flags = {
-    cluster: Flags.string({
-      char: "c",
-      description: "Cluster name, as given to `k8s setup`.",
-      env: "IAM_RA_CLUSTER",
-      required: true,
-    }),
+    cluster: webhookClusterFlag(),
     "webhook-namespace": Flags.string({ description: "The webhook's namespace (default iam-ra-system)." }),
     certificates: Flags.string({
       description: "For workloads onboarded before this was recorded: csi (default) or secret.",

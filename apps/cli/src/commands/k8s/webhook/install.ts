@@ -10,6 +10,15 @@ export type K8sWebhookInstallResult = Omit<WebhookManifestsResult, "manifests"> 
   files: string[] | null;
 };
 
+/** --cluster of the webhook commands. */
+export const webhookClusterFlag = () =>
+  Flags.string({
+    char: "c",
+    description: "Cluster name, as given to `k8s setup`.",
+    env: "IAM_RA_CLUSTER",
+    required: true,
+  });
+
 export class K8sWebhookInstall extends AdminCommand {
   static override summary = "Print the admission webhook's install for a cluster (kubectl apply -f -).";
   static override description =
@@ -24,12 +33,7 @@ for csi certificates. Nothing secret is printed. Reads iam-ra's state only; chan
     "<%= config.bin %> <%= command.id %> -c prod-eu --failure-policy Ignore --audit --output ./k8s/webhook",
   ];
   static override flags = {
-    cluster: Flags.string({
-      char: "c",
-      description: "Cluster name, as given to `k8s setup`.",
-      env: "IAM_RA_CLUSTER",
-      required: true,
-    }),
+    cluster: webhookClusterFlag(),
     image: Flags.string({
       description: "Webhook and sidecar image (default ghcr.io/iam-ra/sidecar:<this CLI's version>).",
       env: "IAM_RA_SIDECAR_IMAGE",
