@@ -14,7 +14,9 @@ export function flagsFromSpecs(specs: readonly CredentialFlagSpec[]): Interfaces
         : s.type === "integer"
           ? // No option of the table takes a negative number: say so, rather than the range check later.
             Flags.integer({ ...common, min: 0 })
-          : Flags.string(common);
+          : "multiple" in s && s.multiple
+            ? Flags.string({ ...common, multiple: true })
+            : Flags.string(common);
   }
   return out;
 }

@@ -77,12 +77,13 @@ const invalid = (message: string, hint: string) => new IamRaError("invalid-input
 
 /** Merges parsed flags with environment variables: a flag wins, an empty variable is absent. */
 export function mergeEnv(
-  flags: Record<string, string | boolean | undefined>,
+  flags: Record<string, string | boolean | string[] | undefined>,
   env: Readonly<Record<string, string | undefined>>,
 ): CredentialOptionValues {
   const values: CredentialOptionValues = {};
   for (const spec of SIDECAR_OPTIONS) {
-    let value: string | boolean | number | undefined = flags[spec.name];
+    const raw = flags[spec.name];
+    let value: string | boolean | number | undefined = Array.isArray(raw) ? raw.join(",") : raw;
     const fromEnv = env[spec.env];
     if (value === undefined && fromEnv !== undefined && fromEnv !== "")
       value = spec.type === "boolean" ? /^(1|true|yes|on)$/i.test(fromEnv) : fromEnv;

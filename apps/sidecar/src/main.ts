@@ -48,13 +48,16 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: Object.fromEntries(
-      SIDECAR_OPTIONS.map((s) => [s.name, { type: s.type === "boolean" ? "boolean" : "string" }]),
-    ) as Record<string, { type: "string" | "boolean" }>,
+      SIDECAR_OPTIONS.map((s) => [
+        s.name,
+        { type: s.type === "boolean" ? "boolean" : "string", multiple: "multiple" in s && s.multiple },
+      ]),
+    ) as Record<string, { type: "string" | "boolean"; multiple: boolean }>,
     strict: true,
     allowPositionals: false,
   });
   const config = await resolveSidecarConfig(
-    mergeEnv(values as Record<string, string | boolean>, process.env),
+    mergeEnv(values as Record<string, string | boolean | string[]>, process.env),
     process.env,
   );
   const logger = createLogger((line) => process.stderr.write(line), config.logLevel);

@@ -122,4 +122,15 @@ describe("serve/sidecar refuse a bad configuration before binding or calling AWS
     expect(r.stderr).toMatch(/^iam-ra-sidecar: /);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("--instance-properties repeats; every pair is checked before IO", async () => {
+    const main = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+    const args = ["--certificate", "/nonexistent/cert.pem", "--instance-properties", "host=a"];
+    const r = await exec(process.execPath, [main, ...args, "--instance-properties", "broken"]).then(
+      () => ({ code: 0, stderr: "" }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^iam-ra-sidecar: Instance property "broken" is not key=value/);
+  });
 });

@@ -81,3 +81,32 @@ describe("unsafe transport is refused or said out loud", () => {
     expect(inputs.options.allowHttp).toBe(true);
   });
 });
+
+describe("instance properties", () => {
+  test("key=value pairs, from a flag (array or comma-joined) or the variable, reach the params", async () => {
+    const fromArray = await resolveSessionInputs(
+      { ...BASE, "instance-properties": ["host=web-1", "env=a=b"] as unknown as string },
+      {},
+    );
+    expect(fromArray.params.instanceProperties).toEqual({ host: "web-1", env: "a=b" });
+    const joined = await resolveSessionInputs({ ...BASE, "instance-properties": "host=web-1, rack=r2" }, {});
+    expect(joined.params.instanceProperties).toEqual({ host: "web-1", rack: "r2" });
+    const none = await resolveSessionInputs({ ...BASE }, {});
+    expect(none.params.instanceProperties).toBeUndefined();
+  });
+
+  test.each([
+    ["host", /not key=value/],
+    ["=v", /not key=value/],
+    ["k=", /not key=value/],
+    [`k=${"v".repeat(201)}`, /1–200 characters/],
+    [Array.from({ length: 51 }, (_, i) => `k${i}=v`).join(","), /At most 50/],
+  ])("%s is refused before any IO", async (text, message) => {
+    const error = await refusal({
+      "instance-properties": text,
+      "private-key-passphrase-file": "/nonexistent/pass",
+    });
+    expect(error.code).toBe("invalid-input");
+    expect(error.message).toMatch(message);
+  });
+});

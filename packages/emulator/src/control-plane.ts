@@ -122,6 +122,12 @@ async function checkSource(source: unknown): Promise<TrustAnchorRecord["source"]
     }
     return { sourceType: "AWS_ACM_PCA", sourceData: { acmPcaArn: arn } };
   }
+  if (s.sourceType === "SELF_SIGNED_REPOSITORY")
+    // The model lists the type, but its SourceData union has no member for it and AWS documents no way
+    // to create one; refused as an unsupported source (AWS's exact wording is not known).
+    throw invalid(
+      "Unsupported trust anchor source type SELF_SIGNED_REPOSITORY: create a CERTIFICATE_BUNDLE or AWS_ACM_PCA trust anchor.",
+    );
   throw invalid("sourceType must be one of AWS_ACM_PCA, CERTIFICATE_BUNDLE, SELF_SIGNED_REPOSITORY.");
 }
 

@@ -137,6 +137,35 @@ interface SessionInput {
   roleArn: string;
   durationSeconds: number | undefined;
   roleSessionName: string | undefined;
+  instanceProperties: Record<string, string> | undefined;
+}
+
+/** The model's InstancePropertyMap: at most 50 entries, keys and values of 1–200 characters. */
+const MAX_INSTANCE_PROPERTIES = 50;
+const MAX_INSTANCE_PROPERTY_LENGTH = 200;
+
+function readInstanceProperties(value: unknown): Record<string, string> | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "object" || Array.isArray(value))
+    throw invalid("instanceProperties must be a map of strings to strings.");
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_INSTANCE_PROPERTIES)
+    throw invalid(
+      `1 validation error detected: Value at 'instanceProperties' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INSTANCE_PROPERTIES}`,
+    );
+  for (const [k, v] of entries) {
+    if (typeof v !== "string") throw invalid(`instanceProperties.${k} must be a string.`);
+    for (const [what, text] of [
+      ["key", k],
+      ["value", v],
+    ] as const) {
+      if (text.length < 1 || text.length > MAX_INSTANCE_PROPERTY_LENGTH)
+        throw invalid(
+          `1 validation error detected: Value at 'instanceProperties' failed to satisfy constraint: Map ${what} must have length between 1 and ${MAX_INSTANCE_PROPERTY_LENGTH}`,
+        );
+    }
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 function readInput(req: EmulatorRequest): SessionInput {
@@ -192,6 +221,7 @@ function readInput(req: EmulatorRequest): SessionInput {
     roleArn: roleArn!,
     durationSeconds,
     roleSessionName,
+    instanceProperties: readInstanceProperties(body.instanceProperties),
   };
 }
 
@@ -401,6 +431,9 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
   }
   if (input.roleSessionName !== undefined && !profile.acceptRoleSessionName)
     throw denied("Not authorized to set roleSessionName");
+  const hasInstanceProperties = Object.keys(input.instanceProperties ?? {}).length > 0;
+  if (profile.requireInstanceProperties && !hasInstanceProperties)
+    throw denied("The profile requires instance properties, and the request has none.");
 
   const context = deriveTrustContext(leaf, anchor.trustAnchorArn, ctx.accountId, profile.attributeMappings);
   const policy = await ctx.trustPolicy(input.roleArn);
@@ -454,6 +487,9 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
     },
     ...subject.credentials.filter((c) => c.serialNumber !== expectedSerial),
   ];
+  // AWS lists the properties of the latest request that sent any; the subject keeps the last one.
+  if (hasInstanceProperties)
+    subject.instanceProperties = [{ failed: false, properties: { ...input.instanceProperties }, seenAt }];
 
   return {
     credentialSet: [

@@ -162,6 +162,31 @@ describe("@aws-sdk/client-rolesanywhere round-trips every control-plane operatio
     });
   });
 
+  it("a SELF_SIGNED_REPOSITORY trust anchor is refused as an unsupported source", async () => {
+    const w = await createWorld();
+    const client = new RolesAnywhereClient({
+      region: "us-east-1",
+      endpoint: w.emu.url,
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+      maxAttempts: 1,
+    });
+    await expect(
+      client.send(
+        new CreateTrustAnchorCommand({
+          name: "repo",
+          source: {
+            sourceType: "SELF_SIGNED_REPOSITORY",
+            sourceData: { x509CertificateData: w.pki.root.certificatePem },
+          },
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: "ValidationException",
+      message: expect.stringMatching(/Unsupported trust anchor source type SELF_SIGNED_REPOSITORY/),
+      $metadata: { httpStatusCode: 400 },
+    });
+  });
+
   it("validation errors come back typed, as AWS sends them", async () => {
     const w = await createWorld();
     const client = new RolesAnywhereClient({

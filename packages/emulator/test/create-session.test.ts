@@ -72,6 +72,56 @@ describe("CreateSession accepts valid requests", () => {
   });
 });
 
+describe("instance properties", () => {
+  it("core sends them and GetSubject shows the latest; ListSubjects leaves them out", async () => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    await w.call(leaf, { instanceProperties: { host: "build-1", env: "ci" } });
+    const { subjects } = await controlPlane(w.emu, "GET", "/subjects");
+    expect(subjects[0].instanceProperties).toBeUndefined();
+    const first = await controlPlane(w.emu, "GET", `/subject/${subjects[0].subjectId}`);
+    expect(first.subject.instanceProperties).toEqual([
+      { failed: false, properties: { host: "build-1", env: "ci" }, seenAt: expect.any(String) },
+    ]);
+    await w.call(leaf, { instanceProperties: { host: "build-2" } });
+    const second = await controlPlane(w.emu, "GET", `/subject/${subjects[0].subjectId}`);
+    expect(second.subject.instanceProperties.map((p: { properties: unknown }) => p.properties)).toEqual([
+      { host: "build-2" },
+    ]);
+  });
+
+  it("a profile that requires them refuses a request without any", async () => {
+    const w = await createWorld();
+    const { profile } = await controlPlane(w.emu, "POST", "/profiles", {
+      name: "strict",
+      enabled: true,
+      roleArns: [ROLE_ARN],
+      requireInstanceProperties: true,
+    });
+    const leaf = await w.pki.issueLeaf();
+    await expectRejection(
+      w.call(leaf, { profileArn: profile.profileArn }),
+      "access-denied",
+      403,
+      /instance properties/,
+    );
+    await expect(
+      w.call(leaf, { profileArn: profile.profileArn, instanceProperties: { host: "a" } }),
+    ).resolves.toBeDefined();
+  });
+
+  it.each([
+    ["51 entries", Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"]))],
+    ["a 201-character value", { k: "v".repeat(201) }],
+    ["a 201-character key", { ["k".repeat(201)]: "v" }],
+    ["an empty value", { k: "" }],
+  ])("%s is a ValidationException", async (_name, instanceProperties) => {
+    const w = await createWorld();
+    const leaf = await w.pki.issueLeaf();
+    await expectRejection(w.call(leaf, { instanceProperties }), "validation", 400, /instanceProperties/);
+  });
+});
+
 describe("logs", () => {
   it("one structured entry per request, and never a secret", async () => {
     const entries: unknown[] = [];

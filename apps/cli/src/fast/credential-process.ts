@@ -43,14 +43,18 @@ export async function main(argv: string[]): Promise<void> {
     const { values } = parseArgs({
       args: joinNegativeNumbers(argv),
       options: Object.fromEntries(
-        SPECS.map((s) => [s.name, { type: s.type === "boolean" ? "boolean" : "string" }]),
+        SPECS.map((s) => [
+          s.name,
+          { type: s.type === "boolean" ? "boolean" : "string", multiple: "multiple" in s && s.multiple },
+        ]),
       ),
       strict: true,
       allowPositionals: false,
     });
     const flags: Record<string, string | boolean | number | undefined> = {};
     for (const spec of SPECS) {
-      let value: string | boolean | undefined = values[spec.name] as string | boolean | undefined;
+      const raw = values[spec.name] as string | boolean | string[] | undefined;
+      let value: string | boolean | undefined = Array.isArray(raw) ? raw.join(",") : raw;
       const fromEnv = process.env[spec.env];
       if (value === undefined && fromEnv !== undefined && fromEnv !== "")
         value = spec.type === "boolean" ? /^(1|true|yes)$/i.test(fromEnv) : fromEnv;

@@ -18,6 +18,7 @@ export type { CredentialOptionSpec } from "./option-specs.ts";
 export { CREDENTIAL_OPTIONS } from "./option-specs.ts";
 export type { CredentialOptionValues, SessionInputs } from "./options.ts";
 export {
+  parseInstanceProperties,
   readPassphrase,
   readPkcs11Options,
   resolveEndpointOption,

@@ -11,6 +11,8 @@ export interface CredentialOptionSpec {
   env: string;
   description: string;
   type: "string" | "boolean" | "integer";
+  /** The flag may repeat; front ends join the values with commas. */
+  multiple?: boolean;
 }
 
 /**
@@ -91,6 +93,14 @@ export const CREDENTIAL_OPTIONS = [
     env: "IAM_RA_ROLE_SESSION_NAME",
     type: "string",
     description: "Role session name (the profile must accept it).",
+  },
+  {
+    name: "instance-properties",
+    env: "IAM_RA_INSTANCE_PROPERTIES",
+    type: "string",
+    multiple: true,
+    description:
+      "Instance property key=value sent with CreateSession and recorded on the subject (repeatable; commas separate pairs; at most 50).",
   },
   {
     name: "endpoint",

@@ -129,6 +129,39 @@ export async function readPkcs11Options(
 }
 
 /**
+ * Parses `key=value` pairs separated by commas (repeated flags arrive joined with commas) into
+ * CreateSession instance properties, within the API's limits: at most 50 pairs, keys and values of
+ * 1–200 characters. A value may contain `=`; the first one splits.
+ * @returns undefined when the text is empty or absent.
+ * @public
+ */
+export function parseInstanceProperties(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const hint =
+    "Pass --instance-properties key=value (repeatable), or IAM_RA_INSTANCE_PROPERTIES=k1=v1,k2=v2.";
+  const out: Record<string, string> = {};
+  for (const pair of text.split(",")) {
+    const at = pair.indexOf("=");
+    const key = at < 0 ? "" : pair.slice(0, at).trim();
+    const value = at < 0 ? "" : pair.slice(at + 1).trim();
+    if (!key || !value)
+      throw new IamRaError("invalid-input", `Instance property "${pair}" is not key=value.`, { hint });
+    if (key.length > 200 || value.length > 200)
+      throw new IamRaError(
+        "invalid-input",
+        `Instance property "${key}": keys and values are 1–200 characters.`,
+        {
+          hint,
+        },
+      );
+    out[key] = value;
+  }
+  if (Object.keys(out).length > 50)
+    throw new IamRaError("invalid-input", "At most 50 instance properties can be sent.", { hint });
+  return out;
+}
+
+/**
  * Turns option values into CreateSession inputs: material sources, parameters and client options
  * (transport with the proxy variables and CA bundle of `env`). Throws when no certificate is given.
  * @public
@@ -147,6 +180,11 @@ export async function resolveSessionInputs(
   const timeoutMs = boundedInteger(values, "timeout");
   const maxAttempts = boundedInteger(values, "max-attempts");
   const endpoint = resolveEndpointOption(values, env);
+  // oclif hands a repeatable flag over as an array; the other front ends join it with commas.
+  const rawProperties: unknown = values["instance-properties"];
+  const instanceProperties = parseInstanceProperties(
+    Array.isArray(rawProperties) ? rawProperties.join(",") : stringOption(values["instance-properties"]),
+  );
   const insecureSkipVerify = Boolean(values["no-verify-ssl"]);
   const allowHttp = Boolean(values["allow-http"]);
   const warnings: string[] = [];
@@ -189,6 +227,7 @@ export async function resolveSessionInputs(
       roleArn: stringOption(values["role-arn"]) ?? "",
       durationSeconds: duration === undefined ? undefined : Number(duration),
       roleSessionName: stringOption(values["role-session-name"]),
+      instanceProperties,
     },
     options: {
       region: stringOption(values.region),

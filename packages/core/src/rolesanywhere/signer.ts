@@ -31,6 +31,11 @@ export interface CreateSessionParams {
   durationSeconds?: number | undefined;
   /** Needs `acceptRoleSessionName` on the profile. */
   roleSessionName?: string | undefined;
+  /**
+   * Key/value pairs describing the instance (at most 50; keys and values 1–200 characters), which
+   * Roles Anywhere records on the subject. Default: none sent (the official helper never sends any).
+   */
+  instanceProperties?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -72,7 +77,7 @@ export interface SigningIdentity {
 
 /**
  * Builds the unsigned CreateSession request: ARNs in the query string (as the official helper
- * sends them), `durationSeconds` and `roleSessionName` in a compact JSON body.
+ * sends them), `durationSeconds`, `roleSessionName` and `instanceProperties` in a compact JSON body.
  * @public
  */
 export function buildCreateSessionRequest(options: {
@@ -85,6 +90,8 @@ export function buildCreateSessionRequest(options: {
   const { endpoint, params } = options;
   const body: Record<string, unknown> = { durationSeconds: params.durationSeconds ?? 3600 };
   if (params.roleSessionName !== undefined) body.roleSessionName = params.roleSessionName;
+  if (params.instanceProperties && Object.keys(params.instanceProperties).length > 0)
+    body.instanceProperties = { ...params.instanceProperties };
   const headers: Record<string, string> = {
     "content-type": "application/json",
     host: endpoint.url.host,
