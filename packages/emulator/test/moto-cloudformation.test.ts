@@ -249,6 +249,8 @@ async function session(leaf: IssuedCertificate, outputs: Record<string, string>,
       profileArn: outputs.ProfileArn!,
       roleArn: outputs.RoleArn!,
       durationSeconds,
+      // Some stacks' profiles require instance properties (RequireInstanceProperties: true).
+      instanceProperties: { host: "cfn-test" },
     },
     { endpoint: emu.url, maxAttempts: 1 },
   );
