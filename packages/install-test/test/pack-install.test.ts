@@ -74,6 +74,7 @@ async function install(name: string, ...names: Name[]): Promise<string> {
 }
 
 beforeAll(async () => {
+  if (!enabled) return;
   dir = mkdtempSync(join(tmpdir(), "iam-ra-install-"));
   mkdirSync(join(dir, "packs"));
   await Promise.all(
@@ -95,11 +96,17 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(() => {
+  if (!enabled) return;
   console.log(`install footprints (npm, Node ${process.version}):\n  ${footprint.join("\n  ")}`);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.concurrent("published packages, packed and installed as users do", () => {
+// Packing and npm-installing takes minutes and the registry: on when IAM_RA_INSTALL_TEST=1 (the
+// release workflow runs it before publishing; locally: IAM_RA_INSTALL_TEST=1 npm test). In this
+// project's CI npm installs from the registry stalled past any deadline, for reasons not found yet.
+const enabled = process.env.IAM_RA_INSTALL_TEST === "1";
+
+describe.runIf(enabled).concurrent("published packages, packed and installed as users do", () => {
   it("each tarball holds README, LICENSE and its build, and nothing of the sources or tests", async () => {
     for (const name of Object.keys(PACKAGES) as Name[]) {
       const { stdout } = await exec("tar", ["-tzf", tarballs[name]]);
