@@ -4,7 +4,7 @@
 // node:https server answering the same bytes (the floor), measured in the same run with
 // autocannon. Prints p50/p99 latency (target: p99 <= 10 ms) and the most each sustains.
 // Run after `npm test` (needs apps/sidecar/dist):  node bench/webhook.mjs [seconds]
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import https from "node:https";
@@ -18,38 +18,24 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const seconds = Number(process.argv[2] ?? 10);
 const RATE = 200;
 const webhookMain = join(root, "apps/sidecar/dist/webhook.js");
-if (!existsSync(webhookMain)) {
-  console.error("bench: build first: npx -y pnpm@10.34.9 --filter @iam-ra/sidecar run build");
+if (!existsSync(webhookMain) || !existsSync(join(root, "packages/core/dist/x509/index.js"))) {
+  console.error("bench: build first: npx -y pnpm@10.34.9 -r run build");
   process.exit(2);
 }
 
 const dir = mkdtempSync(join(tmpdir(), "iam-ra-bench-webhook-"));
 const children = [];
 try {
-  // A serving certificate from openssl, as cert-manager would issue it for the Service.
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      join(dir, "tls.key"),
-      "-out",
-      join(dir, "tls.crt"),
-      "-days",
-      "1",
-      "-subj",
-      "/CN=iam-ra-webhook.iam-ra-system.svc",
-      "-addext",
-      "subjectAltName=DNS:iam-ra-webhook.iam-ra-system.svc,IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
+  // A serving certificate for the Service (and its CA), as cert-manager would issue it.
+  const { createServingCertificate } = await import(join(root, "packages/core/dist/x509/index.js"));
+  const tls = await createServingCertificate({
+    commonName: "iam-ra-webhook.iam-ra-system.svc",
+    dnsNames: ["iam-ra-webhook.iam-ra-system.svc"],
+    ips: ["127.0.0.1"],
+  });
+  writeFileSync(join(dir, "tls.crt"), tls.certificatePem);
+  writeFileSync(join(dir, "tls.key"), tls.privateKeyPem, { mode: 0o600 });
+  writeFileSync(join(dir, "ca.crt"), tls.caCertificatePem);
   const role = {
     trustAnchorArn: "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/0b4f6b0c",
     profileArn: "arn:aws:rolesanywhere:eu-west-1:123456789012:profile/7c1e2a3b",
@@ -126,7 +112,7 @@ try {
   });
   children.push(webhook);
   const webhookUrl = `https://127.0.0.1:${port}`;
-  const ca = readFileSync(join(dir, "tls.crt"));
+  const ca = readFileSync(join(dir, "ca.crt"));
   const post = async (url, agent) =>
     await new Promise((resolve, reject) => {
       const req = https.request(

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createPrivateKey } from "node:crypto";
 import { once } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { renderTemplate, roleTemplate } from "@iam-ra/core/cloudformation";
 import { parseK8sYaml } from "@iam-ra/core/k8s";
 import { freePort, issueLikeCertManager, issueLikeCsiDriver } from "@iam-ra/core/testing";
-import { issueCertificate } from "@iam-ra/core/x509";
+import { createServingCertificate, issueCertificate } from "@iam-ra/core/x509";
 import jsonpatch from "fast-json-patch";
 import { Pod } from "kubernetes-models/v1/Pod";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -701,34 +701,15 @@ describe("k8s: set-up, onboarding and issuer isolation, end to end on moto + the
     });
     const serverName = `${service.metadata.name}.${service.metadata.namespace}.svc`;
     expect(serving.spec.dnsNames).toContain(serverName);
-    // cert-manager: the serving certificate, here from openssl for the Certificate's DNS names.
+    // cert-manager: the serving certificate for the Certificate's DNS names (and the CA it trusts).
     const tlsDir = mkdtempSync(join(dir, "webhook-tls-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        join(tlsDir, "tls.key"),
-        "-out",
-        join(tlsDir, "tls.crt"),
-        "-days",
-        "1",
-        "-subj",
-        `/CN=${serving.spec.commonName}`,
-        "-addext",
-        `subjectAltName=${serving.spec.dnsNames.map((d: string) => `DNS:${d}`).join(",")}`,
-        "-addext",
-        "extendedKeyUsage=serverAuth",
-      ],
-      { stdio: "ignore" },
-    );
-    const ca = readFileSync(join(tlsDir, "tls.crt"));
+    const servingTls = await createServingCertificate({
+      commonName: serving.spec.commonName,
+      dnsNames: serving.spec.dnsNames,
+    });
+    writeFileSync(join(tlsDir, "tls.crt"), servingTls.certificatePem);
+    writeFileSync(join(tlsDir, "tls.key"), servingTls.privateKeyPem, { mode: 0o600 });
+    const ca = servingTls.caCertificatePem;
     // The kubelet: the ConfigMap and Secret volumes, the webhook container as the Deployment has it.
     const configDir = mkdtempSync(join(dir, "webhook-config-"));
     for (const [key, value] of Object.entries(configMap.data as Record<string, string>))

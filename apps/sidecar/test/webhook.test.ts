@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, request } from "node:https";
@@ -6,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WebhookConfig } from "@iam-ra/core/k8s";
+import { createServingCertificate } from "@iam-ra/core/x509";
 import jsonpatch from "fast-json-patch";
 import { Pod } from "kubernetes-models/v1/Pod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,36 +43,18 @@ let api: ReturnType<typeof createServer>;
 const apiRequests: Obj[] = [];
 const logs: Obj[] = [];
 
-/** A self-signed serving certificate for localhost and 127.0.0.1, made by openssl. */
-function opensslServingCertificate(name: string): { cert: string; key: string } {
+/** A serving certificate for localhost and 127.0.0.1 (and its CA), written as cert and key files. */
+async function servingCertificate(name: string): Promise<{ cert: string; key: string; ca: string }> {
+  const tls = await createServingCertificate({
+    commonName: name,
+    dnsNames: ["localhost"],
+    ips: ["127.0.0.1"],
+  });
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${name}`,
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-addext",
-      "extendedKeyUsage=serverAuth",
-    ],
-    { stdio: "ignore" },
-  );
-  return { cert, key };
+  writeFileSync(cert, tls.certificatePem);
+  writeFileSync(key, tls.privateKeyPem, { mode: 0o600 });
+  return { cert, key, ca: tls.caCertificatePem };
 }
 
 /** POSTs to the webhook over HTTPS, trusting only its CA (what the caBundle does). */
@@ -136,12 +118,12 @@ function applyAnswer(object: Obj, response: Obj): Obj {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "iam-ra-webhook-"));
-  const tls = opensslServingCertificate("iam-ra-webhook");
-  ca = readFileSync(tls.cert);
+  const tls = await servingCertificate("iam-ra-webhook");
+  ca = Buffer.from(tls.ca);
   const configFile = join(dir, "config.json");
   writeFileSync(configFile, JSON.stringify(CONFIG));
   // A fake API server, over TLS with the same CA, answering service-account reads.
-  const apiTls = opensslServingCertificate("kubernetes");
+  const apiTls = await servingCertificate("kubernetes");
   api = createServer({ cert: readFileSync(apiTls.cert), key: readFileSync(apiTls.key) }, (req, res) => {
     apiRequests.push({ url: req.url, authorization: req.headers.authorization });
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/serviceaccounts\/([^/]+)$/.exec(req.url ?? "");

@@ -3,16 +3,10 @@
  * to trust), or one given. AWS's Python library, the Go helper and the Java plugin only speak https.
  * @module
  */
-import { createSelfSignedCa, issueCertificate } from "@iam-ra/core/x509";
+import { createServingCertificate, type ServingCertificate } from "@iam-ra/core/x509";
 
 /** A serving certificate and key, and the CA that clients trust. @public */
-export interface EmulatorTls {
-  /** The serving certificate, then its CA (PEM). */
-  certificatePem: string;
-  privateKeyPem: string;
-  /** The CA to trust (PEM): `--ca-bundle`, `AWS_CA_BUNDLE`, `verify=` in Python. */
-  caCertificatePem: string;
-}
+export type EmulatorTls = ServingCertificate;
 
 /**
  * Makes a CA and a serving certificate for `localhost`, `127.0.0.1` and `::1` (and `hosts`), valid for
@@ -22,25 +16,15 @@ export interface EmulatorTls {
 export async function createEmulatorTls(
   options: { hosts?: string[]; days?: number } = {},
 ): Promise<EmulatorTls> {
-  const now = Date.now();
-  const notBefore = new Date(now - 60_000);
-  const notAfter = new Date(now + (options.days ?? 30) * 86_400_000);
-  const ca = await createSelfSignedCa({ subject: "CN=iam-ra emulator local CA", notBefore, notAfter });
+  const isIp = (h: string) => /^[\d.]+$|:/.test(h);
   const names = ["localhost", ...(options.hosts ?? [])];
-  const ips = ["127.0.0.1", "::1", ...names.filter((h) => /^[\d.]+$|:/.test(h))];
-  const leaf = await issueCertificate({
-    subject: "CN=localhost",
-    issuer: ca,
-    notBefore,
-    notAfter,
-    extendedKeyUsage: "serverAuth",
-    san: { dns: names.filter((h) => !/^[\d.]+$|:/.test(h)), ip: [...new Set(ips)] },
+  return await createServingCertificate({
+    commonName: "localhost",
+    caName: "iam-ra emulator local CA",
+    dnsNames: names.filter((h) => !isIp(h)),
+    ips: [...new Set(["127.0.0.1", "::1", ...names.filter(isIp)])],
+    days: options.days,
   });
-  return {
-    certificatePem: `${leaf.certificatePem.trim()}\n${ca.certificatePem.trim()}\n`,
-    privateKeyPem: leaf.privateKeyPem,
-    caCertificatePem: ca.certificatePem,
-  };
 }
 
 /**

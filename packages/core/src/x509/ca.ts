@@ -396,3 +396,48 @@ export async function createCrl(options: CreateCrlOptions): Promise<Buffer> {
   );
   return Buffer.from(crl.rawData);
 }
+
+/** A TLS server's certificate chain and key, and the CA its clients trust. @public */
+export interface ServingCertificate {
+  /** The serving certificate, then its CA (PEM). */
+  certificatePem: string;
+  privateKeyPem: string;
+  /** The CA to trust (PEM). */
+  caCertificatePem: string;
+}
+
+/**
+ * Makes a self-signed CA and, from it, a TLS server certificate (serverAuth) for `dnsNames` and
+ * `ips`, valid from a minute ago for `days` (default 30). For local servers (the emulator's https,
+ * test webhooks); nothing is written.
+ * @public
+ */
+export async function createServingCertificate(options: {
+  commonName: string;
+  dnsNames?: string[] | undefined;
+  ips?: string[] | undefined;
+  caName?: string | undefined;
+  days?: number | undefined;
+}): Promise<ServingCertificate> {
+  const now = Date.now();
+  const notBefore = new Date(now - 60_000);
+  const notAfter = new Date(now + (options.days ?? 30) * 86_400_000);
+  const ca = await createSelfSignedCa({
+    subject: `CN=${options.caName ?? `${options.commonName} CA`}`,
+    notBefore,
+    notAfter,
+  });
+  const leaf = await issueCertificate({
+    subject: `CN=${options.commonName}`,
+    issuer: ca,
+    notBefore,
+    notAfter,
+    extendedKeyUsage: "serverAuth",
+    san: { dns: options.dnsNames ?? [], ip: options.ips ?? [] },
+  });
+  return {
+    certificatePem: `${leaf.certificatePem.trim()}\n${ca.certificatePem.trim()}\n`,
+    privateKeyPem: leaf.privateKeyPem,
+    caCertificatePem: ca.certificatePem,
+  };
+}

@@ -16,11 +16,13 @@ export type {
   IssuedCertificate,
   KeyAlgorithm,
   ParsedCsr,
+  ServingCertificate,
 } from "./ca.ts";
 export {
   createCrl,
   createCsr,
   createSelfSignedCa,
+  createServingCertificate,
   issueCertificate,
   issueCertificateForKey,
   KEY_ALGORITHMS,
