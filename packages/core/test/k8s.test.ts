@@ -5,7 +5,8 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { issuerCommonName, resolveDeployment } from "../src/admin/k8s.ts";
+import { issuerCommonName } from "../src/admin/k8s-issuers.ts";
+import { resolveDeployment } from "../src/admin/k8s-workload.ts";
 import {
   buildWorkloadManifests,
   certificateSubjectFor,

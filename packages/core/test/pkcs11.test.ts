@@ -9,7 +9,7 @@ import { parsePkcs11Uri, redactPkcs11Uri } from "../src/pkcs11/uri.ts";
 import { signStringToSign } from "../src/rolesanywhere/signer.ts";
 import { createSoftHsm, createTestPki, hasSoftHsm, type SoftHsm } from "../src/testing/index.ts";
 import { issueCertificateForKey } from "../src/x509/ca.ts";
-import { isExternalSigningKey } from "../src/x509/material.ts";
+import { isExternalSigningKey } from "../src/x509/external-key.ts";
 import { readCredentialMaterial } from "../src/x509/read.ts";
 import { makeTempDir, openssl } from "./helpers/openssl.ts";
 

@@ -7,8 +7,8 @@ import { abortableSleep } from "../sleep.ts";
 import type { State } from "../state/schema.ts";
 import { createCrl, loadX509 } from "../x509/ca.ts";
 import { toPem } from "../x509/pem.ts";
+import { loadCaIssuer, type Namespace, openNamespace, requireState } from "./namespace.ts";
 import type { AdminDeps } from "./ports.ts";
-import { loadCaIssuer, type Namespace, openNamespace, requireState } from "./workflows.ts";
 
 const DAY = 86_400_000;
 

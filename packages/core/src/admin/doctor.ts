@@ -4,7 +4,8 @@ import { parseArn } from "../rolesanywhere/arn.ts";
 import type { CreateSessionResult } from "../rolesanywhere/client.ts";
 import { evaluateTrustPolicy } from "../rolesanywhere/trust-policy.ts";
 import { derivePrincipalTags, parseCertificate } from "../x509/certificate-info.ts";
-import { type CredentialMaterial, isExternalSigningKey } from "../x509/material.ts";
+import { isExternalSigningKey } from "../x509/external-key.ts";
+import type { CredentialMaterial } from "../x509/material.ts";
 import type { PcaPort, RolesAnywhereReadPort } from "./ports.ts";
 
 /**

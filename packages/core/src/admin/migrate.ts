@@ -3,8 +3,8 @@ import { IamRaError } from "../errors.ts";
 import { isValidTagValue, parseCertificate } from "../x509/certificate-info.ts";
 import { sealKeyEnvelope } from "../x509/envelope.ts";
 import { serialToDecimal } from "../x509/material.ts";
+import { openNamespace } from "./namespace.ts";
 import type { AdminDeps } from "./ports.ts";
-import { openNamespace } from "./workflows.ts";
 
 /**
  * Options of {@link migrateNamespace}.

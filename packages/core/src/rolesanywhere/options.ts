@@ -1,5 +1,5 @@
 import { IamRaError } from "../errors.ts";
-import type { Pkcs11Options } from "../pkcs11/key.ts";
+import type { Pkcs11Options } from "../pkcs11/module.ts";
 import type { ReadCredentialMaterialOptions } from "../x509/read.ts";
 import type { CreateSessionOptions } from "./client.ts";
 import type { CreateSessionParams } from "./signer.ts";

@@ -9,11 +9,8 @@ import {
   sha256Hex,
   uriEncode,
 } from "../sigv4/canonical.ts";
-import {
-  type ExternalSigningKey,
-  isExternalSigningKey,
-  type X509SigningAlgorithm,
-} from "../x509/material.ts";
+import { type ExternalSigningKey, isExternalSigningKey } from "../x509/external-key.ts";
+import type { X509SigningAlgorithm } from "../x509/material.ts";
 import type { ResolvedEndpoint } from "./endpoint.ts";
 
 /** The SigV4 service name of IAM Roles Anywhere. @public */

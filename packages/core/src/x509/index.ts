@@ -4,8 +4,8 @@
  * @module
  */
 
-export type { Pkcs11Options } from "../pkcs11/key.ts";
 export { openPkcs11Key, readPkcs11Certificate } from "../pkcs11/key.ts";
+export type { Pkcs11Options } from "../pkcs11/module.ts";
 export type { Pkcs11Uri } from "../pkcs11/uri.ts";
 export { isPkcs11Uri, parsePkcs11Uri, redactPkcs11Uri } from "../pkcs11/uri.ts";
 export type {
@@ -34,13 +34,10 @@ export { derivePrincipalTags, isValidTagValue, parseCertificate } from "./certif
 export { SIGNATURE_DIGESTS, signedDerParts } from "./der.ts";
 export type { EncryptedKeyEnvelope, KmsPort } from "./envelope.ts";
 export { openKeyEnvelope, sealKeyEnvelope } from "./envelope.ts";
-export type {
-  CredentialMaterial,
-  CredentialMaterialInput,
-  ExternalSigningKey,
-  X509SigningAlgorithm,
-} from "./material.ts";
-export { checkValidity, isExternalSigningKey, parseCredentialMaterial, serialToDecimal } from "./material.ts";
+export type { ExternalSigningKey } from "./external-key.ts";
+export { isExternalSigningKey } from "./external-key.ts";
+export type { CredentialMaterial, CredentialMaterialInput, X509SigningAlgorithm } from "./material.ts";
+export { checkValidity, parseCredentialMaterial, serialToDecimal } from "./material.ts";
 export type { PemBlock } from "./pem.ts";
 export { isPem, parsePemBlocks, toPem } from "./pem.ts";
 export type { MaterialSource, ReadCredentialMaterialOptions } from "./read.ts";

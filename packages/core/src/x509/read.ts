@@ -1,5 +1,5 @@
 import { readBoundedFile } from "../files.ts";
-import type { Pkcs11Options } from "../pkcs11/key.ts";
+import type { Pkcs11Options } from "../pkcs11/module.ts";
 import { isPkcs11Uri } from "../pkcs11/uri.ts";
 import { type CredentialMaterial, parseCredentialMaterial } from "./material.ts";
 
