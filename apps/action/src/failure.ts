@@ -1,4 +1,4 @@
-import { CredentialMaterialError, IamRaError, type IamRaErrorCode } from "@iam-ra/core";
+import { asIamRaError, CredentialMaterialError, IamRaError, type IamRaErrorCode } from "@iam-ra/core";
 import { StsError } from "@iam-ra/core/sts";
 
 /**
@@ -63,10 +63,9 @@ function hintOf(error: IamRaError): string | undefined {
  * caller logs that at debug level) and never input values beyond what the error message names.
  */
 export function describeFailure(error: unknown): string {
-  if (error instanceof IamRaError) {
-    const hint = hintOf(error);
-    return `${error.message}${hint ? ` Hint: ${hint}` : ""}`.replace(/\s*\r?\n\s*/g, " ");
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return `Unexpected error: ${message.replace(/\s*\r?\n\s*/g, " ")}. This is a bug in iam-ra-action; please report it with this log (re-run with debug logging for the stack trace).`;
+  // Anything not an IamRaError is a bug, worded by core's one printer of unexpected errors (the
+  // action's debug log has the stack).
+  const failure = asIamRaError(error, "iam-ra-action");
+  const hint = error instanceof IamRaError ? hintOf(failure) : failure.hint;
+  return `${failure.message}${hint ? ` Hint: ${hint}` : ""}`.replace(/\s*\r?\n\s*/g, " ");
 }

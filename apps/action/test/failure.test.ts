@@ -39,7 +39,7 @@ describe("describeFailure", () => {
 
   it("calls anything else a bug, in one line", () => {
     expect(describeFailure(new TypeError("x is not\na function"))).toBe(
-      "Unexpected error: x is not a function. This is a bug in iam-ra-action; please report it with this log (re-run with debug logging for the stack trace).",
+      "Unexpected error (a bug in iam-ra-action): TypeError: x is not a function Hint: Please report it at https://github.com/iam-ra/iam-ra/issues with what you ran and its output (DEBUG=iam-ra* adds the stack trace; remove secrets first).",
     );
   });
 });

@@ -1,12 +1,8 @@
-import { IamRaError, stripControlCharacters } from "@iam-ra/core";
+import { asIamRaError, IamRaError, stripControlCharacters } from "@iam-ra/core";
 import { Errors } from "@oclif/core";
 
 /** Exit status of a usage error (unknown flag or command, missing argument, bad flag value), as oclif uses. */
 export const USAGE_EXIT = 2;
-
-/** Where a user reports a bug; printed with every unexpected error. */
-export const BUG_REPORT =
-  "report it on the iam-ra issue tracker with the command you ran and its output with DEBUG=iam-ra* set";
 
 /** A command line iam-ra cannot run (an unknown command): reported as `invalid-input`, exit {@link USAGE_EXIT}. */
 export class UsageError extends IamRaError {
@@ -69,12 +65,9 @@ export function reportError(
     hint = error.suggestions?.join(" ");
     exit = error.oclif.exit ?? 1;
   } else {
-    const err = error instanceof Error ? error : new Error(String(error));
-    name = "IamRaError";
-    code = "internal";
-    message = `Unexpected error (a bug in iam-ra): ${err.name}: ${err.message}`;
-    hint = `Please ${BUG_REPORT}.`;
-    if (options.debug && err.stack) message += `\n${err.stack}`;
+    // A bug: worded by core's one printer of unexpected errors, as every app words it.
+    ({ name, code, message, hint } = asIamRaError(error));
+    if (options.debug && error instanceof Error && error.stack) message += `\n${error.stack}`;
   }
   // Messages may quote a peer (a service, an AWS SDK error, a file name): one line, no escapes.
   // A stack, printed only under DEBUG, keeps its lines.

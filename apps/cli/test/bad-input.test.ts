@@ -29,7 +29,6 @@ const NOT_BAD_INPUT = new Set([
   "access-denied",
   "not-initialized",
   "stack-failed",
-  "resource-not-found",
   "not-found",
   "in-use",
   "state-conflict",

@@ -8,46 +8,69 @@
  */
 
 /**
- * Stable error codes. `internal` is a bug; every other code is something the user can fix.
+ * Stable error codes, one per meaning (the `code` of `--json` errors and of every {@link IamRaError}).
+ * `internal` is a bug; every other code is something the user can fix.
  * @public
  */
 export type IamRaErrorCode =
+  /** A flag, argument, option or request parameter is malformed or out of range (ours or a service's ValidationException). */
   | "invalid-input"
+  /** A local file or directory that was named does not exist. */
   | "file-not-found"
+  /** A local file is unsafe or unreadable: its mode, owner, a symlink or a special file. */
   | "file-permission"
+  /** A certificate cannot be parsed or is unfit (not a client certificate, a weak signature, a broken chain). */
   | "certificate-invalid"
   | "certificate-expired"
   | "certificate-not-yet-valid"
+  /** A private key cannot be parsed. */
   | "private-key-invalid"
+  /** An encrypted private key (or a token PIN) needs a password that was wrong or not given. */
   | "private-key-password"
+  /** A private key of a kind SigV4-X509 cannot sign with. */
   | "private-key-unsupported"
   | "key-certificate-mismatch"
   | "arn-invalid"
+  /** An ARN, endpoint or resource belongs to another region than the one in use. */
   | "region-mismatch"
   | "endpoint-invalid"
+  /** AWS refused the caller (AccessDenied; a trust policy or permission that does not allow it). */
   | "access-denied"
+  /** Roles Anywhere could not verify the request's signature. */
   | "invalid-signature"
+  /** The certificate does not chain to the trust anchor. */
   | "untrusted-certificate"
   | "certificate-revoked"
   | "profile-disabled"
   | "trust-anchor-disabled"
   | "role-not-in-profile"
+  /** A session duration outside what the profile or role allows. */
   | "duration-invalid"
   | "session-name-not-allowed"
-  | "resource-not-found"
-  | "validation"
+  /** A thing that was named does not exist: a role, host, scope, profile, trust anchor, object or AWS resource. */
+  | "not-found"
+  /** AWS throttled the calls (after the retries). */
   | "throttled"
+  /** AWS answered 5xx (after the retries). */
   | "service-unavailable"
+  /** A connection failed (DNS, refused, reset, TLS). */
   | "network"
+  /** A deadline passed (a request, a stack, a wait). */
   | "timeout"
+  /** The namespace has no init stack or state: run `iam-ra init`. */
   | "not-initialized"
+  /** Another writer changed the state or a file at the same time, and retries did not settle it. */
   | "state-conflict"
   | "already-exists"
-  | "not-found"
+  /** Refused because something else still uses it (a scope used by roles, a role used by hosts). */
   | "in-use"
+  /** A CloudFormation stack failed (the message names the resource and the reason). */
   | "stack-failed"
+  /** Stopped by a signal or the caller's AbortSignal. */
   | "aborted"
+  /** An external program iam-ra needs is not installed (e.g. systemctl, a PKCS#11 module). */
   | "tool-missing"
+  /** A bug in iam-ra: the message says so and how to report it. */
   | "internal";
 
 // ANSI escape sequences (CSI, OSC and two-byte ESC forms), then any control character left: C0
@@ -95,6 +118,34 @@ export class IamRaError extends Error {
   get isUserError(): boolean {
     return this.code !== "internal";
   }
+}
+
+/** Where bugs are reported; every unexpected error names it. @public */
+export const BUG_REPORT_URL = "https://github.com/iam-ra/iam-ra/issues";
+
+/**
+ * Any thrown value as an {@link IamRaError}: an `IamRaError` stays as it is; anything else is a bug
+ * (`internal`), worded as one — the program it happened in and where to report it. Every app prints
+ * errors through this, so an unexpected error reads the same everywhere.
+ * @public
+ */
+export function asIamRaError(error: unknown, program = "iam-ra"): IamRaError {
+  if (error instanceof IamRaError) return error;
+  const err = error instanceof Error ? error : new Error(String(error));
+  return new IamRaError("internal", `Unexpected error (a bug in ${program}): ${err.name}: ${err.message}`, {
+    hint: `Please report it at ${BUG_REPORT_URL} with what you ran and its output (DEBUG=iam-ra* adds the stack trace; remove secrets first).`,
+    cause: error,
+  });
+}
+
+/**
+ * An error as a program prints it on stderr: `<program>: <message>` and, when there is one,
+ * `  hint: <next step>`, each on one line with control characters removed (messages quote peers).
+ * @public
+ */
+export function formatError(error: IamRaError, program = "iam-ra"): string {
+  const hint = error.hint === undefined ? "" : `  hint: ${stripControlCharacters(error.hint)}\n`;
+  return `${program}: ${stripControlCharacters(error.message)}\n${hint}`;
 }
 
 /**

@@ -7,8 +7,11 @@
  */
 export type { IamRaErrorCode, IamRaErrorOptions } from "./errors.ts";
 export {
+  asIamRaError,
+  BUG_REPORT_URL,
   CredentialMaterialError,
   describeError,
+  formatError,
   IamRaError,
   ServiceError,
   stripControlCharacters,

@@ -253,10 +253,10 @@ describe("retries", () => {
   });
 
   it.each([
-    [400, "ValidationException", "bad", "validation"],
+    [400, "ValidationException", "bad", "invalid-input"],
     [403, "AccessDeniedException", "Untrusted Signing Certificate", "untrusted-certificate"],
     [403, "AccessDeniedException", "Invalid signature", "invalid-signature"],
-    [404, "ResourceNotFoundException", "Profile not found", "resource-not-found"],
+    [404, "ResourceNotFoundException", "Profile not found", "not-found"],
   ])("does not retry %i %s", async (code, type, message, expected) => {
     const server = await scriptedServer([status(code, { message }, { "x-amzn-errortype": type }), ok]);
     const { sleep, delays } = recordingSleep();

@@ -83,8 +83,8 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     process.exitCode = 1;
     // The class the miss path throws (the fast bundle holds no copy of @iam-ra/core).
-    const { IamRaError } = await import("../services/credential-process.ts");
-    if (error instanceof FlagError || error instanceof CacheSafetyError || error instanceof IamRaError) {
+    const { asIamRaError, formatError } = await import("../services/credential-process.ts");
+    if (error instanceof FlagError || error instanceof CacheSafetyError) {
       const hint = (error as { hint?: string }).hint;
       process.stderr.write(`iam-ra: ${error.message}\n${hint ? `  hint: ${hint}\n` : ""}`);
     } else if (
@@ -95,9 +95,8 @@ export async function main(argv: string[]): Promise<void> {
         `iam-ra: ${error.message}\n  hint: run \`iam-ra credential-process --help\` for the flags.\n`,
       );
     } else {
-      process.stderr.write(
-        `iam-ra: unexpected error: ${error instanceof Error ? error.message : String(error)}\n  hint: this is a bug; please report it with the command you ran (no secrets).\n`,
-      );
+      // An IamRaError as it is; anything else worded as a bug, as every iam-ra program words it.
+      process.stderr.write(formatError(asIamRaError(error)));
     }
   }
 }

@@ -5,7 +5,7 @@ import { type CacheSlot, type CredentialProcessOutput, writeCachedCredentials } 
 import type { CredentialFlagValues } from "./credential-options.ts";
 
 /** Re-exported for the fast path's error report (same class as thrown here). */
-export { IamRaError } from "@iam-ra/core";
+export { asIamRaError, formatError, IamRaError } from "@iam-ra/core";
 export type { CredentialProcessOutput } from "./credential-cache.ts";
 
 /** What the miss path gets from the fast path, which already looked in the cache. */

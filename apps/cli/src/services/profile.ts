@@ -358,7 +358,7 @@ export async function removeManagedProfile(options: {
         { hint: `Pass --force to remove it anyway.` },
       );
     }
-    throw new IamRaError("resource-not-found", `There is no profile ${options.name}.`, {
+    throw new IamRaError("not-found", `There is no profile ${options.name}.`, {
       hint: "Run iam-ra profile list to see the profiles.",
     });
   }

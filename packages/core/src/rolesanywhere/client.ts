@@ -213,7 +213,7 @@ function mapServiceError(statusCode: number, headers: Record<string, unknown>, b
         ? "CreateSession is throttled (10 TPS per account); use --cache or `iam-ra serve`."
         : "The service is failing; retry later.";
   } else if (errorType === "ResourceNotFoundException" || statusCode === 404) {
-    code = "resource-not-found";
+    code = "not-found";
     hint = "Check the trust anchor, profile and role ARNs (and the region/endpoint).";
   } else {
     const rule = ERROR_RULES.find((r) => r.test.test(text));
@@ -221,7 +221,7 @@ function mapServiceError(statusCode: number, headers: Record<string, unknown>, b
       code = rule.code;
       hint = rule.hint;
     } else if (errorType === "ValidationException" || statusCode === 400) {
-      code = "validation";
+      code = "invalid-input";
       hint = "Check the request parameters.";
     } else {
       hint = "Check that the role's trust policy allows rolesanywhere.amazonaws.com for this certificate.";

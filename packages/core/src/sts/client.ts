@@ -165,7 +165,7 @@ function toStsError(
     code = statusCode >= 500 ? "service-unavailable" : "throttled";
     hint = "STS kept failing; retry later.";
   } else if (errorType === "ValidationError") {
-    code = "validation";
+    code = "invalid-input";
   } else if (hint === undefined) {
     hint =
       operation === "AssumeRole"
