@@ -8,7 +8,7 @@ import {
   fromCloudFormationClient,
   type StackEvent,
   StackFailedError,
-} from "../src/cloudformation/index.ts";
+} from "@iam-ra/core/cloudformation";
 import { type MotoServer, startMoto } from "../src/testing/index.ts";
 
 let moto: MotoServer;
