@@ -52,7 +52,9 @@ def read_pinned_version(requirements: str) -> str | None:
     return match.group(1) if match else None
 
 
-def check_moto_version(installed: str, env: Mapping[str, str], requirements_path: str = REQUIREMENTS) -> VersionCheck:
+def check_moto_version(
+    installed: str, env: Mapping[str, str], requirements_path: str = REQUIREMENTS
+) -> VersionCheck:
     """Whether the launcher may start with moto ``installed``; explains a mismatch and its fix."""
     if is_supported(installed):
         return VersionCheck(True, None)
@@ -62,7 +64,9 @@ def check_moto_version(installed: str, env: Mapping[str, str], requirements_path
     except OSError:
         pinned = None
     tested = f" (tested with {pinned})" if pinned else ""
-    problem = f"iam-ra moto plugin: moto {installed} is installed, but this plugin supports moto {SUPPORTED}{tested}."
+    problem = (
+        f"iam-ra moto plugin: moto {installed} is installed, but this plugin supports moto {SUPPORTED}{tested}."
+    )
     if env.get(ANY_VERSION_ENV, "") not in ("", "0", "false"):
         return VersionCheck(True, f"{problem} Going on anyway because {ANY_VERSION_ENV} is set.")
     return VersionCheck(
