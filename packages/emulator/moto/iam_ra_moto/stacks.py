@@ -7,15 +7,18 @@ from typing import Any
 
 from .control_plane import ResourceFailure
 
-def _forget_resources(stack: Any) -> None:
+def _forget_resources(stack: Any, drop_exports: bool = True) -> None:
     """moto's resource map creates a resource on any lookup of one it does not hold: once a stack's
     resources are gone (rolled back or deleted), DescribeStacks (outputs) or DescribeStackResources
-    would create them again. Empty the stack's resource and output maps, and drop its exports."""
+    would create them again. Empty the stack's resource and output maps, and drop its exports
+    (unless DeleteStack, which drops them itself afterwards and fails on one already gone)."""
     from moto.cloudformation.models import cloudformation_backends
     from moto.cloudformation.parsing import OutputMap
 
     stack.resource_map._resource_json_map = {}
     stack.output_map = OutputMap(stack.resource_map, {}, stack.stack_id)
+    if not drop_exports:
+        return
     exports = cloudformation_backends[stack.account_id][stack.region_name].exports
     for name in [n for n, e in exports.items() if e.exporting_stack_id == stack.stack_id]:
         exports.pop(name, None)
@@ -106,7 +109,7 @@ def install_stack_rollback() -> None:
 
     def delete_and_forget(self: Any) -> None:
         delete(self)
-        _forget_resources(self)
+        _forget_resources(self, drop_exports=False)
 
     Stack.create_resources = create_with_rollback  # type: ignore[method-assign]
     Stack.update = update_with_rollback  # type: ignore[method-assign]
