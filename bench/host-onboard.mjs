@@ -18,7 +18,7 @@ const load = (p) =>
     console.error("bench: build first: npx -y pnpm@10.34.9 -r run build");
     process.exit(2);
   });
-const { startMoto } = await load("packages/core/dist/testing/index.js");
+const { startMoto } = await load("packages/emulator/dist/testing/index.js");
 const bin = join(root, "apps/cli/bin/run.js");
 
 const probe = createServer().listen(0, "127.0.0.1");

@@ -17,10 +17,11 @@ import {
   UpdateStackCommand,
 } from "@aws-sdk/client-cloudformation";
 import { createSession } from "@iam-ra/core/rolesanywhere";
-import { createTestPki, type MotoServer, startMoto, type TestPki } from "@iam-ra/core/testing";
+import { createTestPki, type TestPki } from "@iam-ra/core/testing";
 import { createCrl, type IssuedCertificate, parseCredentialMaterial, toPem } from "@iam-ra/core/x509";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type Emulator, startEmulator } from "../src/index.ts";
+import { type MotoServer, startMoto } from "../src/testing/index.ts";
 import { controlPlane } from "./harness.ts";
 
 const exec = promisify(execFile);

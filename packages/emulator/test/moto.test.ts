@@ -2,10 +2,11 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createSession } from "@iam-ra/core/rolesanywhere";
-import { createTestPki, type MotoServer, startMoto } from "@iam-ra/core/testing";
+import { createTestPki } from "@iam-ra/core/testing";
 import { parseCredentialMaterial } from "@iam-ra/core/x509";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { startEmulator } from "../src/index.ts";
+import { type MotoServer, startMoto } from "../src/testing/index.ts";
 import { boundTrustPolicy, controlPlane } from "./harness.ts";
 
 const exec = promisify(execFile);

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createServer } from "node:net";
-import { type MotoServer, startMoto } from "@iam-ra/core/testing";
 import { type Emulator, startEmulator } from "@iam-ra/emulator";
+import { type MotoServer, startMoto } from "@iam-ra/emulator/testing";
 
 /** moto (IAM, S3, SSM, KMS, CloudFormation with AWS::RolesAnywhere::*) and our emulator, wired together. */
 export interface LocalAws {

@@ -1,5 +1,6 @@
 /**
- * Test helpers shared by every iam-ra package: a fixed clock, a small PKI and a moto_server launcher.
+ * Test helpers shared by every iam-ra package: a fixed clock, a small PKI, fakes and local servers.
+ * (moto_server and its Roles Anywhere plugin: `startMoto` from `@iam-ra/emulator/testing`.)
  * @module
  */
 import {
@@ -16,12 +17,6 @@ export {
   issueLikeCsiDriver,
   mergeDeploymentPatch,
 } from "./k8s.ts";
-export {
-  type MotoServer,
-  motoRolesAnywhereLauncher,
-  type StartMotoOptions,
-  startMoto,
-} from "./moto.ts";
 
 /**
  * A clock that stands still until moved.

@@ -2,17 +2,18 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { freePort } from "./net.ts";
+import { freePort } from "@iam-ra/core/testing";
 
 /**
  * The Python launcher that runs moto_server with CloudFormation models for
  * `AWS::RolesAnywhere::TrustAnchor`, `::Profile` and `::CRL` backed by an iam-ra emulator
  * (`IAM_RA_EMULATOR_URL=<emulator url> python3 <this path> -H 127.0.0.1 -p 5000`). It ships next to
- * this module (`src/testing/moto_ra/`, copied to `dist/testing/moto_ra/` by the build).
+ * the package's code (`moto/launcher.py` in `@iam-ra/emulator`, with `moto/requirements.txt`, the moto
+ * version it supports: the launcher refuses another unless `IAM_RA_MOTO_ANY_VERSION=1` is set).
  * @public
  */
 export const motoRolesAnywhereLauncher: string = fileURLToPath(
-  new URL("./moto_ra/launcher.py", import.meta.url),
+  new URL("../../moto/launcher.py", import.meta.url),
 );
 
 /**
@@ -53,6 +54,11 @@ export interface StartMotoOptions {
    * failure) even without a Roles Anywhere endpoint. Implied by `rolesAnywhereEndpoint`.
    */
   cloudFormationFixes?: boolean | undefined;
+  /**
+   * Extra environment of the process, over this one's (e.g. `IAM_RA_MOTO_ANY_VERSION: "1"`). Default
+   * none.
+   */
+  env?: Readonly<Record<string, string>> | undefined;
   /** Give up waiting for the first answer after this long. Default 30 000 ms. */
   startTimeoutMs?: number | undefined;
 }
@@ -65,7 +71,11 @@ export interface StartMotoOptions {
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: "true" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MOTO_ALLOW_NONEXISTENT_REGION: "true",
+    ...options.env,
+  };
   let command = options.command ?? "moto_server";
   let args = [...(options.args ?? [])];
   if (options.rolesAnywhereEndpoint !== undefined || options.cloudFormationFixes) {

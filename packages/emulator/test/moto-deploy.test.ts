@@ -1,6 +1,5 @@
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CfnTemplate,
   deleteStack,
@@ -8,7 +7,8 @@ import {
   fromCloudFormationClient,
   type StackEvent,
   StackFailedError,
-} from "../src/cloudformation/index.ts";
+} from "@iam-ra/core/cloudformation";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MotoServer, startMoto } from "../src/testing/index.ts";
 
 let moto: MotoServer;
