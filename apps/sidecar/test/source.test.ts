@@ -1,10 +1,15 @@
+import {
+  createLogger,
+  mergeEnv,
+  planRefresh,
+  resolveSidecarConfig,
+  retryDelay,
+  type Sidecar,
+  startSidecar,
+} from "@iam-ra/core/server";
 import { FixedClock } from "@iam-ra/core/testing";
 import { startEmulator } from "@iam-ra/emulator";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { mergeEnv, resolveSidecarConfig } from "../src/config.ts";
-import { planRefresh, retryDelay } from "../src/credential-source.ts";
-import { createLogger } from "../src/logger.ts";
-import { type Sidecar, startSidecar } from "../src/server.ts";
 import { createSecretDir, createWorld, eventually, ROLE_ARN, type World } from "./helpers.ts";
 
 const MIN = 60_000;

@@ -1,10 +1,16 @@
 /**
- * @iam-ra/sidecar: a credential server for IAM Roles Anywhere (container credentials and IMDSv2),
- * as a library for `iam-ra serve` and tests, and as the image's entry (`main.ts`).
+ * The long-running servers: the credential server (container credentials and IMDSv2, refreshed
+ * in the background) behind `iam-ra serve` and the sidecar image, and the admission webhook's
+ * HTTPS server. Their metrics need the optional peer `prom-client`.
  * @module
  */
 export type { AppDeps } from "./app.ts";
-export { CONTAINER_CREDENTIALS_PATH, createApp, IMDS_MAX_TTL_SECONDS } from "./app.ts";
+export {
+  CONTAINER_CREDENTIALS_PATH,
+  createApp,
+  IMDS_MAX_TTL_SECONDS,
+  isAllowedCredentialHost,
+} from "./app.ts";
 export type { SidecarConfig } from "./config.ts";
 export { mergeEnv, resolveSidecarConfig, SERVER_OPTIONS, SIDECAR_OPTIONS } from "./config.ts";
 export type {
@@ -21,3 +27,7 @@ export type { SidecarMetrics } from "./metrics.ts";
 export { createMetrics } from "./metrics.ts";
 export type { Sidecar, SidecarRuntime } from "./server.ts";
 export { startSidecar } from "./server.ts";
+export type { ServiceAccountReaderOptions } from "./webhook-kube.ts";
+export { createServiceAccountReader, IN_CLUSTER } from "./webhook-kube.ts";
+export type { WebhookServer, WebhookServerOptions } from "./webhook-server.ts";
+export { startWebhookServer } from "./webhook-server.ts";

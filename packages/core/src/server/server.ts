@@ -3,9 +3,9 @@ import { once } from "node:events";
 import { lstat, open, readFile, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import { dirname } from "node:path";
-import { IamRaError } from "@iam-ra/core";
-import { createSession } from "@iam-ra/core/rolesanywhere";
-import { readCredentialMaterial } from "@iam-ra/core/x509";
+import { IamRaError } from "../errors.ts";
+import { createSession } from "../rolesanywhere/client.ts";
+import { readCredentialMaterial } from "../x509/read.ts";
 import { CONTAINER_CREDENTIALS_PATH, createApp } from "./app.ts";
 import type { SidecarConfig } from "./config.ts";
 import {

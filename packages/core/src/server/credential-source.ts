@@ -1,8 +1,8 @@
 import { type FSWatcher, watch } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { CreateSessionResult } from "@iam-ra/core/rolesanywhere";
-import type { CredentialMaterial } from "@iam-ra/core/x509";
+import type { CreateSessionResult } from "../rolesanywhere/client.ts";
+import type { CredentialMaterial } from "../x509/material.ts";
 
 /** Credentials as the server hands them out. */
 export interface HeldCredentials {
