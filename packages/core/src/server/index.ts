@@ -1,7 +1,8 @@
 /**
- * The long-running servers: the credential server (container credentials and IMDSv2, refreshed
- * in the background) behind `iam-ra serve` and the sidecar image, and the admission webhook's
- * HTTPS server. Their metrics need the optional peer `prom-client`.
+ * The credential server behind `iam-ra serve` and the sidecar image: container credentials and
+ * IMDSv2, refreshed in the background, with rotation and metrics (which need the optional peer
+ * `prom-client`). The admission webhook's HTTPS server is `@iam-ra/core/server/webhook`, apart so
+ * that importing the credential server never loads the Kubernetes models.
  * @module
  */
 export type { AppDeps } from "./app.ts";
@@ -27,7 +28,3 @@ export type { SidecarMetrics } from "./metrics.ts";
 export { createMetrics } from "./metrics.ts";
 export type { Sidecar, SidecarRuntime } from "./server.ts";
 export { startSidecar } from "./server.ts";
-export type { ServiceAccountReaderOptions } from "./webhook-kube.ts";
-export { createServiceAccountReader, IN_CLUSTER } from "./webhook-kube.ts";
-export type { WebhookServer, WebhookServerOptions } from "./webhook-server.ts";
-export { startWebhookServer } from "./webhook-server.ts";

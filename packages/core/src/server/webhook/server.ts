@@ -10,9 +10,9 @@ import {
   parseAdmissionReview,
   reviewPodAdmission,
   type ServiceAccountReader,
-} from "../k8s/webhook/admission.ts";
-import { parseWebhookConfig, type WebhookConfig } from "../k8s/webhook/config.ts";
-import type { Logger } from "./logger.ts";
+} from "../../k8s/webhook/admission.ts";
+import { parseWebhookConfig, type WebhookConfig } from "../../k8s/webhook/config.ts";
+import type { Logger } from "../logger.ts";
 
 /** Options of {@link startWebhookServer}. */
 export interface WebhookServerOptions {
