@@ -6,9 +6,13 @@
  */
 import { parseArgs } from "node:util";
 import { IamRaError } from "@iam-ra/core";
-import { mergeEnv, resolveSidecarConfig, SIDECAR_OPTIONS } from "./config.ts";
-import { createLogger } from "./logger.ts";
-import { startSidecar } from "./server.ts";
+import {
+  createLogger,
+  mergeEnv,
+  resolveSidecarConfig,
+  SIDECAR_OPTIONS,
+  startSidecar,
+} from "@iam-ra/core/server";
 
 const HELP = `iam-ra-sidecar: AWS credentials from an X.509 certificate (IAM Roles Anywhere), served to
 stock SDKs as container credentials (and optionally IMDSv2).

@@ -6,9 +6,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { createLogger, type LogLevel } from "./logger.ts";
-import { createServiceAccountReader, IN_CLUSTER } from "./webhook-kube.ts";
-import { startWebhookServer } from "./webhook-server.ts";
+import { createLogger, type LogLevel } from "@iam-ra/core/server";
+import { createServiceAccountReader, IN_CLUSTER, startWebhookServer } from "@iam-ra/core/server/webhook";
 
 const OPTIONS = [
   ["host", "IAM_RA_WEBHOOK_HOST", "Address to listen on (default 0.0.0.0)."],

@@ -7,11 +7,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { IamRaError } from "@iam-ra/core";
+import { createLogger, mergeEnv, resolveSidecarConfig, startSidecar } from "@iam-ra/core/server";
 import { createTestPki } from "@iam-ra/core/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { mergeEnv, resolveSidecarConfig } from "../src/config.ts";
-import { createLogger } from "../src/logger.ts";
-import { startSidecar } from "../src/server.ts";
 import { createSecretDir, createWorld, ROLE_ARN } from "./helpers.ts";
 
 const exec = promisify(execFile);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createLogger, mergeEnv, resolveSidecarConfig, startSidecar } from "@iam-ra/core/server";
 import {
   createSoftHsm,
   FixedClock,
@@ -10,9 +11,6 @@ import {
 } from "@iam-ra/core/testing";
 import { issueCertificateForKey } from "@iam-ra/core/x509";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { mergeEnv, resolveSidecarConfig } from "../src/config.ts";
-import { createLogger } from "../src/logger.ts";
-import { startSidecar } from "../src/server.ts";
 import { createWorld, eventually, ROLE_ARN } from "./helpers.ts";
 
 // The server keeps one PKCS#11 session and login for its life; a token reset closes them under it.

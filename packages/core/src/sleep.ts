@@ -1,7 +1,8 @@
 /**
  * Waits `ms` milliseconds; an abort ends the wait at once, rejecting with `reason()` (by default
  * the signal's own reason). Already aborted: rejects without waiting.
- * @internal
+ * The one sleep of every retry and refresh loop.
+ * @public
  */
 export function abortableSleep(
   ms: number,

@@ -1,4 +1,4 @@
-import { SIDECAR_OPTIONS } from "@iam-ra/sidecar";
+import { SIDECAR_OPTIONS } from "@iam-ra/core/server";
 import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
 
 /** What `serve --json` prints once listening. */
@@ -26,7 +26,9 @@ Logs are JSON lines on stderr; SIGTERM stops it gracefully.`;
 
   async run(): Promise<ServeResult> {
     const { flags } = await this.parse(Serve);
-    const { createLogger, mergeEnv, resolveSidecarConfig, startSidecar } = await import("@iam-ra/sidecar");
+    const { createLogger, mergeEnv, resolveSidecarConfig, startSidecar } = await import(
+      "@iam-ra/core/server"
+    );
     const config = await resolveSidecarConfig(
       mergeEnv(flags as Record<string, string | boolean | undefined>, {}),
       process.env,

@@ -6,12 +6,19 @@
  */
 import { IamRaError, ServiceError } from "@iam-ra/core";
 import { applyProfileKeys, type FileLockOptions } from "@iam-ra/core/aws-config";
-import type { AwsCredentials } from "@iam-ra/core/rolesanywhere";
+import {
+  type AwsCredentials,
+  backoffDelay,
+  planRefresh,
+  SDK_REFRESH_POLICY,
+  abortableSleep as sleepOrReject,
+  UPDATE_BACKOFF,
+} from "@iam-ra/core/rolesanywhere";
 
 /** Refresh this long before expiry (botocore's advisory window), or at half-life for short sessions. */
-export const DEFAULT_REFRESH_MARGIN_MS = 15 * 60_000;
+export const DEFAULT_REFRESH_MARGIN_MS = SDK_REFRESH_POLICY.maxLeftMs;
 /** Longest wait between retries after a failed refresh. */
-export const MAX_BACKOFF_MS = 5 * 60_000;
+export const MAX_BACKOFF_MS = UPDATE_BACKOFF.maxMs;
 
 /** The keys `update` writes; `aws_security_token` is removed because botocore prefers it. */
 export function credentialsFileKeys(credentials: AwsCredentials, roleArn: string): Record<string, string> {
@@ -45,16 +52,18 @@ export async function writeProfileCredentials(options: {
   return result.path;
 }
 
-/** When to refresh: `marginMs` before expiry, or at half of the remaining lifetime if that is shorter. */
+/**
+ * When to refresh, from now: core's {@link SDK_REFRESH_POLICY} (`marginMs` before expiry, or at
+ * half of the remaining lifetime if that is shorter, never sooner than 1 s).
+ */
 export function planRefreshDelay(expiration: Date, now: Date, marginMs = DEFAULT_REFRESH_MARGIN_MS): number {
-  const remaining = expiration.getTime() - now.getTime();
-  return Math.max(1_000, remaining - Math.min(marginMs, remaining / 2));
+  const policy = { ...SDK_REFRESH_POLICY, maxLeftMs: marginMs };
+  return planRefresh(now, expiration, policy).getTime() - now.getTime();
 }
 
-/** Exponential backoff with jitter: 1 s, 2 s, 4 s … capped at `maxMs`, each between half and all of it. */
+/** Core's {@link UPDATE_BACKOFF}: 1 s, 2 s, 4 s … capped at `maxMs`, each between half and all of it. */
 export function planBackoffDelay(failures: number, random: () => number, maxMs = MAX_BACKOFF_MS): number {
-  const ceiling = Math.min(maxMs, 1_000 * 2 ** Math.max(0, failures - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  return backoffDelay(failures, random, { ...UPDATE_BACKOFF, maxMs });
 }
 
 /** Errors worth retrying at start-up; anything else there is a configuration mistake. */
@@ -146,16 +155,7 @@ export async function runUpdateLoop(
   return { state: "stopped", refreshes, expiration };
 }
 
-/** A sleep that resolves early when the signal aborts. */
+/** Core's abortable sleep, resolving (not rejecting) when the signal aborts: the loop then ends. */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
+  return sleepOrReject(ms, signal).catch(() => {});
 }

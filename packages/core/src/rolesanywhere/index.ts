@@ -3,6 +3,8 @@
  * credential provider.
  * @module
  */
+
+export { abortableSleep } from "../sleep.ts";
 export type { Arn, ArnKind } from "./arn.ts";
 export { parseArn, roleNameFromArn, validateArn } from "./arn.ts";
 export type {
@@ -27,6 +29,17 @@ export {
 } from "./options.ts";
 export type { AwsCredentials, FromRolesAnywhereOptions, RolesAnywhereProvider } from "./provider.ts";
 export { fromRolesAnywhere } from "./provider.ts";
+export type { BackoffPolicy, RefreshPolicy } from "./refresh.ts";
+export {
+  backoffDelay,
+  CALL_BACKOFF,
+  planRefresh,
+  SDK_REFRESH_POLICY,
+  SERVER_BACKOFF,
+  SERVER_REFRESH_POLICY,
+  stillValid,
+  UPDATE_BACKOFF,
+} from "./refresh.ts";
 export type { RetryPolicy } from "./retry.ts";
 export { withRetries } from "./retry.ts";
 export type {

@@ -8,6 +8,7 @@ import {
   preconnectSession,
   resolveSessionRegion,
 } from "./client.ts";
+import { planRefresh, SDK_REFRESH_POLICY, stillValid } from "./refresh.ts";
 import type { CreateSessionParams } from "./signer.ts";
 import { createNodeTransport } from "./transport.ts";
 
@@ -50,8 +51,9 @@ export interface FromRolesAnywhereOptions
    */
   loadMaterial?: (() => Promise<CredentialMaterial>) | undefined;
   /**
-   * Refresh when fewer than this many ms of validity remain. Default 15 min (botocore's advisory
-   * window, so no SDK sees credentials it would itself consider stale).
+   * Refresh when fewer than this many ms of validity remain, or at half-life when that comes
+   * first ({@link SDK_REFRESH_POLICY}). Default 15 min (botocore's advisory window, so no SDK sees
+   * credentials it would itself consider stale).
    */
   refreshMarginMs?: number | undefined;
 }
@@ -60,16 +62,20 @@ export interface FromRolesAnywhereOptions
  * An AWS SDK v3 credential provider for IAM Roles Anywhere:
  * `new S3Client({ credentials: fromRolesAnywhere({ ... }) })`.
  *
- * Credentials are cached in memory and renewed once fewer than `refreshMarginMs` remain; concurrent
- * callers share one CreateSession; certificate and key are re-read on each renewal. If a renewal
- * fails while the cached credentials are still valid for over a minute, those are returned.
+ * Credentials are cached in memory and renewed once fewer than `refreshMarginMs` remain (at
+ * half-life for shorter sessions: {@link planRefresh}); concurrent callers share one CreateSession;
+ * certificate and key are re-read on each renewal. If a renewal fails while the cached credentials
+ * are still valid for over a minute, those are returned.
  * @public
  */
 export function fromRolesAnywhere(options: FromRolesAnywhereOptions): RolesAnywhereProvider {
   // Fail at construction on bad ARNs, durations or regions, not at first use.
   resolveSessionRegion(options, options.region);
   const clock = options.clock ?? { now: () => new Date() };
-  const margin = options.refreshMarginMs ?? 15 * 60_000;
+  const policy = {
+    ...SDK_REFRESH_POLICY,
+    maxLeftMs: options.refreshMarginMs ?? SDK_REFRESH_POLICY.maxLeftMs,
+  };
   const loadMaterial =
     options.loadMaterial ??
     (() => {
@@ -90,6 +96,7 @@ export function fromRolesAnywhere(options: FromRolesAnywhereOptions): RolesAnywh
   // One transport for every renewal, so each can open its connection before reading the key.
   const session = { ...options, transport: options.transport ?? createNodeTransport() };
   let cached: CreateSessionResult | undefined;
+  let refreshAt = 0;
   let inflight: Promise<CreateSessionResult> | undefined;
 
   const toCredentials = (r: CreateSessionResult): AwsCredentials => ({
@@ -103,10 +110,12 @@ export function fromRolesAnywhere(options: FromRolesAnywhereOptions): RolesAnywh
   const renew = (): Promise<CreateSessionResult> => {
     inflight ??= (async () => {
       try {
+        const obtainedAt = clock.now();
         preconnectSession(session, session);
         const material = await loadMaterial();
         const result = await createSession(material, session, session);
         cached = result;
+        refreshAt = planRefresh(obtainedAt, result.credentials.expiration, policy).getTime();
         return result;
       } finally {
         inflight = undefined;
@@ -115,14 +124,13 @@ export function fromRolesAnywhere(options: FromRolesAnywhereOptions): RolesAnywh
     return inflight;
   };
 
-  const remaining = () => (cached ? cached.credentials.expiration.getTime() - clock.now().getTime() : -1);
-
   const provider = (async () => {
-    if (cached && remaining() > margin) return toCredentials(cached);
+    if (cached && clock.now().getTime() < refreshAt) return toCredentials(cached);
     try {
       return toCredentials(await renew());
     } catch (error) {
-      if (cached && remaining() > 60_000) return toCredentials(cached);
+      // A minute of validity at least: the caller's request must not outlive its credentials.
+      if (cached && stillValid(cached.credentials, clock.now(), 60_000)) return toCredentials(cached);
       throw error;
     }
   }) as RolesAnywhereProvider;

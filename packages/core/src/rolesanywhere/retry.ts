@@ -1,5 +1,6 @@
 import { ServiceError } from "../errors.ts";
 import { abortableSleep } from "../sleep.ts";
+import { backoffDelay, CALL_BACKOFF } from "./refresh.ts";
 import { TransportError } from "./transport.ts";
 
 /**
@@ -9,7 +10,7 @@ import { TransportError } from "./transport.ts";
 export interface RetryPolicy {
   /** Attempts including the first (at least 1). */
   maxAttempts: number;
-  /** Base of the full-jitter backoff. Default 100 ms; each delay is capped at 20 s. */
+  /** Base of the full-jitter backoff ({@link CALL_BACKOFF}). Default 100 ms; each delay is capped at 20 s. */
   retryBaseMs?: number | undefined;
   /** A number in [0, 1). Default `Math.random`. */
   random?: (() => number) | undefined;
@@ -33,11 +34,11 @@ export async function withRetries<T>(
 ): Promise<T> {
   const sleep = policy.sleep ?? abortableSleep;
   const random = policy.random ?? Math.random;
-  const base = policy.retryBaseMs ?? 100;
+  const backoff = { ...CALL_BACKOFF, baseMs: policy.retryBaseMs ?? CALL_BACKOFF.baseMs };
   const maxAttempts = Math.max(1, policy.maxAttempts);
   let lastError: unknown;
   for (let n = 0; n < maxAttempts; n++) {
-    if (n > 0) await sleep(Math.floor(random() * Math.min(20_000, base * 2 ** n)), policy.signal);
+    if (n > 0) await sleep(backoffDelay(n, random, backoff), policy.signal);
     try {
       return await attempt();
     } catch (error) {

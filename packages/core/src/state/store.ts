@@ -1,4 +1,5 @@
 import { IamRaError } from "../errors.ts";
+import { backoffDelay } from "../rolesanywhere/refresh.ts";
 import { parseState, serializeState } from "./migrate.ts";
 import type { State } from "./schema.ts";
 
@@ -136,7 +137,7 @@ export function createStateStore(options: StateStoreOptions): StateStore {
             },
           );
         }
-        await sleep(Math.floor(random() * Math.min(2000, 50 * 2 ** attempt)));
+        await sleep(backoffDelay(attempt, random, { baseMs: 50, maxMs: 2000, jitter: "full" }));
       }
     },
   };

@@ -1,8 +1,15 @@
 import { type FSWatcher, watch } from "node:fs";
 import { realpath, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { CreateSessionResult } from "@iam-ra/core/rolesanywhere";
-import type { CredentialMaterial } from "@iam-ra/core/x509";
+import type { CreateSessionResult } from "../rolesanywhere/client.ts";
+import {
+  backoffDelay,
+  planRefresh as planRefreshWith,
+  SERVER_BACKOFF,
+  SERVER_REFRESH_POLICY,
+  stillValid,
+} from "../rolesanywhere/refresh.ts";
+import type { CredentialMaterial } from "../x509/material.ts";
 
 /** Credentials as the server hands them out. */
 export interface HeldCredentials {
@@ -57,21 +64,17 @@ export interface CredentialSource {
   stop(): Promise<void>;
 }
 
-const MINUTE = 60_000;
-
 /**
- * When to refresh: at half-life, but with at least 20 minutes left (stock SDKs start refreshing at
- * 15), and never sooner than a minute after the session was minted.
+ * When the server refreshes: the refresh engine's {@link SERVER_REFRESH_POLICY} (at half-life, but
+ * with at least 20 minutes left, since stock SDKs start refreshing at 15).
  */
 export function planRefresh(obtainedAt: Date, expiration: Date): Date {
-  const lifetime = expiration.getTime() - obtainedAt.getTime();
-  const keepLeft = Math.min(Math.max(lifetime / 2, 20 * MINUTE), lifetime - MINUTE);
-  return new Date(Math.max(expiration.getTime() - keepLeft, obtainedAt.getTime() + MINUTE));
+  return planRefreshWith(obtainedAt, expiration, SERVER_REFRESH_POLICY);
 }
 
-/** Backoff after `failures` consecutive failures: full jitter, 1 s base, capped at 60 s. */
+/** Backoff after `failures` consecutive failures: the engine's {@link SERVER_BACKOFF} (0.25 s to 60 s). */
 export function retryDelay(failures: number, random: () => number): number {
-  return Math.floor(random() * Math.min(60_000, 1000 * 2 ** Math.min(failures, 16))) + 250;
+  return backoffDelay(failures, random, SERVER_BACKOFF);
 }
 
 /** The realpaths and mtimes of the watched files: equal signatures mean nothing rotated. */
@@ -103,7 +106,7 @@ export function startCredentialSource(deps: CredentialSourceDeps): CredentialSou
   let rotationPending: Promise<void> | undefined;
   let rotationWoke = false;
 
-  const valid = () => (held && held.expiration.getTime() > deps.clock.now().getTime() ? held : undefined);
+  const valid = () => stillValid(held, deps.clock.now());
 
   /** Loads the pair; a bad pair keeps the previous one and is reported, never used. */
   const loadMaterial = async (): Promise<boolean> => {

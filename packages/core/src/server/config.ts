@@ -1,14 +1,12 @@
-import { IamRaError } from "@iam-ra/core";
+import { IamRaError } from "../errors.ts";
+import { parseArn, roleNameFromArn } from "../rolesanywhere/arn.ts";
+import { resolveSessionRegion } from "../rolesanywhere/client.ts";
+import { CREDENTIAL_OPTIONS, type CredentialOptionSpec } from "../rolesanywhere/option-specs.ts";
 import {
-  CREDENTIAL_OPTIONS,
-  type CredentialOptionSpec,
   type CredentialOptionValues,
-  parseArn,
   resolveSessionInputs,
-  resolveSessionRegion,
-  roleNameFromArn,
   type SessionInputs,
-} from "@iam-ra/core/rolesanywhere";
+} from "../rolesanywhere/options.ts";
 import type { LogLevel } from "./logger.ts";
 
 /** The server's own options; with {@link CREDENTIAL_OPTIONS} they are every sidecar/serve flag. */

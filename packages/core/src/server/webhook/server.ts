@@ -4,16 +4,15 @@ import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import { createSecureContext } from "node:tls";
+import { Counter, Histogram, Registry } from "prom-client";
 import {
   type AdmissionResult,
   parseAdmissionReview,
-  parseWebhookConfig,
   reviewPodAdmission,
   type ServiceAccountReader,
-  type WebhookConfig,
-} from "@iam-ra/core/k8s";
-import { Counter, Histogram, Registry } from "prom-client";
-import type { Logger } from "./logger.ts";
+} from "../../k8s/webhook/admission.ts";
+import { parseWebhookConfig, type WebhookConfig } from "../../k8s/webhook/config.ts";
+import type { Logger } from "../logger.ts";
 
 /** Options of {@link startWebhookServer}. */
 export interface WebhookServerOptions {

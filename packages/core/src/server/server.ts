@@ -3,9 +3,10 @@ import { once } from "node:events";
 import { lstat, open, readFile, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import { dirname } from "node:path";
-import { IamRaError } from "@iam-ra/core";
-import { createSession } from "@iam-ra/core/rolesanywhere";
-import { readCredentialMaterial } from "@iam-ra/core/x509";
+import { IamRaError } from "../errors.ts";
+import { createSession } from "../rolesanywhere/client.ts";
+import { abortableSleep } from "../sleep.ts";
+import { readCredentialMaterial } from "../x509/read.ts";
 import { CONTAINER_CREDENTIALS_PATH, createApp } from "./app.ts";
 import type { SidecarConfig } from "./config.ts";
 import {
@@ -104,19 +105,6 @@ async function readOrCreateToken(path: string, mode: number, logger: Logger): Pr
   return token;
 }
 
-const defaultSleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-
 const describeError = (error: unknown) =>
   error instanceof Error
     ? {
@@ -154,7 +142,7 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     createSession: (material) =>
       createSession(material, config.session.params, { ...config.session.options, clock }),
     clock,
-    sleep: runtime.sleep ?? defaultSleep,
+    sleep: runtime.sleep ?? abortableSleep,
     random: Math.random,
     onEvent,
     watchPaths: config.watchPaths,

@@ -9,9 +9,9 @@ import { createServingCertificate } from "@iam-ra/core/x509";
 import jsonpatch from "fast-json-patch";
 import { Pod } from "kubernetes-models/v1/Pod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../src/logger.ts";
-import { createServiceAccountReader } from "../src/webhook-kube.ts";
-import { startWebhookServer, type WebhookServer } from "../src/webhook-server.ts";
+import { createLogger } from "../../src/server/logger.ts";
+import { createServiceAccountReader } from "../../src/server/webhook/kube-api.ts";
+import { startWebhookServer, type WebhookServer } from "../../src/server/webhook/server.ts";
 
 // The webhook as the API server sees it: AdmissionReview v1 over HTTPS, answered with a JSON patch
 // that an RFC 6902 library applies and kubernetes-models validates.

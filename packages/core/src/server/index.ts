@@ -1,10 +1,17 @@
 /**
- * @iam-ra/sidecar: a credential server for IAM Roles Anywhere (container credentials and IMDSv2),
- * as a library for `iam-ra serve` and tests, and as the image's entry (`main.ts`).
+ * The credential server behind `iam-ra serve` and the sidecar image: container credentials and
+ * IMDSv2, refreshed in the background, with rotation and metrics (which need the optional peer
+ * `prom-client`). The admission webhook's HTTPS server is `@iam-ra/core/server/webhook`, apart so
+ * that importing the credential server never loads the Kubernetes models.
  * @module
  */
 export type { AppDeps } from "./app.ts";
-export { CONTAINER_CREDENTIALS_PATH, createApp, IMDS_MAX_TTL_SECONDS } from "./app.ts";
+export {
+  CONTAINER_CREDENTIALS_PATH,
+  createApp,
+  IMDS_MAX_TTL_SECONDS,
+  isAllowedCredentialHost,
+} from "./app.ts";
 export type { SidecarConfig } from "./config.ts";
 export { mergeEnv, resolveSidecarConfig, SERVER_OPTIONS, SIDECAR_OPTIONS } from "./config.ts";
 export type {

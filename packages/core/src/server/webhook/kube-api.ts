@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { Agent, request } from "node:https";
-import type { ServiceAccountReader } from "@iam-ra/core/k8s";
+import type { ServiceAccountReader } from "../../k8s/webhook/admission.ts";
 
 /** Where a pod finds the API server's CA and its own token (projected, rotated by the kubelet). */
 export const IN_CLUSTER = {

@@ -2,9 +2,9 @@ import { once } from "node:events";
 import { createServer, request } from "node:http";
 import { FixedClock } from "@iam-ra/core/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { type AppDeps, createApp } from "../src/app.ts";
-import type { CredentialSourceStatus, HeldCredentials } from "../src/credential-source.ts";
-import { createMetrics } from "../src/metrics.ts";
+import { type AppDeps, createApp } from "../../src/server/app.ts";
+import type { CredentialSourceStatus, HeldCredentials } from "../../src/server/credential-source.ts";
+import { createMetrics } from "../../src/server/metrics.ts";
 
 const TOKEN = "a-token-of-some-length-0123456789";
 
