@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { IamRaError } from "@iam-ra/core";
+import { asIamRaError, formatError, IamRaError } from "@iam-ra/core";
 import {
   createLogger,
   mergeEnv,
@@ -76,14 +76,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof IamRaError) {
-    process.stderr.write(`iam-ra-sidecar: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ""}`);
-  } else if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+  if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
     process.stderr.write(
       `iam-ra-sidecar: ${(error as Error).message}\n  hint: run with --help for the options.\n`,
     );
   } else {
-    process.stderr.write(`iam-ra-sidecar: ${error instanceof Error ? error.message : String(error)}\n`);
+    // An IamRaError as it is; anything else worded as a bug, as every iam-ra program words it.
+    process.stderr.write(formatError(asIamRaError(error, "iam-ra-sidecar"), "iam-ra-sidecar"));
   }
   process.exit(1);
 });

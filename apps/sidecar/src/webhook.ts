@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { asIamRaError, formatError } from "@iam-ra/core";
 import { createLogger, type LogLevel } from "@iam-ra/core/server";
 import { createServiceAccountReader, IN_CLUSTER, startWebhookServer } from "@iam-ra/core/server/webhook";
 
@@ -127,11 +128,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  const usage =
-    error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-  process.stderr.write(
-    `iam-ra-webhook: ${message}\n${usage ? "  hint: run with --help for the options.\n" : ""}`,
-  );
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    process.stderr.write(
+      `iam-ra-webhook: ${(error as Error).message}\n  hint: run with --help for the options.\n`,
+    );
+  } else {
+    // An IamRaError as it is; anything else worded as a bug, as every iam-ra program words it.
+    process.stderr.write(formatError(asIamRaError(error, "iam-ra-webhook"), "iam-ra-webhook"));
+  }
   process.exit(1);
 });

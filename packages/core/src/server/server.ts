@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { lstat, open, readFile, stat } from "node:fs/promises";
 import { createServer } from "node:http";
 import { dirname } from "node:path";
@@ -14,6 +13,7 @@ import {
   type CredentialSourceEvent,
   startCredentialSource,
 } from "./credential-source.ts";
+import { listenOrExplain } from "./listen.ts";
 import type { Logger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 
@@ -163,21 +163,10 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     handler,
   );
   server.maxConnections = 1024;
-  server.listen(config.port, config.host);
   try {
-    await once(server, "listening");
+    await listenOrExplain(server, config.port, config.host);
   } catch (error) {
     await source.stop();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-      throw new IamRaError(
-        "invalid-input",
-        code === "EADDRINUSE"
-          ? `Port ${config.port} on ${config.host} is already in use.`
-          : `Cannot listen on ${config.host}:${config.port} (${code}).`,
-        { hint: "Pass another --port (or stop what holds it: ss -ltnp | grep :PORT)." },
-      );
-    }
     throw error;
   }
   const address = server.address() as { port: number; address: string };

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
@@ -12,6 +11,7 @@ import {
   type ServiceAccountReader,
 } from "../../k8s/webhook/admission.ts";
 import { parseWebhookConfig, type WebhookConfig } from "../../k8s/webhook/config.ts";
+import { listenOrExplain } from "../listen.ts";
 import type { Logger } from "../logger.ts";
 
 /** Options of {@link startWebhookServer}. */
@@ -244,8 +244,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       });
     },
   );
-  server.listen(options.port, options.host);
-  await once(server, "listening");
+  await listenOrExplain(server, options.port, options.host);
   const address = server.address() as { port: number; address: string };
   const host = address.address.includes(":") ? `[${address.address}]` : address.address;
   const url = `https://${host}:${address.port}`;
