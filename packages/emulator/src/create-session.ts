@@ -19,7 +19,8 @@ import {
 import { ApiError, type EmulatorRequest } from "./http.ts";
 import { assumedRoleArn, issueSession } from "./sessions.ts";
 import { applyAttributeMappings, defaultAttributeMappings } from "./settings.ts";
-import type { EmulatorStateData, ProfileRecord, TrustAnchorRecord } from "./state.ts";
+import type { EmulatorStateData, ProfileRecord, StateChange, TrustAnchorRecord } from "./state.ts";
+import { decideTrust, type TrustPolicySource } from "./trust-policies.ts";
 
 /** How many parsed certificates {@link parseCached} keeps: enough for every client of a test suite. */
 const PARSED_CACHE_SIZE = 512;
@@ -55,8 +56,10 @@ export interface CreateSessionContext {
   maxClockSkewMs: number;
   /** The CA certificates (DER) of a trust anchor. */
   trustAnchorCertificates: (anchor: TrustAnchorRecord) => Promise<Buffer[]>;
-  /** A role's trust policy, or undefined when the role is unknown. */
-  trustPolicy: (roleArn: string) => Promise<unknown | undefined>;
+  /** A role's trust policy (undefined when the role is unknown), possibly cached. */
+  trustPolicy: TrustPolicySource;
+  /** Told of each record a successful call adds or changes, for the persisted state. */
+  recordChange?: ((change: StateChange) => void) | undefined;
 }
 
 const ALGORITHMS = new Set(["AWS4-X509-RSA-SHA256", "AWS4-X509-ECDSA-SHA256"]);
@@ -436,14 +439,18 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
     throw denied("The profile requires instance properties, and the request has none.");
 
   const context = deriveTrustContext(leaf, anchor.trustAnchorArn, ctx.accountId, profile.attributeMappings);
-  const policy = await ctx.trustPolicy(input.roleArn);
-  if (policy === undefined)
-    throw denied(`Unable to assume role ${input.roleArn}: the role does not exist or has no trust policy.`);
-  const decision = evaluateTrustPolicy(policy, {
-    principal: { type: "Service", id: "rolesanywhere.amazonaws.com" },
-    actions: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-    context,
+  let missing = false;
+  const decision = await decideTrust(ctx.trustPolicy, input.roleArn, (policy) => {
+    missing = policy === undefined;
+    if (policy === undefined) return { allowed: false, reason: "no trust policy" };
+    return evaluateTrustPolicy(policy, {
+      principal: { type: "Service", id: "rolesanywhere.amazonaws.com" },
+      actions: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+      context,
+    });
   });
+  if (missing)
+    throw denied(`Unable to assume role ${input.roleArn}: the role does not exist or has no trust policy.`);
   if (!decision.allowed)
     throw denied(`Unable to assume role ${input.roleArn}: trust policy denies it (${decision.reason}).`);
 
@@ -490,6 +497,8 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
   // AWS lists the properties of the latest request that sent any; the subject keeps the last one.
   if (hasInstanceProperties)
     subject.instanceProperties = [{ failed: false, properties: { ...input.instanceProperties }, seenAt }];
+  ctx.recordChange?.({ session });
+  ctx.recordChange?.({ subject });
 
   return {
     credentialSet: [

@@ -15,16 +15,21 @@ import {
   sendJsonError,
   sendXml,
 } from "./http.ts";
+import { createStateWriter, loadPersistedState, type StateWriter } from "./persistence.ts";
 import { SETTINGS_ROUTES } from "./settings.ts";
 import {
   type EmulatorStateData,
   emptyState,
-  loadState,
   type RoleRecord,
-  saveState,
+  type StateChange,
   type TrustAnchorRecord,
 } from "./state.ts";
 import { handleSts, isStsRequest } from "./sts.ts";
+import {
+  createTrustPolicySource,
+  DEFAULT_TRUST_POLICY_TTL_MS,
+  fetchIamTrustPolicy,
+} from "./trust-policies.ts";
 
 /**
  * One structured log entry. Never holds secrets: no bodies, no signatures, no credentials.
@@ -58,7 +63,10 @@ export interface EmulatorOptions {
   basePath?: string | undefined;
   /** The emulator's clock. Default: the system clock. */
   clock?: { now(): Date } | undefined;
-  /** Persist state to this JSON file (0600) and load it on start. */
+  /**
+   * Persist state to this JSON file and a journal next to it (`<file>.journal`), both 0600, and load
+   * them on start. A request is answered once its changes are on disk (fsync).
+   */
   persistPath?: string | undefined;
   /** Where log entries go. Default: nowhere. */
   logger?: ((entry: EmulatorLogEntry) => void) | undefined;
@@ -66,6 +74,13 @@ export interface EmulatorOptions {
   acmPcaEndpoint?: string | undefined;
   /** IAM endpoint (e.g. moto) to read trust policies of roles not registered with the emulator. */
   iamEndpoint?: string | undefined;
+  /**
+   * How long a trust policy read from `iamEndpoint` is reused, by the emulator's clock. A refusal
+   * is checked again against IAM at once, so a policy that now allows takes effect immediately; one
+   * that no longer allows takes effect within this time (AWS's IAM changes also need seconds to
+   * spread). 0: ask IAM on every call. Default 2000.
+   */
+  trustPolicyTtlMs?: number | undefined;
   /** Allowed distance between X-Amz-Date and the clock. Default 5 minutes, as AWS. */
   maxClockSkewMs?: number | undefined;
   /** Serve https with this certificate chain and key (see createEmulatorTls). Default: plain http. */
@@ -122,31 +137,6 @@ async function fetchPcaCertificates(endpoint: string, anchor: TrustAnchorRecord)
   return [...pemCertificates(body.Certificate ?? ""), ...pemCertificates(body.CertificateChain ?? "")];
 }
 
-async function fetchIamTrustPolicy(endpoint: string, roleArn: string): Promise<unknown | undefined> {
-  const name = roleArn.split("/").at(-1)!;
-  const res = await fetch(endpoint, {
-    method: "POST",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      authorization: DUMMY_AUTH.replace("service", "iam"),
-    },
-    body: new URLSearchParams({ Action: "GetRole", RoleName: name, Version: "2010-05-08" }).toString(),
-  });
-  if (!res.ok) return undefined;
-  // Query-protocol XML; the policy document arrives URL-encoded inside it (IAM's documented form).
-  const { XMLParser } = await import("fast-xml-parser");
-  const parsed = new XMLParser({ parseTagValue: false }).parse(await res.text()) as {
-    GetRoleResponse?: { GetRoleResult?: { Role?: { Arn?: string; AssumeRolePolicyDocument?: string } } };
-  };
-  const role = parsed.GetRoleResponse?.GetRoleResult?.Role;
-  if (!role?.AssumeRolePolicyDocument || (role.Arn && role.Arn !== roleArn)) return undefined;
-  try {
-    return JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument));
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Starts a local IAM Roles Anywhere service (control plane, CreateSession, STS) on loopback.
  * @public
@@ -157,17 +147,44 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const basePath = (options.basePath ?? "").replace(/\/+$/, "");
   const clock = options.clock ?? { now: () => new Date() };
   const log = options.logger ?? (() => {});
-  let state: EmulatorStateData = options.persistPath ? loadState(options.persistPath) : emptyState();
-  const persist = () => {
-    if (options.persistPath) saveState(options.persistPath, state);
+  const persisted = options.persistPath
+    ? await loadPersistedState(options.persistPath, clock.now())
+    : undefined;
+  if (persisted?.dropped)
+    log({
+      time: new Date().toISOString(),
+      level: "warn",
+      msg: `dropped ${persisted.dropped} torn line(s) at the end of ${options.persistPath}.journal`,
+    });
+  let state: EmulatorStateData = persisted?.state ?? emptyState();
+  const writer: StateWriter | undefined =
+    options.persistPath && persisted
+      ? createStateWriter({ path: options.persistPath, current: () => state, loaded: persisted })
+      : undefined;
+  /** Resolves once the changes are on disk; no changes given: the whole state changed. */
+  const persist = async (changes?: readonly StateChange[]) => {
+    if (!writer) return;
+    if (changes === undefined) await writer.snapshot();
+    else if (changes.length > 0) await writer.commit(changes);
+  };
+  const persistLater = () => {
+    persist().catch((error: unknown) =>
+      log({
+        time: new Date().toISOString(),
+        level: "error",
+        msg: `persisting state failed: ${error instanceof Error ? error.message : String(error)}`,
+      }),
+    );
   };
   const maxClockSkewMs = options.maxClockSkewMs ?? 5 * 60_000;
-  const trustPolicy = async (roleArn: string) => {
-    const role = state.roles.find((r) => r.roleArn === roleArn);
-    if (role) return role.trustPolicy;
-    if (options.iamEndpoint) return await fetchIamTrustPolicy(options.iamEndpoint, roleArn);
-    return undefined;
-  };
+  const iamEndpoint = options.iamEndpoint;
+  const trustPolicies = createTrustPolicySource({
+    registered: (roleArn) => state.roles.find((r) => r.roleArn === roleArn),
+    fetchFromIam: iamEndpoint ? (roleArn) => fetchIamTrustPolicy(iamEndpoint, roleArn) : undefined,
+    ttlMs: options.trustPolicyTtlMs ?? DEFAULT_TRUST_POLICY_TTL_MS,
+    now: () => clock.now().getTime(),
+  });
+  const trustPolicy = trustPolicies.lookup;
   const trustAnchorCertificates = async (anchor: TrustAnchorRecord): Promise<Buffer[]> => {
     if (anchor.source.sourceType === "CERTIFICATE_BUNDLE")
       return pemCertificates(anchor.source.sourceData.x509CertificateData ?? "");
@@ -203,6 +220,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         body,
         requestId,
       };
+      const changes: StateChange[] = [];
       const ctx: CreateSessionContext & ControlPlaneContext = {
         state,
         now: () => clock.now(),
@@ -211,21 +229,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         maxClockSkewMs,
         trustAnchorCertificates,
         trustPolicy,
+        recordChange: (change) => changes.push(change),
       };
       if (request.route === "/sessions" && request.method === "POST") {
         operation = "CreateSession";
         const result = await createSession(request, ctx);
-        persist();
+        await persist(changes);
         sendJson(res, 201, result, requestId);
       } else if (request.route === "/" && isStsRequest(request)) {
         sts = true;
         operation = `sts:${new Map([...query, ...parseQueryString(body.toString("utf8"))]).get("Action") ?? "?"}`;
         const xml = await handleSts(
           request,
-          { state, now: () => clock.now(), maxClockSkewMs, trustPolicy },
+          { state, now: () => clock.now(), maxClockSkewMs, trustPolicy, recordChange: ctx.recordChange },
           requestId,
         );
-        persist();
+        await persist(changes);
         sendXml(res, 200, xml, requestId);
       } else if (request.route === "/_emulator/roles" && request.method === "POST") {
         operation = "emulator:PutRole";
@@ -241,11 +260,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             'Body must be {"roleArn": "arn:aws:iam::…:role/…", "trustPolicy": {…}}.',
           );
         }
-        putRole(b.roleArn, b.trustPolicy);
+        setRole(b.roleArn, b.trustPolicy);
+        await persist();
         sendJson(res, 200, { roleArn: b.roleArn }, requestId);
       } else if (request.route === "/_emulator/reset" && request.method === "POST") {
         operation = "emulator:Reset";
-        reset();
+        clear();
+        await persist();
         sendJson(res, 200, {}, requestId);
       } else if (request.route === "/_emulator/health") {
         operation = "emulator:Health";
@@ -266,7 +287,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           throw new ApiError(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
         const id = route.pattern.exec(request.route)?.[1] ?? "";
         const result = await route.handler(request, ctx, id);
-        if (result.mutated) persist();
+        if (result.mutated) await persist();
         sendJson(res, result.status, result.body, requestId);
       }
       log({
@@ -307,13 +328,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   };
 
-  const putRole = (roleArn: string, trustPolicy: unknown) => {
+  const setRole = (roleArn: string, trustPolicy: unknown) => {
     state.roles = [...state.roles.filter((r) => r.roleArn !== roleArn), { roleArn, trustPolicy }];
-    persist();
+  };
+  const clear = () => {
+    state = emptyState();
+    trustPolicies.clear();
+  };
+  const putRole = (roleArn: string, trustPolicy: unknown) => {
+    setRole(roleArn, trustPolicy);
+    persistLater();
   };
   const reset = () => {
-    state = emptyState();
-    persist();
+    clear();
+    persistLater();
   };
 
   const server: Server = options.tls
@@ -341,9 +369,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     putRole,
     reset,
     close: async () => {
-      if (!server.listening) return;
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
+      if (server.listening) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
+      }
+      await writer?.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { EmulatorStateData, SessionRecord } from "./state.ts";
+import { type EmulatorStateData, pruneSessions, type SessionRecord } from "./state.ts";
 
 /** Random upper-case base-32 characters after a prefix, like AWS access key ids. */
 function randomId(prefix: string, length: number): string {
@@ -52,9 +52,7 @@ export function issueSession(
   // long test run quadratic.
   const pruned = lastPrune.get(state) ?? 0;
   if (now.getTime() - pruned >= 60_000 || now.getTime() < pruned) {
-    state.sessions = state.sessions.filter(
-      (s) => new Date(s.expiration).getTime() > now.getTime() - 3600_000,
-    );
+    pruneSessions(state, now);
     lastPrune.set(state, now.getTime());
   }
   state.sessions.push(session);

@@ -1,6 +1,3 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-
 /** A `{ key, value }` tag, as the Roles Anywhere API spells it. */
 export interface Tag {
   key: string;
@@ -92,7 +89,7 @@ export interface SessionRecord {
 
 /** Everything the emulator holds. */
 export interface EmulatorStateData {
-  version: 1;
+  version: 2;
   trustAnchors: TrustAnchorRecord[];
   profiles: ProfileRecord[];
   crls: CrlRecord[];
@@ -102,9 +99,12 @@ export interface EmulatorStateData {
   tags: Record<string, Tag[]>;
 }
 
+/** One record a request added or changed, as the journal keeps it; anything else rewrites the state. */
+export type StateChange = { session: SessionRecord } | { subject: SubjectRecord };
+
 export function emptyState(): EmulatorStateData {
   return {
-    version: 1,
+    version: 2,
     trustAnchors: [],
     profiles: [],
     crls: [],
@@ -115,25 +115,50 @@ export function emptyState(): EmulatorStateData {
   };
 }
 
-/** Loads persisted state; a missing file is an empty state. */
-export function loadState(path: string): EmulatorStateData {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return emptyState();
-    throw e;
-  }
-  const data = JSON.parse(text) as Partial<EmulatorStateData>;
-  if (data.version !== 1)
-    throw new Error(`${path}: unsupported emulator state version ${String(data.version)}`);
-  return { ...emptyState(), ...data } as EmulatorStateData;
+/**
+ * The persisted snapshot: the state plus `journalSeq`, the last journal record it already holds.
+ * Version 1 (one JSON file, rewritten on every change, no journal) is read as version 2 at 0.
+ */
+export function parseSnapshot(text: string, where: string): { state: EmulatorStateData; journalSeq: number } {
+  const data = JSON.parse(text) as Omit<Partial<EmulatorStateData>, "version"> & {
+    version?: unknown;
+    journalSeq?: unknown;
+  };
+  if (!data || typeof data !== "object" || (data.version !== 1 && data.version !== 2))
+    throw new Error(`${where}: unsupported emulator state version ${String(data.version)}`);
+  const { journalSeq, ...rest } = data;
+  return {
+    state: { ...emptyState(), ...rest, version: 2 },
+    journalSeq: typeof journalSeq === "number" && Number.isSafeInteger(journalSeq) ? journalSeq : 0,
+  };
 }
 
-/** Writes state atomically (temp file + rename), 0600: it holds issued secrets. */
-export function saveState(path: string, data: EmulatorStateData): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+/** The snapshot's text: 2-space JSON and a newline. */
+export function formatSnapshot(state: EmulatorStateData, journalSeq: number): string {
+  return `${JSON.stringify({ ...state, version: 2, journalSeq }, null, 2)}\n`;
+}
+
+/** Applies a journal record; a record applied twice changes nothing more. */
+export function applyChange(state: EmulatorStateData, change: StateChange): void {
+  if ("session" in change) {
+    const { session } = change;
+    if (!state.sessions.some((s) => s.accessKeyId === session.accessKeyId)) state.sessions.push(session);
+    return;
+  }
+  const at = state.subjects.findIndex((s) => s.subjectId === change.subject.subjectId);
+  if (at === -1) state.subjects.push(change.subject);
+  else state.subjects[at] = change.subject;
+}
+
+/**
+ * How long STS still recognises an expired session (to answer `ExpiredToken` rather than
+ * `InvalidClientTokenId`); after that it is dropped.
+ */
+export const EXPIRED_SESSION_GRACE_MS = 3600_000;
+
+/** Drops sessions expired for longer than {@link EXPIRED_SESSION_GRACE_MS}. */
+export function pruneSessions(state: EmulatorStateData, now: Date): void {
+  const cutoff = now.getTime() - EXPIRED_SESSION_GRACE_MS;
+  if (state.sessions.some((s) => new Date(s.expiration).getTime() <= cutoff))
+    state.sessions = state.sessions.filter((s) => new Date(s.expiration).getTime() > cutoff);
 }

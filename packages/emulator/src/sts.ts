@@ -12,14 +12,17 @@ import {
 } from "@iam-ra/core/sigv4";
 import { ApiError, type EmulatorRequest, xmlEscape } from "./http.ts";
 import { assumedRoleArn, issueSession } from "./sessions.ts";
-import type { EmulatorStateData, SessionRecord } from "./state.ts";
+import type { EmulatorStateData, SessionRecord, StateChange } from "./state.ts";
+import { decideTrust, type TrustPolicySource } from "./trust-policies.ts";
 
 /** What STS needs from the emulator around it. */
 export interface StsContext {
   state: EmulatorStateData;
   now: () => Date;
   maxClockSkewMs: number;
-  trustPolicy: (roleArn: string) => Promise<unknown | undefined>;
+  trustPolicy: TrustPolicySource;
+  /** Told of each session AssumeRole issues, for the persisted state. */
+  recordChange?: ((change: StateChange) => void) | undefined;
 }
 
 const NS = "https://sts.amazonaws.com/doc/2011-06-15/";
@@ -138,8 +141,7 @@ export async function handleSts(req: EmulatorRequest, ctx: StsContext, requestId
         "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
       );
     }
-    const policy = await ctx.trustPolicy(roleArn);
-    const decision =
+    const decision = await decideTrust(ctx.trustPolicy, roleArn, (policy) =>
       policy === undefined
         ? { allowed: false, reason: "the role does not exist" }
         : evaluateTrustPolicy(policy, {
@@ -150,7 +152,8 @@ export async function handleSts(req: EmulatorRequest, ctx: StsContext, requestId
               ["aws:PrincipalAccount", session.accountId],
               ...(session.sourceIdentity ? ([["sts:SourceIdentity", session.sourceIdentity]] as const) : []),
             ]),
-          });
+          }),
+    );
     if (!decision.allowed) {
       throw new ApiError(
         403,
@@ -165,6 +168,7 @@ export async function handleSts(req: EmulatorRequest, ctx: StsContext, requestId
       now: ctx.now(),
       sourceIdentity: session.sourceIdentity,
     });
+    ctx.recordChange?.({ session: next });
     return `<AssumeRoleResponse xmlns="${NS}"><AssumeRoleResult>${next.sourceIdentity ? `<SourceIdentity>${xmlEscape(next.sourceIdentity)}</SourceIdentity>` : ""}<AssumedRoleUser><AssumedRoleId>${xmlEscape(next.assumedRoleId)}</AssumedRoleId><Arn>${xmlEscape(assumedRoleArn(next))}</Arn></AssumedRoleUser><Credentials><AccessKeyId>${next.accessKeyId}</AccessKeyId><SecretAccessKey>${xmlEscape(next.secretAccessKey)}</SecretAccessKey><SessionToken>${xmlEscape(next.sessionToken)}</SessionToken><Expiration>${next.expiration}</Expiration></Credentials><PackedPolicySize>0</PackedPolicySize></AssumeRoleResult>${meta}</AssumeRoleResponse>`;
   }
   throw new ApiError(

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createSession } from "@iam-ra/core/rolesanywhere";
-import { createTestPki } from "@iam-ra/core/testing";
+import { createTestPki, FixedClock } from "@iam-ra/core/testing";
 import { parseCredentialMaterial } from "@iam-ra/core/x509";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { startEmulator } from "../src/index.ts";
@@ -152,5 +152,59 @@ describe("with moto as ACM PCA and IAM", () => {
     // A role that trusts another service, and a role IAM does not know, are refused.
     await expect(call("moto-team", openArn)).rejects.toMatchObject({ statusCode: 403 });
     await expect(call("moto-team", unknownArn)).rejects.toMatchObject({ statusCode: 403 });
+  }, 60_000);
+
+  it("a changed trust policy (UpdateAssumeRolePolicy) takes effect: a grant at once, a revocation within the TTL", async () => {
+    const clock = new FixedClock(new Date(Math.floor(Date.now() / 1000) * 1000));
+    const pki = await createTestPki({ at: clock.now() });
+    const emu = await startEmulator({ iamEndpoint: moto.url, clock, trustPolicyTtlMs: 2000 });
+    onTestFinished(() => emu.close());
+    const { roleArn } = await boto3(moto, "iam", "moto-changing", JSON.stringify(boundTrustPolicy("team-a")));
+    const { trustAnchor } = await controlPlane(emu, "POST", "/trustanchors", {
+      name: "a",
+      enabled: true,
+      source: {
+        sourceType: "CERTIFICATE_BUNDLE",
+        sourceData: { x509CertificateData: pki.root.certificatePem },
+      },
+    });
+    const { profile } = await controlPlane(emu, "POST", "/profiles", {
+      name: "p",
+      enabled: true,
+      roleArns: [roleArn],
+    });
+    const leaves = {
+      a: await pki.issueLeaf({ subject: "CN=w,OU=team-a", issuer: "root" }),
+      b: await pki.issueLeaf({ subject: "CN=w,OU=team-b", issuer: "root" }),
+    };
+    const call = async (team: keyof typeof leaves) => {
+      const material = await parseCredentialMaterial({
+        certificate: leaves[team].certificatePem,
+        privateKey: leaves[team].privateKeyPem,
+      });
+      return createSession(
+        material,
+        { trustAnchorArn: trustAnchor.trustAnchorArn, profileArn: profile.profileArn, roleArn },
+        { endpoint: emu.url, clock, maxAttempts: 1 },
+      );
+    };
+    await expect(call("a")).resolves.toBeDefined();
+    await expect(call("b")).rejects.toMatchObject({ statusCode: 403 });
+
+    // Now team-b, not team-a. The grant counts at once: a refusal is checked against IAM again.
+    await boto3(moto, "update-trust", "moto-changing", JSON.stringify(boundTrustPolicy("team-b")));
+    await expect(call("b")).resolves.toBeDefined();
+    await expect(call("a")).rejects.toMatchObject({ statusCode: 403 });
+
+    // Back to team-a; team-b keeps the cached grant until the TTL has passed, then is refused.
+    await boto3(moto, "update-trust", "moto-changing", JSON.stringify(boundTrustPolicy("team-a")));
+    await expect(call("a")).resolves.toBeDefined();
+    clock.advance(1000);
+    await expect(call("a")).resolves.toBeDefined();
+    await boto3(moto, "update-trust", "moto-changing", JSON.stringify(boundTrustPolicy("team-b")));
+    await expect(call("a")).resolves.toBeDefined(); // within the TTL of the policy read above
+    clock.advance(2000);
+    await expect(call("a")).rejects.toMatchObject({ statusCode: 403 });
+    await expect(call("b")).resolves.toBeDefined();
   }, 60_000);
 });
