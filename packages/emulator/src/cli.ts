@@ -18,6 +18,7 @@ export async function main(argv: string[]): Promise<void> {
         "account-id": { type: "string" },
         persist: { type: "string" },
         "iam-endpoint": { type: "string" },
+        "trust-policy-ttl-ms": { type: "string" },
         "acm-pca-endpoint": { type: "string" },
         tls: { type: "boolean" },
         "tls-cert": { type: "string" },
@@ -36,7 +37,8 @@ export async function main(argv: string[]): Promise<void> {
   if (values.help) {
     process.stdout.write(
       "usage: iam-ra-emulator [--host 127.0.0.1] [--port 0] [--region us-east-1] [--account-id 123456789012]\n" +
-        "                       [--persist state.json] [--iam-endpoint URL] [--acm-pca-endpoint URL]\n" +
+        "                       [--persist state.json] [--iam-endpoint URL [--trust-policy-ttl-ms 2000]]\n" +
+        "                       [--acm-pca-endpoint URL]\n" +
         "                       [--tls [--tls-ca-out ca.pem] | --tls-cert chain.pem --tls-key key.pem]\n",
     );
     return;
@@ -44,6 +46,15 @@ export async function main(argv: string[]): Promise<void> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`iam-ra-emulator: --port must be 0–65535, not "${String(values.port)}"\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const ttl = values["trust-policy-ttl-ms"];
+  const trustPolicyTtlMs = ttl === undefined ? undefined : Number(ttl);
+  if (trustPolicyTtlMs !== undefined && (!Number.isInteger(trustPolicyTtlMs) || trustPolicyTtlMs < 0)) {
+    process.stderr.write(
+      `iam-ra-emulator: --trust-policy-ttl-ms must be a whole number ≥ 0, not "${String(ttl)}"\n`,
+    );
     process.exitCode = 2;
     return;
   }
@@ -68,6 +79,7 @@ export async function main(argv: string[]): Promise<void> {
     accountId: values["account-id"] as string | undefined,
     persistPath: values.persist as string | undefined,
     iamEndpoint: values["iam-endpoint"] as string | undefined,
+    trustPolicyTtlMs,
     acmPcaEndpoint: values["acm-pca-endpoint"] as string | undefined,
     logger: (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
   });
