@@ -129,11 +129,15 @@ async function replaceFile(path: string, text: string): Promise<void> {
     await unlink(tmp).catch(() => {});
     throw error;
   }
-  const folder = await open(dirname(path), constants.O_RDONLY);
+  // The rename is durable once the folder is synced; platforms that cannot open or sync a folder
+  // (Windows) give no such guarantee to have.
+  const folder = await open(dirname(path), constants.O_RDONLY).catch(() => undefined);
   try {
-    await folder.sync();
+    await folder?.sync().catch((error: NodeJS.ErrnoException) => {
+      if (!["EINVAL", "EISDIR", "EPERM", "ENOTSUP"].includes(error.code ?? "")) throw error;
+    });
   } finally {
-    await folder.close();
+    await folder?.close();
   }
 }
 
