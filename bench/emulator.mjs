@@ -4,7 +4,7 @@
 //   in memory (the reference), --iam-endpoint (trust policy in moto's IAM; target >= 0.8x in
 //   memory), --persist on a new file and after N prior sessions (target ~1.0x each other), and a
 //   bare node:http server answering the same bytes (the floor), measured in the same run, in
-//   alternating rounds. Run after a build:  node bench/emulator.mjs [seconds] [prior sessions]
+//   alternating rounds. Run after a build:  node bench/emulator.mjs [seconds=2] [N=2000] [rounds=5]
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const seconds = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[2] ?? 2);
 const prior = Number(process.argv[3] ?? 2000);
 const load = (p) =>
   import(join(root, p)).catch(() => {
@@ -166,7 +166,7 @@ try {
   const [portLine] = await once(floor.stdout, "data");
   targets.floor = { url: `http://127.0.0.1:${String(portLine).trim()}`, params: targets.memory.params };
 
-  const rounds = 3;
+  const rounds = Number(process.argv[4] ?? 5);
   const results = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
   for (const key of Object.keys(targets)) await hammer(targets[key], { duration: 1 }); // warm-up
   for (let round = 0; round < rounds; round++) {
@@ -200,7 +200,10 @@ try {
     `${(rps.persistN / rps.persist0).toFixed(2)}x new file (target ~1.0)`,
   );
 } finally {
-  for (const c of children) c.kill("SIGTERM");
+  // Wait for the exits: a stopping emulator folds its journal into the snapshot in the folder.
+  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  for (const c of running) c.kill("SIGTERM");
+  await Promise.all(running.map((c) => once(c, "exit")));
   await moto?.close();
   rmSync(dir, { recursive: true, force: true });
 }
