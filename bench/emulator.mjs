@@ -25,7 +25,8 @@ const load = (p) =>
     process.exit(2);
   });
 const { createBoundTrustPolicy } = await load("packages/emulator/dist/index.js");
-const { createTestPki, startMoto } = await load("packages/core/dist/testing/index.js");
+const { createTestPki } = await load("packages/core/dist/testing/index.js");
+const { startMoto } = await load("packages/emulator/dist/testing/index.js");
 const { createSession } = await load("packages/core/dist/rolesanywhere/index.js");
 const { parseCredentialMaterial } = await load("packages/core/dist/x509/index.js");
 
