@@ -99,6 +99,7 @@ export async function signInWithCertificate(
         roleArn: config.roleArn,
         durationSeconds: config.durationSeconds,
         roleSessionName: config.roleSessionName,
+        instanceProperties: source.instanceProperties,
       },
       { endpoint: source.endpoint, maxAttempts: config.retryMaxAttempts, transport },
     ),

@@ -1,5 +1,5 @@
 import { IamRaError } from "@iam-ra/core";
-import { type ArnKind, validateArn } from "@iam-ra/core/rolesanywhere";
+import { type ArnKind, parseInstanceProperties, validateArn } from "@iam-ra/core/rolesanywhere";
 
 /**
  * Every input action.yml declares, with the default the runner fills in. The code applies the same
@@ -16,6 +16,7 @@ export const INPUT_DEFAULTS = {
   "role-to-assume": "",
   "role-session-name": "",
   "role-duration-seconds": "3600",
+  "instance-properties": "",
   "aws-region": "",
   endpoint: "",
   "sts-endpoint": "",
@@ -55,6 +56,8 @@ export type CredentialSource =
       profileArn: string;
       /** Custom Roles Anywhere endpoint URL. */
       endpoint: string | undefined;
+      /** Sent with CreateSession; Roles Anywhere records them on the certificate's subject. */
+      instanceProperties: Record<string, string> | undefined;
     }
   /** `role-chaining: true`: the credentials an earlier step left in the environment. */
   | { kind: "environment" };
@@ -116,6 +119,25 @@ function readInteger(read: InputReader, name: InputName, min: number, max: numbe
     );
   }
   return n;
+}
+
+/** `key=value` pairs, one per line or comma-separated, within CreateSession's limits. */
+function readInstanceProperties(read: InputReader): Record<string, string> | undefined {
+  const text = readText(read, "instance-properties")
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .join(",");
+  try {
+    return parseInstanceProperties(text);
+  } catch (error) {
+    if (!(error instanceof IamRaError)) throw error;
+    throw invalid(
+      `The instance-properties input: ${error.message}`,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, shown to the user.
+      "Set instance-properties to key=value pairs, one per line (at most 50; keys and values 1–200 characters), e.g. runner=${{ runner.name }}.",
+    );
+  }
 }
 
 function readArn(read: InputReader, name: InputName, kind: ArnKind): string {
@@ -194,6 +216,7 @@ export function parseInputs(read: InputReader): ActionConfig {
       trustAnchorArn: readArn(read, "trust-anchor-arn", "trust-anchor"),
       profileArn: readArn(read, "profile-arn", "profile"),
       endpoint: readUrl(read, "endpoint"),
+      instanceProperties: readInstanceProperties(read),
     };
   }
   const roleArn = readArn(read, "role-to-assume", "role");

@@ -332,6 +332,24 @@ describe("sign-in with a certificate (bundled dist/index.js, as the runner runs 
     expect(quiet.stdout).not.toContain("::warning::");
   });
 
+  it("instance-properties reach Roles Anywhere and are recorded on the certificate's subject", async () => {
+    const job = newJob();
+    const step = await job.step(
+      "index",
+      signInInputs({ "instance-properties": "repository=iam-ra/demo\nrun=42, workflow=deploy\n" }),
+    );
+    expectSucceeded(step);
+    const recorded = world.emu.state.subjects
+      .flatMap((s) => s.instanceProperties)
+      .find((p) => p.properties.run === "42");
+    expect(recorded?.failed).toBe(false);
+    expect(recorded?.properties).toEqual({
+      repository: "iam-ra/demo",
+      run: "42",
+      workflow: "deploy",
+    });
+  });
+
   it("special-characters-workaround keeps asking until the secret key is letters and digits", async () => {
     const job = newJob();
     const before = world.emu.state.sessions.length;
@@ -695,6 +713,12 @@ describe("bad inputs: exit 1, one ::error:: line with a hint, never the key", ()
       name: "a profile ARN where the trust anchor goes",
       inputs: async () => signInInputs({ "trust-anchor-arn": world.profileArn }),
       error: /^::error::The trust-anchor-arn input ".*" is not a trust-anchor ARN\./,
+    },
+    {
+      name: "an instance property without a value",
+      inputs: async () => signInInputs({ "instance-properties": "repository=iam-ra/demo\nrun" }),
+      error:
+        /^::error::The instance-properties input: Instance property "run" is not key=value\. Hint: Set instance-properties to key=value pairs, one per line/,
     },
     {
       name: "missing certificate",
