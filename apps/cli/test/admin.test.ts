@@ -301,6 +301,87 @@ describe("admin plane, end to end on moto + the emulator", () => {
     ).not.toContain("s1");
   }, 120_000);
 
+  it("role create --attribute-mapping sets the profile's mappings; one that drops the binding is refused", async () => {
+    const refused = await iamRa([
+      "role",
+      "create",
+      "mapped",
+      "-n",
+      "e2e",
+      "--attribute-mapping",
+      "x509Subject=CN",
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.json.error).toMatchObject({ code: "invalid-input", hint: expect.stringContaining("OU") });
+    expect(refused.json.error.message).toContain("x509Subject/OU");
+    const names = (await iamRa(["role", "list", "-n", "e2e"])).json.items.map(
+      (i: { name: string }) => i.name,
+    );
+    expect(names).not.toContain("mapped");
+
+    const created = await iamRa([
+      "role",
+      "create",
+      "mapped",
+      "-n",
+      "e2e",
+      "--attribute-mapping",
+      "x509Subject=OU",
+      "--attribute-mapping",
+      "x509SAN=DNS",
+    ]);
+    expect(created.code).toBe(0);
+    expect(created.json.attributeMappings).toEqual([
+      { certificateField: "x509Subject", specifiers: ["OU"] },
+      { certificateField: "x509SAN", specifiers: ["DNS"] },
+    ]);
+    const profileOf = (arn: string) => aws.emu.state.profiles.find((p) => p.profileArn === arn)!;
+    const rules = (arn: string) =>
+      Object.fromEntries(
+        (
+          profileOf(arn).attributeMappings as Array<{
+            certificateField: string;
+            mappingRules: { specifier: string }[];
+          }>
+        ).map((m) => [m.certificateField, m.mappingRules.map((r) => r.specifier)]),
+      );
+    expect(rules(created.json.profileArn)).toEqual({
+      x509Subject: ["OU"],
+      x509Issuer: ["*"],
+      x509SAN: ["DNS"],
+    });
+
+    // A certificate for the role still gets in: its OU and its issuer's CN are mapped.
+    const onboard = await iamRa([
+      "host",
+      "onboard",
+      "mapped-1.example.com",
+      "--role",
+      "mapped",
+      "-n",
+      "e2e",
+      "--output-dir",
+      join(dir, "mapped-1"),
+    ]);
+    expect(onboard.code).toBe(0);
+    const files = { certificate: onboard.json.files.certificate, privateKey: onboard.json.files.privateKey };
+    expect(await credentials(files, onboard.json)).toMatchObject({ ok: true });
+    const session = aws.emu.state.sessions.at(-1)!;
+    expect(session.roleArn).toBe(created.json.roleArn);
+
+    // Back to AWS's defaults.
+    const reset = await iamRa(["role", "update", "mapped", "-n", "e2e", "--attribute-mapping", "default"]);
+    expect(reset.code).toBe(0);
+    expect(reset.json.attributeMappings).toBeNull();
+    expect(rules(created.json.profileArn)).toEqual({
+      x509Subject: ["*"],
+      x509Issuer: ["*"],
+      x509SAN: ["DNS", "URI", "Name"],
+    });
+    expect((await iamRa(["host", "offboard", "mapped-1.example.com", "-n", "e2e", "--yes"])).code).toBe(0);
+    expect((await iamRa(["role", "delete", "mapped", "-n", "e2e", "--yes"])).code).toBe(0);
+  }, 180_000);
+
   it("10 concurrent role create on one namespace: all 10 recorded", async () => {
     const names = Array.from({ length: 10 }, (_, i) => `par-${i}`);
     const results = await Promise.all(names.map((n) => iamRa(["role", "create", n, "-n", "e2e"])));
@@ -326,6 +407,8 @@ describe("admin plane, end to end on moto + the emulator", () => {
       ["init", "-n", "Bad-NS"],
       ["init", "-n", "ok", "--ca-mode", "pca-existing", "--pca-arn", "arn:aws:acm-pca:nope"],
       ["role", "create", "x", "-n", "e2e", "--binding-tag", "Subject/OU"],
+      ["role", "create", "x", "-n", "e2e", "--attribute-mapping", "x509Foo=CN"],
+      ["role", "create", "x", "-n", "e2e", "--attribute-mapping", "x509SAN=IP"],
       ["host", "onboard", "h", "--role", "app-a", "-n", "e2e", "--validity-days", "0"],
     ]) {
       const r = await iamRa(args, offline);

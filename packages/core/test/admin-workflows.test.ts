@@ -214,6 +214,43 @@ describe("roles", () => {
     });
   });
 
+  it("attribute mappings go on the profile and into state; one that drops the binding is refused", async () => {
+    const aws = await initialised();
+    const state = await readNamespaceState(aws.deps);
+    expect(() =>
+      planRole(state, "m", {
+        mode: "create",
+        attributeMappings: [{ certificateField: "x509Subject", specifiers: ["CN"] }],
+      }),
+    ).toThrow(/do not map x509Subject\/OU/);
+    // The issuer binding of a self-signed scope needs x509Issuer/CN mapped too.
+    expect(() =>
+      planRole(state, "m", {
+        mode: "create",
+        attributeMappings: [{ certificateField: "x509Issuer", specifiers: ["O"] }],
+      }),
+    ).toThrow(/do not map x509Issuer\/CN/);
+    const result = await putRole(aws.deps, "m", {
+      mode: "create",
+      attributeMappings: [{ certificateField: "x509Subject", specifiers: ["OU"] }],
+    });
+    expect(result.attributeMappings).toEqual([{ certificateField: "x509Subject", specifiers: ["OU"] }]);
+    const profile = aws.stacks.get("iam-ra-test-role-m")!.resources.get("Profile")!;
+    expect(profile.properties.AttributeMappings).toEqual([
+      { CertificateField: "x509Subject", MappingRules: [{ Specifier: "OU" }] },
+    ]);
+    expect((await readNamespaceState(aws.deps)).roles.m!.attributeMappings).toEqual(result.attributeMappings);
+    // Kept on update unless changed; null goes back to AWS's defaults.
+    expect(
+      (await putRole(aws.deps, "m", { mode: "update", sessionDurationSeconds: 1800 })).attributeMappings,
+    ).toEqual(result.attributeMappings);
+    await putRole(aws.deps, "m", { mode: "update", attributeMappings: null });
+    expect(
+      aws.stacks.get("iam-ra-test-role-m")!.resources.get("Profile")!.properties.AttributeMappings,
+    ).toBeUndefined();
+    expect((await readNamespaceState(aws.deps)).roles.m!.attributeMappings).toBeUndefined();
+  });
+
   it("delete refuses while hosts use it; --force offboards and revokes them first", async () => {
     const aws = await withRole();
     await onboardHost(aws.deps, "h1.example.com", { mode: "onboard", role: "web" });

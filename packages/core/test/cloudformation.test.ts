@@ -31,6 +31,16 @@ const TEMPLATES: Record<string, CfnTemplate> = {
     bindingTag: "x509Subject/OU",
     issuerBinding: true,
   }),
+  "role-mapped": roleTemplate({
+    namespace: "prod",
+    role: "web-reader",
+    bindingTag: "x509Subject/OU",
+    issuerBinding: true,
+    attributeMappings: [
+      { certificateField: "x509Subject", specifiers: ["OU"] },
+      { certificateField: "x509SAN", specifiers: ["DNS", "Name/*"] },
+    ],
+  }),
   crl: crlTemplate(
     "prod",
     "default",

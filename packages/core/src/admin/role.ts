@@ -3,6 +3,11 @@ import { type DeployResult, deleteStack, deployStack } from "../cloudformation/d
 import { iamRoleName, stackName, validateName } from "../cloudformation/names.ts";
 import { roleTemplate } from "../cloudformation/templates.ts";
 import { IamRaError } from "../errors.ts";
+import {
+  type AttributeMapping,
+  checkAttributeMappings,
+  mapsPrincipalTag,
+} from "../rolesanywhere/attribute-mappings.ts";
 import type { CaScope, Role, State } from "../state/schema.ts";
 import { allowedIssuersFor } from "./issuers.ts";
 import { deployOptions, eventsFor, nsTags, openNamespace, requireState } from "./namespace.ts";
@@ -20,6 +25,11 @@ export interface RoleOptions {
   bindingTag?: string | undefined;
   /** Default: the role name. */
   bindingValue?: string | undefined;
+  /**
+   * The profile's attribute mappings (fields listed replace AWS's default rules for those fields);
+   * `null`: back to AWS's defaults; omitted on update: keep the current ones.
+   */
+  attributeMappings?: AttributeMapping[] | null | undefined;
   dryRun?: boolean | undefined;
   /** `create`: refuse if it exists; `update`: refuse if it does not; `put`: either. */
   mode: "create" | "update" | "put";
@@ -37,6 +47,8 @@ export interface RoleResult {
   allowedIssuers: string[] | null;
   policies: string[];
   sessionDurationSeconds: number;
+  /** The profile's attribute mappings iam-ra set; null: AWS's defaults. */
+  attributeMappings: AttributeMapping[] | null;
   changes: DeployResult["changes"];
 }
 
@@ -54,6 +66,8 @@ export interface RolePlan {
   stackName: string;
   /** The issuer CNs the trust policy admits (null: not bound to issuers). */
   allowedIssuers: string[] | null;
+  /** The profile's attribute mappings; null: AWS's defaults. */
+  attributeMappings: AttributeMapping[] | null;
 }
 
 /**
@@ -100,6 +114,23 @@ export function planRole(state: State, name: string, options: RoleOptions): Role
     });
   }
   const value = options.bindingValue ?? current?.binding?.value ?? name;
+  const attributeMappings =
+    options.attributeMappings === undefined
+      ? (current?.attributeMappings ?? null)
+      : options.attributeMappings && checkAttributeMappings(options.attributeMappings);
+  const allowedIssuers = allowedIssuersFor(state, name, scope, tag);
+  // A trust policy keyed on a tag the profile does not map could never be satisfied.
+  for (const key of [tag, ...(allowedIssuers ? ["x509Issuer/CN"] : [])]) {
+    if (!mapsPrincipalTag(attributeMappings, key)) {
+      throw new IamRaError(
+        "invalid-input",
+        `The attribute mappings do not map ${key}, which role ${name}'s trust policy requires: no certificate could assume it.`,
+        {
+          hint: `Add it, e.g. --attribute-mapping ${key.split("/")[0]}=${key.split("/").slice(1).join("/")}, or use --attribute-mapping default.`,
+        },
+      );
+    }
+  }
   return {
     current,
     scope,
@@ -108,7 +139,8 @@ export function planRole(state: State, name: string, options: RoleOptions): Role
     sessionDurationSeconds: duration,
     binding: { tag, value },
     stackName: stackName(state.namespace, "role", name),
-    allowedIssuers: allowedIssuersFor(state, name, scope, tag),
+    allowedIssuers,
+    attributeMappings,
   };
 }
 
@@ -133,6 +165,7 @@ export async function putRole(deps: AdminDeps, name: string, options: RoleOption
         role: name,
         bindingTag: tag,
         issuerBinding: issuers !== null,
+        attributeMappings: plan.attributeMappings ?? undefined,
       }),
       parameters: {
         TrustAnchorArn: ca.trustAnchorArn,
@@ -156,6 +189,7 @@ export async function putRole(deps: AdminDeps, name: string, options: RoleOption
       allowedIssuers: issuers,
       policies,
       sessionDurationSeconds: duration,
+      attributeMappings: plan.attributeMappings,
       changes: deployed.changes,
     };
     if (deployed.outcome === "dry-run") return result;
@@ -174,6 +208,7 @@ export async function putRole(deps: AdminDeps, name: string, options: RoleOption
         sessionDurationSeconds: duration,
         binding: { tag, value },
         ...(deployedIssuers ? { allowedIssuers: deployedIssuers } : {}),
+        ...(plan.attributeMappings ? { attributeMappings: plan.attributeMappings } : {}),
         createdAt: before?.createdAt ?? now,
         updatedAt: now,
       };

@@ -1,3 +1,4 @@
+import type { AttributeMapping } from "../rolesanywhere/attribute-mappings.ts";
 import { type CfnTemplate, type CfnValue, getAtt, ref, sub } from "./template.ts";
 
 const tags = (pairs: Record<string, string | { Ref: string }>) =>
@@ -333,6 +334,8 @@ export interface RoleTemplateOptions {
    * is onboarded. Default false (for Private CA scopes, whose issuer iam-ra does not name).
    */
   issuerBinding?: boolean | undefined;
+  /** The profile's attribute mappings for these fields (others keep AWS's defaults). Default none. */
+  attributeMappings?: readonly AttributeMapping[] | undefined;
 }
 
 /**
@@ -413,6 +416,14 @@ export function roleTemplate(options: RoleTemplateOptions): CfnTemplate {
           Enabled: true,
           DurationSeconds: ref("SessionDuration"),
           RoleArns: [getAtt("Role", "Arn")],
+          ...(options.attributeMappings?.length
+            ? {
+                AttributeMappings: options.attributeMappings.map((m) => ({
+                  CertificateField: m.certificateField,
+                  MappingRules: m.specifiers.map((s) => ({ Specifier: s })),
+                })),
+              }
+            : {}),
           Tags: tags({ "iam-ra:namespace": namespace, "iam-ra:role": role }),
         },
       },

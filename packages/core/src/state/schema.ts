@@ -82,6 +82,18 @@ export const RoleSchema = v.object({
    * that condition (roles of Private CA scopes, and roles not updated since it was introduced).
    */
   allowedIssuers: v.optional(v.array(v.string())),
+  /**
+   * The profile's attribute mappings iam-ra set (`role create|update --attribute-mapping`): the
+   * fields listed replace AWS's default rules for those fields. Absent: AWS's defaults.
+   */
+  attributeMappings: v.optional(
+    v.array(
+      v.object({
+        certificateField: v.picklist(["x509Subject", "x509Issuer", "x509SAN"]),
+        specifiers: v.array(v.string()),
+      }),
+    ),
+  ),
   createdAt: IsoDate,
   updatedAt: IsoDate,
 });

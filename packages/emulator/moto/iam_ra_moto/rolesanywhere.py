@@ -22,12 +22,14 @@ from __future__ import annotations
 import base64
 import json
 import re
+import urllib.parse
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
 
 from .control_plane import ResourceFailure
-from .resource import EmulatorResource, as_bool, as_int, name_property
+from .control_plane import call as _call
+from .resource import EmulatorResource, _failing, as_bool, as_int, name_property
 
 _PEM_CRL = re.compile(r"-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----")
 
@@ -117,11 +119,35 @@ def _profile_fields(properties: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+# AWS's rules for a new profile, restored when a template stops mapping a field.
+_DEFAULT_MAPPINGS: dict[str, list[str]] = {
+    "x509Subject": ["*"],
+    "x509Issuer": ["*"],
+    "x509SAN": ["DNS", "URI", "Name"],
+}
+
+
+def _mappings(properties: dict[str, Any]) -> dict[str, list[str]]:
+    """AttributeMappings as {field: [specifier, ...]}; a malformed entry fails the resource, as on AWS."""
+    out: dict[str, list[str]] = {}
+    for entry in properties.get("AttributeMappings") or []:
+        field = entry.get("CertificateField") if isinstance(entry, dict) else None
+        rules = entry.get("MappingRules") if isinstance(entry, dict) else None
+        if field not in _DEFAULT_MAPPINGS or not isinstance(rules, list) or not rules:
+            raise ResourceFailure(
+                "Properties validation failed: each AttributeMappings entry needs a CertificateField "
+                "(x509Subject, x509Issuer or x509SAN) and MappingRules"
+            )
+        out[field] = [str(r.get("Specifier")) for r in rules if isinstance(r, dict)]
+    return out
+
+
 class Profile(EmulatorResource, CloudFormationModel):
     """AWS::RolesAnywhere::Profile. RequireInstanceProperties is create-only: changing it replaces
     the profile (new ProfileId and ProfileArn). The rest updates in place with UpdateProfile,
-    Enable/DisableProfile and TagResource/UntagResource. AttributeMappings are not sent (the
-    emulator does not implement them)."""
+    Enable/DisableProfile and TagResource/UntagResource. AttributeMappings are put field by field
+    (PutAttributeMapping) after the profile exists; a field dropped from the template gets AWS's
+    default rules back."""
 
     _CREATE_PATH = "/profiles"
     _PATH = "/profile"
@@ -153,6 +179,60 @@ class Profile(EmulatorResource, CloudFormationModel):
         return as_bool(properties.get("RequireInstanceProperties")) != as_bool(
             self.properties.get("RequireInstanceProperties")
         )
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        profile = super().create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        with _failing(profile.logical_id, cls.cloudformation_type()):
+            profile._sync_mappings(cloudformation_json.get("Properties") or {}, {})
+        return profile
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        before = dict(original_resource.properties)
+        profile = super().update_from_cloudformation_json(
+            original_resource, new_resource_name, cloudformation_json, account_id, region_name
+        )
+        if profile is original_resource:  # a replacement was created with its mappings already
+            with _failing(profile.logical_id, cls.cloudformation_type()):
+                profile._sync_mappings(cloudformation_json.get("Properties") or {}, before)
+        return profile
+
+    def _sync_mappings(self, properties: dict[str, Any], previous: dict[str, Any]) -> None:
+        wanted = _mappings(properties)
+        had = _mappings(previous)
+        for field, rules in wanted.items():
+            if had.get(field) != rules:
+                self._mapping_call(field, rules)
+        for field in had:
+            if field not in wanted:
+                self._mapping_call(field, _DEFAULT_MAPPINGS[field])
+
+    def _mapping_call(self, field: str, rules: list[str]) -> None:
+        resource_id = urllib.parse.quote(self.physical_resource_id, safe="")
+        answer = _call(
+            "PUT",
+            f"/profiles/{resource_id}/mappings",
+            self.region_name,
+            {"certificateField": field, "mappingRules": [{"specifier": r} for r in rules]},
+        )
+        self.detail = answer["profile"]
 
     def _patch(self, properties: dict[str, Any], resource_name: str) -> dict[str, Any]:
         patch = {k: v for k, v in _profile_fields(properties).items() if v != self.detail.get(k)}

@@ -1,4 +1,5 @@
 import { putRole, type RoleResult, validateAdminInput } from "@iam-ra/core/admin";
+import { parseAttributeMappings } from "@iam-ra/core/rolesanywhere";
 import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
 
@@ -17,6 +18,11 @@ export const roleFlags = {
     description: "Certificate attribute the trust policy binds (default x509Subject/OU).",
   }),
   "binding-value": Flags.string({ description: "Value that attribute must have (default: the role name)." }),
+  "attribute-mapping": Flags.string({
+    description:
+      "Which certificate attributes the profile maps into session tags, per field: x509Subject=CN,OU, x509Issuer=CN or x509SAN=DNS,URI,Name/* (repeatable; fields not given keep AWS's defaults), or `default`.",
+    multiple: true,
+  }),
   "dry-run": Flags.boolean({ description: "Show the change set; change nothing." }),
 };
 
@@ -27,6 +33,10 @@ export function printRole(log: (s: string) => void, r: RoleResult) {
   if (r.allowedIssuers)
     log(`  issuers      aws:PrincipalTag/x509Issuer/CN in ${r.allowedIssuers.join(" | ")}`);
   log(`  duration     ${r.sessionDurationSeconds} s; policies: ${r.policies.join(", ") || "none"}`);
+  if (r.attributeMappings)
+    log(
+      `  mappings     ${r.attributeMappings.map((m) => `${m.certificateField}=${m.specifiers.join(",")}`).join("; ")} (other fields: AWS's defaults)`,
+    );
   for (const c of r.changes)
     log(
       `  change       ${c.action} ${c.logicalResourceId} (${c.resourceType})${c.replacement === "True" ? " REPLACEMENT" : ""}`,
@@ -46,6 +56,7 @@ export async function runRoleCommand(
     "session-duration"?: number | undefined;
     "binding-tag"?: string | undefined;
     "binding-value"?: string | undefined;
+    "attribute-mapping"?: string[] | undefined;
     "dry-run"?: boolean | undefined;
   },
   mode: "create" | "update",
@@ -59,6 +70,7 @@ export async function runRoleCommand(
     sessionDurationSeconds: flags["session-duration"],
     bindingTag: flags["binding-tag"],
   });
+  const attributeMappings = parseAttributeMappings(flags["attribute-mapping"]);
   const result = await putRole(await cmd.adminDeps(flags), name, {
     mode,
     scope: flags.scope,
@@ -66,6 +78,7 @@ export async function runRoleCommand(
     sessionDurationSeconds: flags["session-duration"],
     bindingTag: flags["binding-tag"],
     bindingValue: flags["binding-value"],
+    attributeMappings,
     dryRun: flags["dry-run"],
   });
   if (!cmd.jsonEnabled()) printRole(log, result);

@@ -1,0 +1,115 @@
+import { IamRaError } from "../errors.ts";
+
+/**
+ * The certificate fields a Roles Anywhere profile maps into session tags.
+ * @public
+ */
+export type CertificateField = "x509Subject" | "x509Issuer" | "x509SAN";
+
+/**
+ * One field's mapping rules on a profile: which of its attributes become principal tags
+ * (`aws:PrincipalTag/<field>/<attribute>`). `*` maps every supported RDN of a subject or issuer.
+ * @public
+ */
+export interface AttributeMapping {
+  certificateField: CertificateField;
+  specifiers: string[];
+}
+
+const FIELDS: readonly CertificateField[] = ["x509Subject", "x509Issuer", "x509SAN"];
+/** Subject and issuer: `*` or an RDN's short name; SAN: a type, or `Name/*`, `Name/<RDN>` (directory name). */
+const SPECIFIER: Record<CertificateField, RegExp> = {
+  x509Subject: /^(\*|[A-Za-z][A-Za-z0-9]{0,59})$/,
+  x509Issuer: /^(\*|[A-Za-z][A-Za-z0-9]{0,59})$/,
+  x509SAN: /^(DNS|URI|Name|Name\/\*|Name\/[A-Za-z][A-Za-z0-9]{0,54})$/,
+};
+
+const HINT =
+  "Pass --attribute-mapping <field>=<specifier>[,<specifier>…] (repeatable), field x509Subject, x509Issuer or x509SAN, e.g. --attribute-mapping x509Subject=CN,OU; or --attribute-mapping default.";
+
+/**
+ * Parses `--attribute-mapping` values: `x509Subject=CN,OU` (one per field), or `default` alone for
+ * the profile's default mappings (returned as `null`). Empty input: `undefined` (keep what is there).
+ * @public
+ */
+export function parseAttributeMappings(
+  values: readonly string[] | undefined,
+): AttributeMapping[] | null | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  if (values.length === 1 && values[0]!.trim() === "default") return null;
+  const out: AttributeMapping[] = [];
+  for (const value of values) {
+    const at = value.indexOf("=");
+    const field = (at < 0 ? value : value.slice(0, at)).trim() as CertificateField;
+    if (value.trim() === "default")
+      throw new IamRaError(
+        "invalid-input",
+        "--attribute-mapping default cannot be combined with field mappings.",
+        {
+          hint: HINT,
+        },
+      );
+    if (!FIELDS.includes(field))
+      throw new IamRaError("invalid-input", `"${value}" does not name a certificate field.`, { hint: HINT });
+    if (out.some((m) => m.certificateField === field))
+      throw new IamRaError("invalid-input", `${field} is mapped twice.`, { hint: HINT });
+    const specifiers = (at < 0 ? "" : value.slice(at + 1))
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+    out.push({ certificateField: field, specifiers });
+  }
+  return checkAttributeMappings(out);
+}
+
+/**
+ * Checks mappings as Roles Anywhere takes them: known fields, each once, at least one specifier each
+ * (at most 50), specifiers of the field's form. Returns them with specifiers de-duplicated.
+ * @public
+ */
+export function checkAttributeMappings(mappings: readonly AttributeMapping[]): AttributeMapping[] {
+  const seen = new Set<string>();
+  return mappings.map((m) => {
+    if (!FIELDS.includes(m.certificateField))
+      throw new IamRaError("invalid-input", `${m.certificateField} is not a certificate field.`, {
+        hint: HINT,
+      });
+    if (seen.has(m.certificateField))
+      throw new IamRaError("invalid-input", `${m.certificateField} is mapped twice.`, { hint: HINT });
+    seen.add(m.certificateField);
+    const specifiers = [...new Set(m.specifiers)];
+    if (specifiers.length === 0 || specifiers.length > 50)
+      throw new IamRaError("invalid-input", `${m.certificateField} needs 1–50 specifiers.`, { hint: HINT });
+    const bad = specifiers.find((s) => !SPECIFIER[m.certificateField].test(s));
+    if (bad !== undefined)
+      throw new IamRaError("invalid-input", `"${bad}" is not a specifier of ${m.certificateField}.`, {
+        hint:
+          m.certificateField === "x509SAN"
+            ? "x509SAN specifiers are DNS, URI, Name, Name/* or Name/<RDN> (e.g. Name/CN)."
+            : `${m.certificateField} specifiers are * or an attribute's short name (CN, OU, O, C, L, ST, …).`,
+      });
+    return { certificateField: m.certificateField, specifiers };
+  });
+}
+
+/**
+ * Whether a profile with these mappings (null: AWS's defaults) turns the certificate attribute
+ * behind principal tag `tag` (e.g. `x509Subject/OU`, `x509SAN/DNS`) into a session tag. A field the
+ * mappings do not list keeps its default rules.
+ * @public
+ */
+export function mapsPrincipalTag(mappings: readonly AttributeMapping[] | null, tag: string): boolean {
+  const slash = tag.indexOf("/");
+  const field = tag.slice(0, slash) as CertificateField;
+  const attribute = tag.slice(slash + 1);
+  const rules = mappings?.find((m) => m.certificateField === field)?.specifiers;
+  if (rules === undefined) {
+    // AWS's defaults: every subject and issuer RDN; the SAN's first DNS, URI and directory name.
+    if (field === "x509SAN")
+      return attribute === "DNS" || attribute === "URI" || attribute.startsWith("Name");
+    return field === "x509Subject" || field === "x509Issuer";
+  }
+  if (field === "x509SAN")
+    return rules.some((r) => r === attribute || (r === "Name/*" && attribute.startsWith("Name/")));
+  return rules.includes("*") || rules.includes(attribute);
+}
