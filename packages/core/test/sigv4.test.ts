@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { uriEncode } from "../src/sigv4/canonical.ts";
+import { formatAmzDate, parseAmzDate, uriEncode } from "../src/sigv4/canonical.ts";
 
 const SAMPLES = [
   "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6",
@@ -29,5 +29,17 @@ describe("uriEncode (SigV4 URI encoding)", () => {
 
   it("encodes a lone surrogate as the UTF-8 replacement character", () => {
     expect(uriEncode("a\ud800b")).toBe("a%EF%BF%BDb");
+  });
+});
+
+describe("formatAmzDate", () => {
+  it("is YYYYMMDDTHHMMSSZ in UTC, milliseconds dropped, and round-trips through parseAmzDate", () => {
+    expect(formatAmzDate(new Date("2026-12-04T05:07:09.999Z"))).toBe("20261204T050709Z");
+    expect(formatAmzDate(new Date("1999-01-02T03:04:05Z"))).toBe("19990102T030405Z");
+    expect(parseAmzDate(formatAmzDate(new Date("2030-02-28T23:59:59Z")))?.toISOString()).toBe(
+      "2030-02-28T23:59:59.000Z",
+    );
+    expect(formatAmzDate(new Date("+010000-01-01T00:00:00Z"))).toBe("+0100000101T000000Z");
+    expect(() => formatAmzDate(new Date(Number.NaN))).toThrow(RangeError);
   });
 });

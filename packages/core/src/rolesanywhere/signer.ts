@@ -107,9 +107,8 @@ export function buildCreateSessionRequest(options: {
   ];
   const path = `${endpoint.url.pathname.replace(/\/+$/, "")}/sessions`;
   const search = query.map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`).join("&");
-  const url = new URL(endpoint.url.href);
-  url.pathname = path;
-  url.search = search;
+  // One parse of the final URL (cheaper than a copy and two setters).
+  const url = new URL(`${path}?${search}`, endpoint.url.origin);
   return { method: "POST", url, path, query, headers, body: JSON.stringify(body) };
 }
 

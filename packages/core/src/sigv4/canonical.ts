@@ -23,10 +23,10 @@ export interface SignableRequest {
 
 /** `YYYYMMDDTHHMMSSZ`. @public */
 export function formatAmzDate(date: Date): string {
-  return date
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d{3}/, "");
+  // toISOString's checks (an invalid date throws RangeError), then its fields without a regex.
+  const iso = date.toISOString();
+  if (iso.length !== 24) return iso.replace(/[-:]/g, "").replace(/\.\d{3}/, ""); // years past 9999
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
 }
 
 /**
@@ -45,12 +45,16 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+const UNRESERVED = /^[A-Za-z0-9\-_.~]*$/;
+const SUB_DELIMS = /[!'()*]/;
+
 /**
  * RFC 3986 percent-encoding as SigV4 defines it: only `A-Z a-z 0-9 - _ . ~` stay as they are.
  * @param encodeSlash - false keeps `/` (for paths).
  * @public
  */
 export function uriEncode(value: string, encodeSlash = true): string {
+  if (UNRESERVED.test(value)) return value; // most names and ARN pieces: nothing to encode
   let encoded: string;
   try {
     encoded = encodeURIComponent(value);
@@ -59,8 +63,9 @@ export function uriEncode(value: string, encodeSlash = true): string {
     encoded = encodeURIComponent(Buffer.from(value, "utf8").toString("utf8"));
   }
   // encodeURIComponent leaves !'()* as they are; SigV4 encodes them.
-  encoded = encoded.replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
-  return encodeSlash ? encoded : encoded.replace(/%2F/g, "/");
+  if (SUB_DELIMS.test(encoded))
+    encoded = encoded.replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeSlash || !encoded.includes("%2F") ? encoded : encoded.replace(/%2F/g, "/");
 }
 
 /**
@@ -105,8 +110,11 @@ export function parseQueryString(raw: string): Array<[string, string]> {
 
 /** Trims a header value and folds runs of spaces into one, as SigV4 requires. */
 function canonicalHeaderValue(value: string | readonly string[]): string {
-  const values = typeof value === "string" ? [value] : value;
-  return values.map((v) => v.trim().replace(/ {2,}/g, " ")).join(",");
+  const one = (v: string) => {
+    const trimmed = v.trim();
+    return trimmed.includes("  ") ? trimmed.replace(/ {2,}/g, " ") : trimmed;
+  };
+  return typeof value === "string" ? one(value) : value.map(one).join(",");
 }
 
 /** Finds a header value regardless of the name's case. @public */
@@ -172,9 +180,11 @@ export function createStringToSign(
   return `${algorithm}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
 }
 
+const UNSIGNED = new Set(["authorization", "user-agent", "x-amzn-trace-id", "expect", "content-length"]);
+
 /** The sorted, lower-case names of every header except those SigV4 must not sign. @public */
 export function defaultSignedHeaders(headers: HeaderMap): string[] {
-  const unsigned = new Set(["authorization", "user-agent", "x-amzn-trace-id", "expect", "content-length"]);
+  const unsigned = UNSIGNED;
   return [...new Set(Object.keys(headers).map((h) => h.toLowerCase()))]
     .filter((h) => !unsigned.has(h))
     .sort();
