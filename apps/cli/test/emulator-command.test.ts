@@ -1,9 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createSession } from "@iam-ra/core/rolesanywhere";
+import { createTestPki } from "@iam-ra/core/testing";
+import { parseCredentialMaterial } from "@iam-ra/core/x509";
 import { describe, expect, it, onTestFinished } from "vitest";
 
 const BIN = fileURLToPath(new URL("../bin/run.js", import.meta.url));
@@ -112,5 +117,86 @@ describe("iam-ra emulator --tls", () => {
     const [code] = (await once(child, "exit")) as [number];
     expect(code).toBe(1);
     expect(stderr).toMatch(/--tls-cert and --tls-key go together/);
+  });
+});
+
+describe("iam-ra emulator --trust-policy-ttl-ms", () => {
+  it("0 reads the role's trust policy from --iam-endpoint on every CreateSession: a revoked trust is refused at once", async () => {
+    const role = "arn:aws:iam::123456789012:role/ttl";
+    const allow = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "rolesanywhere.amazonaws.com" },
+          Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+        },
+      ],
+    };
+    let policy: unknown = allow;
+    const iam = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const doc = encodeURIComponent(JSON.stringify(policy));
+        res.writeHead(200, { "content-type": "text/xml" });
+        res.end(
+          `<GetRoleResponse><GetRoleResult><Role><Arn>${role}</Arn><AssumeRolePolicyDocument>${doc}</AssumeRolePolicyDocument></Role></GetRoleResult></GetRoleResponse>`,
+        );
+      });
+    });
+    iam.listen(0, "127.0.0.1");
+    await once(iam, "listening");
+    onTestFinished(() => new Promise<void>((resolve) => iam.close(() => resolve())));
+    const iamUrl = `http://127.0.0.1:${(iam.address() as AddressInfo).port}`;
+    const { child, url } = await startCommand(["--iam-endpoint", iamUrl, "--trust-policy-ttl-ms", "0"]);
+    const post = async (path: string, body: unknown) =>
+      (await (
+        await fetch(`${url}${path}`, { method: "POST", headers: AUTH, body: JSON.stringify(body) })
+      ).json()) as {
+        trustAnchor: { trustAnchorArn: string };
+        profile: { profileArn: string };
+      };
+    const pki = await createTestPki();
+    const { trustAnchor } = await post("/trustanchors", {
+      name: "ttl",
+      enabled: true,
+      source: {
+        sourceType: "CERTIFICATE_BUNDLE",
+        sourceData: { x509CertificateData: pki.root.certificatePem },
+      },
+    });
+    const { profile } = await post("/profiles", { name: "ttl", enabled: true, roleArns: [role] });
+    const leaf = await pki.issueLeaf({ subject: "CN=ttl-host,O=tests", issuer: "root" });
+    const material = await parseCredentialMaterial({
+      certificate: leaf.certificatePem,
+      privateKey: leaf.privateKeyPem,
+    });
+    const params = {
+      trustAnchorArn: trustAnchor.trustAnchorArn,
+      profileArn: profile.profileArn,
+      roleArn: role,
+    };
+    const first = await createSession(material, params, { endpoint: url, maxAttempts: 1 });
+    expect(first.credentials.accessKeyId).toBeTruthy();
+    // With the default TTL (2 s) the policy read above would still be reused by the next call.
+    policy = { ...allow, Statement: [{ ...allow.Statement[0], Effect: "Deny" }] };
+    await expect(createSession(material, params, { endpoint: url, maxAttempts: 1 })).rejects.toThrow(
+      /trust policy/,
+    );
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  }, 30_000);
+
+  it("a negative TTL is a clear error", async () => {
+    const child = spawn(process.execPath, [BIN, "emulator", "--trust-policy-ttl-ms", "-1"], {
+      stdio: "pipe",
+    });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    const [code] = await once(child, "exit");
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/trust-policy-ttl-ms/);
   });
 });

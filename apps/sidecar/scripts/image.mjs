@@ -11,8 +11,10 @@
 // then docker/sidecar.Containerfile (FROM scratch, COPY rootfs-<arch>/) built with podman or docker.
 // No base image is pulled. Downloads are cached in node_modules/.cache/iam-ra-image.
 //
-//   node apps/sidecar/scripts/image.mjs [--arch amd64] [--arch arm64] [--tag NAME] [--rootfs-only]
-//                                       [--out DIR] [--engine podman|docker]
+//   node apps/sidecar/scripts/image.mjs [--image sidecar|emulator] [--arch amd64] [--arch arm64]
+//                                       [--tag NAME] [--rootfs-only] [--out DIR] [--engine podman|docker]
+// `--image emulator` builds the emulator image (docker/emulator.Containerfile) by the same recipe:
+// the same runtime and libraries, with /app/emulator.js (iam-ra-emulator) instead of the sidecar.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -55,6 +57,54 @@ const SONAMES = new Set([
 
 const sidecar = fileURLToPath(new URL("..", import.meta.url));
 const repo = join(sidecar, "..", "..");
+const emulatorPackage = join(repo, "packages", "emulator");
+
+/**
+ * The emulator image's entry: iam-ra-emulator with its flags defaulted from IAM_RA_EMULATOR_*
+ * variables (a CI service container takes env, not arguments); arguments still win.
+ */
+const EMULATOR_ENTRY = `import { main } from "./cli.ts";
+const flags = [["host", "HOST"], ["port", "PORT"], ["region", "REGION"], ["account-id", "ACCOUNT_ID"],
+  ["persist", "PERSIST"], ["iam-endpoint", "IAM_ENDPOINT"], ["trust-policy-ttl-ms", "TRUST_POLICY_TTL_MS"],
+  ["acm-pca-endpoint", "ACM_PCA_ENDPOINT"]];
+const args = flags.flatMap(([flag, name]) => {
+  const value = process.env[\`IAM_RA_EMULATOR_\${name}\`];
+  return value ? [\`--\${flag}\`, value] : [];
+});
+await main([...args, ...process.argv.slice(2)]);
+`;
+
+/** What each image holds: its bundles (file → entry), Containerfile, package and data directory. */
+const TARGETS = {
+  sidecar: {
+    entries: [
+      ["main.js", { entryPoints: ["src/main.ts"] }],
+      ["webhook.js", { entryPoints: ["src/webhook.ts"] }],
+    ],
+    containerfile: "sidecar.Containerfile",
+    packageDir: sidecar,
+    pkcs11: true,
+  },
+  emulator: {
+    entries: [
+      [
+        "emulator.js",
+        {
+          stdin: {
+            contents: EMULATOR_ENTRY,
+            resolveDir: join(emulatorPackage, "src"),
+            sourcefile: "image-entry.ts",
+            loader: "ts",
+          },
+        },
+      ],
+    ],
+    containerfile: "emulator.Containerfile",
+    packageDir: emulatorPackage,
+    pkcs11: false,
+    dataDir: "data",
+  },
+};
 const cache = join(repo, "node_modules", ".cache", "iam-ra-image");
 
 const run = (cmd, args, options = {}) =>
@@ -138,12 +188,17 @@ function pkcs11Addon(arch) {
 }
 
 /** Assembles rootfs-<arch> under `out`; returns what went in (for the SBOM). */
-async function assemble(arch, out, bundles) {
+async function assemble(arch, out, bundles, target = TARGETS.sidecar) {
   const root = join(out, `rootfs-${arch}`);
   rmSync(root, { recursive: true, force: true });
   for (const d of ["usr/local/bin", "etc/ssl/certs", "app", "tmp", "usr/share/doc/iam-ra"])
     mkdirSync(join(root, d), { recursive: true });
   chmodSync(join(root, "tmp"), 0o1777);
+  // The emulator's state volume: writable by the non-root user whatever uid Kubernetes or CI picks.
+  if (target.dataDir) {
+    mkdirSync(join(root, target.dataDir));
+    chmodSync(join(root, target.dataDir), 0o1777);
+  }
   copyFileSync(nodeBinary(arch), join(root, "usr/local/bin/node"));
   chmodSync(join(root, "usr/local/bin/node"), 0o555);
   const debs = debianPackages(arch);
@@ -186,7 +241,7 @@ async function assemble(arch, out, bundles) {
     chmodSync(join(root, "app", name), 0o444);
   }
   // Only what pkcs11js loads: its entry, the addon, and its manifest and licence.
-  const pkcs11 = pkcs11Addon(arch);
+  const pkcs11 = target.pkcs11 ? pkcs11Addon(arch) : undefined;
   if (pkcs11) {
     const to = join(root, "app", "node_modules", "pkcs11js");
     mkdirSync(join(to, "build", "Release"), { recursive: true });
@@ -201,7 +256,7 @@ function sha256(path) {
 }
 
 /** An SPDX 2.3 document: the Node runtime, the Debian packages and the npm packages in the bundles. */
-function sbom(arch, version, debs, npmPackages, pkcs11) {
+function sbom(arch, version, debs, npmPackages, pkcs11, image = "sidecar") {
   const ref = (s) => `SPDXRef-${s.replace(/[^A-Za-z0-9.-]/g, "-")}`;
   const pkg = (id, name, versionInfo, purl, extra = {}) => ({
     SPDXID: ref(id),
@@ -212,7 +267,7 @@ function sbom(arch, version, debs, npmPackages, pkcs11) {
     ...extra,
   });
   const packages = [
-    pkg("iam-ra-sidecar", "@iam-ra/sidecar", version, `pkg:npm/%40iam-ra/sidecar@${version}`, {
+    pkg(`iam-ra-${image}`, `@iam-ra/${image}`, version, `pkg:npm/%40iam-ra/${image}@${version}`, {
       licenseDeclared: "Apache-2.0",
     }),
     pkg(
@@ -239,8 +294,8 @@ function sbom(arch, version, debs, npmPackages, pkcs11) {
     spdxVersion: "SPDX-2.3",
     dataLicense: "CC0-1.0",
     SPDXID: "SPDXRef-DOCUMENT",
-    name: `iam-ra-sidecar-${version}-${arch}`,
-    documentNamespace: `https://github.com/iam-ra/iam-ra/sbom/sidecar-${version}-${arch}`,
+    name: `iam-ra-${image}-${version}-${arch}`,
+    documentNamespace: `https://github.com/iam-ra/iam-ra/sbom/${image}-${version}-${arch}`,
     creationInfo: {
       created: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
       creators: ["Tool: iam-ra image.mjs"],
@@ -260,17 +315,17 @@ export async function buildImage(options) {
   for (const a of archs) if (!DEBIAN_ARCH[a]) throw new Error(`unknown architecture ${a} (amd64, arm64)`);
   const out = options.out ?? join(repo, "node_modules", ".cache", "iam-ra-image", "build");
   mkdirSync(out, { recursive: true });
-  const version = JSON.parse(readFileSync(join(sidecar, "package.json"), "utf8")).version;
+  const image = options.target ?? "sidecar";
+  const target = TARGETS[image];
+  if (!target) throw new Error(`unknown image ${image} (sidecar, emulator)`);
+  const version = JSON.parse(readFileSync(join(target.packageDir, "package.json"), "utf8")).version;
   const bundles = {};
   const npmPackages = new Map();
-  for (const [name, entry] of [
-    ["main.js", "src/main.ts"],
-    ["webhook.js", "src/webhook.ts"],
-  ]) {
+  for (const [name, entry] of target.entries) {
     const result = await build({
       ...bundleOptions,
       absWorkingDir: sidecar,
-      entryPoints: [entry],
+      ...entry,
       write: false,
       metafile: true,
       legalComments: "inline",
@@ -281,8 +336,8 @@ export async function buildImage(options) {
   }
   const results = [];
   for (const arch of archs) {
-    const { root, debs, pkcs11 } = await assemble(arch, out, bundles);
-    const doc = sbom(arch, version, debs, npmPackages, pkcs11);
+    const { root, debs, pkcs11 } = await assemble(arch, out, bundles, target);
+    const doc = sbom(arch, version, debs, npmPackages, pkcs11, image);
     const text = `${JSON.stringify(doc, null, 2)}\n`;
     writeFileSync(join(root, "usr/share/doc/iam-ra/sbom.spdx.json"), text);
     writeFileSync(join(out, `sbom-${arch}.spdx.json`), text);
@@ -294,7 +349,7 @@ export async function buildImage(options) {
       pkcs11: Boolean(pkcs11),
     });
   }
-  copyFileSync(join(repo, "docker", "sidecar.Containerfile"), join(out, "Containerfile"));
+  copyFileSync(join(repo, "docker", target.containerfile), join(out, "Containerfile"));
   if (!options.rootfsOnly) {
     const engine = options.engine ?? "podman";
     const revision = (() => {
@@ -350,7 +405,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({
     options: {
       arch: { type: "string", multiple: true },
-      tag: { type: "string", default: "iam-ra-sidecar:dev" },
+      tag: { type: "string" },
+      image: { type: "string", default: "sidecar" },
       out: { type: "string" },
       engine: { type: "string" },
       "rootfs-only": { type: "boolean" },
@@ -358,7 +414,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   });
   const result = await buildImage({
     archs: values.arch,
-    tag: values.tag,
+    target: values.image,
+    tag: values.tag ?? `iam-ra-${values.image}:dev`,
     out: values.out,
     engine: values.engine,
     rootfsOnly: values["rootfs-only"],
@@ -367,6 +424,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(
       `${r.arch}: ${relative(process.cwd(), r.root)} ${(r.bytes / 1e6).toFixed(1)} MB, SBOM ${relative(process.cwd(), r.sbom)}${r.pkcs11 ? "" : ", without pkcs11js (no addon built for this architecture)"}`,
     );
-  if (!values["rootfs-only"]) console.log(`built ${values.tag}`);
+  if (!values["rootfs-only"]) console.log(`built ${values.tag ?? `iam-ra-${values.image}:dev`}`);
   void dirname;
 }

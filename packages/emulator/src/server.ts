@@ -4,7 +4,8 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { parseQueryString } from "@iam-ra/core/sigv4";
 import { pemCertificates } from "./certificates.ts";
-import { type ControlPlaneContext, ROUTES } from "./control-plane.ts";
+import { ROUTES } from "./control-plane.ts";
+import type { ControlPlaneContext } from "./control-plane-context.ts";
 import { type CreateSessionContext, createSession } from "./create-session.ts";
 import {
   ApiError,
@@ -81,6 +82,11 @@ export interface EmulatorOptions {
    * spread). 0: ask IAM on every call. Default 2000.
    */
   trustPolicyTtlMs?: number | undefined;
+  /**
+   * The account's adjustable quotas, as raised through Service Quotas. Default AWS's: 50 trust
+   * anchors and 250 profiles per account and Region.
+   */
+  quotas?: { trustAnchors?: number | undefined; profiles?: number | undefined } | undefined;
   /** Allowed distance between X-Amz-Date and the clock. Default 5 minutes, as AWS. */
   maxClockSkewMs?: number | undefined;
   /** Serve https with this certificate chain and key (see createEmulatorTls). Default: plain http. */
@@ -230,6 +236,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         trustAnchorCertificates,
         trustPolicy,
         recordChange: (change) => changes.push(change),
+        quotas: options.quotas,
       };
       if (request.route === "/sessions" && request.method === "POST") {
         operation = "CreateSession";

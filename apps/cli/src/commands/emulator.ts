@@ -40,6 +40,13 @@ export class EmulatorCommand extends BaseCommand {
       description: "IAM endpoint (e.g. moto) to read role trust policies from.",
       env: "IAM_RA_EMULATOR_IAM_ENDPOINT",
     }),
+    "trust-policy-ttl-ms": Flags.integer({
+      description:
+        "How long a trust policy read from --iam-endpoint is reused, in milliseconds (0 reads IAM on every CreateSession).",
+      default: 2000,
+      min: 0,
+      env: "IAM_RA_EMULATOR_TRUST_POLICY_TTL_MS",
+    }),
     tls: Flags.boolean({
       description:
         "Serve https with a certificate made now; its CA goes to --tls-ca-out for clients to trust (AWS's Python library, the Go helper and the Java plugin only speak https).",
@@ -100,6 +107,7 @@ export class EmulatorCommand extends BaseCommand {
       accountId: flags["account-id"],
       persistPath: flags.persist,
       iamEndpoint: flags["iam-endpoint"],
+      trustPolicyTtlMs: flags["trust-policy-ttl-ms"],
       acmPcaEndpoint: flags["acm-pca-endpoint"],
       logger: (entry) => process.stderr.write(`${JSON.stringify(entry)}\n`),
     });

@@ -57,6 +57,9 @@ def call(method: str, path: str, region: str, body: Any = None) -> dict[str, Any
         method=method,
         headers={
             "content-type": "application/json",
+            # CloudFormation sets the aws:cloudformation:* system tags, which the emulator refuses from
+            # anyone but an AWS service.
+            "x-iam-ra-emulator-service": "cloudformation.amazonaws.com",
             # The emulator wants a SigV4-shaped header; it does not check IAM permissions.
             "authorization": (
                 f"AWS4-HMAC-SHA256 Credential=moto/20240101/{region}/rolesanywhere/aws4_request, "
