@@ -5,10 +5,16 @@ import type { ParsedCertificate } from "@iam-ra/core/x509";
 import { derivePrincipalTags, isValidTagValue } from "@iam-ra/core/x509";
 import { checkChain, checkRevocation, parseCached, untrusted } from "./certificate-chain.ts";
 import { ApiError, type EmulatorRequest } from "./http.ts";
-import { checkSignature, readInput } from "./session-request.ts";
+import { checkSignature, readInput, type SessionInput } from "./session-request.ts";
 import { assumedRoleArn, issueSession } from "./sessions.ts";
 import { applyAttributeMappings, defaultAttributeMappings } from "./settings.ts";
-import type { EmulatorStateData, ProfileRecord, StateChange, TrustAnchorRecord } from "./state.ts";
+import type {
+  EmulatorStateData,
+  ProfileRecord,
+  StateChange,
+  SubjectRecord,
+  TrustAnchorRecord,
+} from "./state.ts";
 import { decideTrust, type TrustPolicySource } from "./trust-policies.ts";
 
 /** What CreateSession needs from the emulator around it. */
@@ -102,6 +108,31 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
     throw denied("Certificate not yet valid: the signing certificate is before its notBefore.");
   await checkRevocation(path, anchor, ctx.state);
 
+  // From here the certificate is authenticated: AWS records a refusal on its subject, as a failed
+  // credential (and failed instance properties), next to the successful ones.
+  try {
+    return await authorize(ctx, { leaf, anchor, input, now, expectedSerial });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 403) {
+      const subject = recordSubject(ctx, {
+        leaf,
+        anchor,
+        input,
+        seenAt: now.toISOString(),
+        serial: expectedSerial,
+        failed: true,
+      });
+      ctx.recordChange?.({ subject });
+    }
+    throw error;
+  }
+}
+
+/** The profile, role and trust-policy checks of an authenticated request; issues the session. */
+async function authorize(
+  ctx: CreateSessionContext,
+  { leaf, anchor, input, now, expectedSerial }: AuthorizeInput,
+): Promise<unknown> {
   const profile: ProfileRecord | undefined = ctx.state.profiles.find(
     (p) => p.profileArn === input.profileArn,
   );
@@ -148,39 +179,14 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
     sourceIdentity: leaf.subjectFields.get("CN"),
   });
 
-  const seenAt = now.toISOString();
-  let subject = ctx.state.subjects.find((s) => s.x509Subject === leaf.subject);
-  if (!subject) {
-    const subjectId = randomUUID();
-    subject = {
-      subjectId,
-      subjectArn: `arn:aws:rolesanywhere:${ctx.region}:${ctx.accountId}:subject/${subjectId}`,
-      x509Subject: leaf.subject,
-      enabled: true,
-      createdAt: seenAt,
-      updatedAt: seenAt,
-      lastSeenAt: seenAt,
-      credentials: [],
-      instanceProperties: [],
-    };
-    ctx.state.subjects.push(subject);
-  }
-  subject.lastSeenAt = seenAt;
-  subject.updatedAt = seenAt;
-  subject.credentials = [
-    {
-      enabled: true,
-      failed: false,
-      issuer: anchor.trustAnchorArn,
-      seenAt,
-      serialNumber: expectedSerial,
-      x509CertificateData: leaf.node.toString(),
-    },
-    ...subject.credentials.filter((c) => c.serialNumber !== expectedSerial),
-  ];
-  // AWS lists the properties of the latest request that sent any; the subject keeps the last one.
-  if (hasInstanceProperties)
-    subject.instanceProperties = [{ failed: false, properties: { ...input.instanceProperties }, seenAt }];
+  const subject = recordSubject(ctx, {
+    leaf,
+    anchor,
+    input,
+    seenAt: now.toISOString(),
+    serial: expectedSerial,
+    failed: false,
+  });
   ctx.recordChange?.({ session });
   ctx.recordChange?.({ subject });
 
@@ -204,4 +210,64 @@ export async function createSession(req: EmulatorRequest, ctx: CreateSessionCont
     ],
     subjectArn: subject.subjectArn,
   };
+}
+
+interface AuthorizeInput {
+  leaf: ParsedCertificate;
+  anchor: TrustAnchorRecord;
+  input: SessionInput;
+  now: Date;
+  expectedSerial: string;
+}
+
+/**
+ * Records a request on its certificate's subject (GetSubject/ListSubjects): the credential seen
+ * (newest first, one entry per serial) and, when the request sent any, its instance properties —
+ * each marked `failed` when Roles Anywhere refused the request after authenticating the certificate.
+ */
+function recordSubject(
+  ctx: CreateSessionContext,
+  r: {
+    leaf: ParsedCertificate;
+    anchor: TrustAnchorRecord;
+    input: SessionInput;
+    seenAt: string;
+    serial: string;
+    failed: boolean;
+  },
+): SubjectRecord {
+  const { leaf, seenAt, failed } = r;
+  let subject = ctx.state.subjects.find((s) => s.x509Subject === leaf.subject);
+  if (!subject) {
+    const subjectId = randomUUID();
+    subject = {
+      subjectId,
+      subjectArn: `arn:aws:rolesanywhere:${ctx.region}:${ctx.accountId}:subject/${subjectId}`,
+      x509Subject: leaf.subject,
+      enabled: true,
+      createdAt: seenAt,
+      updatedAt: seenAt,
+      lastSeenAt: seenAt,
+      credentials: [],
+      instanceProperties: [],
+    };
+    ctx.state.subjects.push(subject);
+  }
+  subject.lastSeenAt = seenAt;
+  subject.updatedAt = seenAt;
+  subject.credentials = [
+    {
+      enabled: true,
+      failed,
+      issuer: r.anchor.trustAnchorArn,
+      seenAt,
+      serialNumber: r.serial,
+      x509CertificateData: leaf.node.toString(),
+    },
+    ...subject.credentials.filter((c) => c.serialNumber !== r.serial),
+  ];
+  // AWS lists the properties of the latest request that sent any; the subject keeps the last one.
+  if (Object.keys(r.input.instanceProperties ?? {}).length > 0)
+    subject.instanceProperties = [{ failed, properties: { ...r.input.instanceProperties }, seenAt }];
+  return subject;
 }

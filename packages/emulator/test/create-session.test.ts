@@ -90,6 +90,29 @@ describe("instance properties", () => {
     ]);
   });
 
+  it("a refusal after the certificate is authenticated is recorded as failed, as AWS shows it", async () => {
+    const w = await createWorld();
+    const reader = await w.pki.issueLeaf({ subject: "CN=r1,OU=readers,O=x" });
+    await expectRejection(
+      w.call(reader, { roleArn: OTHER_ROLE_ARN, instanceProperties: { host: "denied-1" } }),
+      "access-denied",
+      403,
+      /trust policy/,
+    );
+    const { subjects } = await controlPlane(w.emu, "GET", "/subjects");
+    expect(subjects).toHaveLength(1);
+    const denied = (await controlPlane(w.emu, "GET", `/subject/${subjects[0].subjectId}`)).subject;
+    expect(denied.credentials.map((c: { failed: boolean }) => c.failed)).toEqual([true]);
+    expect(denied.instanceProperties).toEqual([
+      { failed: true, properties: { host: "denied-1" }, seenAt: expect.any(String) },
+    ]);
+    // The same certificate then succeeds: the subject shows that instead.
+    await w.call(reader, { roleArn: ROLE_ARN, instanceProperties: { host: "ok-1" } });
+    const ok = (await controlPlane(w.emu, "GET", `/subject/${subjects[0].subjectId}`)).subject;
+    expect(ok.credentials.map((c: { failed: boolean }) => c.failed)).toEqual([false]);
+    expect(ok.instanceProperties[0]).toMatchObject({ failed: false, properties: { host: "ok-1" } });
+  });
+
   it("a profile that requires them refuses a request without any", async () => {
     const w = await createWorld();
     const { profile } = await controlPlane(w.emu, "POST", "/profiles", {
