@@ -72,7 +72,7 @@ export async function startSoftwareTpm(options: {
   const children: ChildProcess[] = [];
   const stop = async () => {
     for (const child of children.reverse()) {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
         await new Promise((resolve) => child.once("exit", resolve));
       }
@@ -80,27 +80,7 @@ export async function startSoftwareTpm(options: {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const port = await freePort();
-    // The swtpm TCTI finds the control channel on the next port up.
-    const ctrl = port + 1;
-    children.push(
-      spawn(
-        "swtpm",
-        [
-          "socket",
-          "--tpmstate",
-          `dir=${state}`,
-          "--tpm2",
-          "--server",
-          `type=tcp,port=${port},bindaddr=127.0.0.1`,
-          "--ctrl",
-          `type=tcp,port=${ctrl},bindaddr=127.0.0.1`,
-          "--flags",
-          "not-need-init,startup-clear",
-        ],
-        { stdio: "ignore" },
-      ),
-    );
+    const port = await startSwtpm(state, children);
     // A private session bus, so tpm2-abrmd's well-known name is ours alone.
     const busConfig = join(dir, "bus.conf");
     writeFileSync(
@@ -123,11 +103,6 @@ export async function startSoftwareTpm(options: {
     };
     for (let i = 0; i < 50 && !existsSync(join(dir, "bus")); i++)
       await new Promise((r) => setTimeout(r, 100));
-    // tpm2-abrmd connects once at start and exits if the TPM is not listening yet.
-    for (let i = 0; !(await accepts(port)); i++) {
-      if (i >= 100) throw new Error("swtpm did not start listening");
-      await new Promise((r) => setTimeout(r, 50));
-    }
     const rootFlag = process.getuid?.() === 0 ? ["--allow-root"] : [];
     children.push(
       spawn("tpm2-abrmd", [...rootFlag, "--session", `--tcti=swtpm:host=127.0.0.1,port=${port}`], {
@@ -192,5 +167,44 @@ export async function startSoftwareTpm(options: {
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * Starts swtpm on a free port pair (its TCTI finds the control channel on the next port up) and
+ * waits until it accepts connections: tpm2-abrmd connects once at start and exits if the TPM is not
+ * listening yet. A port taken in between (swtpm exits) is retried on another pair; a slow start
+ * (a loaded machine) gets 20 s.
+ */
+async function startSwtpm(state: string, children: ChildProcess[]): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const ctrl = port + 1;
+    const swtpm = spawn(
+      "swtpm",
+      [
+        "socket",
+        "--tpmstate",
+        `dir=${state}`,
+        "--tpm2",
+        "--server",
+        `type=tcp,port=${port},bindaddr=127.0.0.1`,
+        "--ctrl",
+        `type=tcp,port=${ctrl},bindaddr=127.0.0.1`,
+        "--flags",
+        "not-need-init,startup-clear",
+      ],
+      { stdio: "ignore" },
+    );
+    children.push(swtpm);
+    const deadline = Date.now() + 20_000;
+    while (swtpm.exitCode === null && swtpm.signalCode === null && Date.now() < deadline) {
+      if (await accepts(port)) return port;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (swtpm.exitCode === null && swtpm.signalCode === null) {
+      throw new Error(`swtpm did not start listening on 127.0.0.1:${port} within 20 s`);
+    }
+    if (attempt >= 5) throw new Error(`swtpm exited (${swtpm.exitCode ?? swtpm.signalCode}) five times`);
   }
 }
