@@ -26,9 +26,13 @@ for (const c of commands) {
   if (c.summary) out.push(render(c.summary), "");
   if (c.description) out.push(render(c.description), "");
   const args = Object.entries(c.args ?? {});
+  // A command that is not strict takes its last argument any number of times (oclif's `NAME...`).
   const usage = [
     `${bin} ${id}`,
-    ...args.map(([name, a]) => (a.required ? `${name.toUpperCase()}` : `[${name.toUpperCase()}]`)),
+    ...args.map(([name, a], i) => {
+      const word = `${name.toUpperCase()}${c.strict === false && i === args.length - 1 ? "..." : ""}`;
+      return a.required ? word : `[${word}]`;
+    }),
   ];
   out.push("```", `${usage.join(" ")} [FLAGS]`, "```", "");
   for (const [name, a] of args)
