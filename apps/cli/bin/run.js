@@ -31,9 +31,7 @@ if (keyArgument !== -1) {
   );
 } else if (!printSnapshotHelp(argv)) {
   const oclif = require("@oclif/core");
-  // The package root (one up from bin/), where oclif reads package.json.
-  const root = require("node:path").join(__dirname, "..", "package.json");
-  oclif.run(argv, root).then(
+  oclif.run(argv, loadOptions(argv)).then(
     () => oclif.flush(),
     async (error) => {
       // Commands report their own errors and end with an ExitError; oclif's handler only sets the status.
@@ -70,4 +68,35 @@ function printSnapshotHelp(args) {
     page.replaceAll("{{runtime}}", `${process.platform}-${process.arch} node-${process.version}`),
   );
   return true;
+}
+
+/**
+ * Where oclif loads from: the package root (one up from bin/), and for a known command its own
+ * entry as the explicit target (dist/commands.json), so only that command's code loads; oclif.manifest.json
+ * describes every command, so help, topics and "did you mean" still see all of them.
+ */
+function loadOptions(args) {
+  const path = require("node:path");
+  const root = path.join(__dirname, "..");
+  let entries;
+  try {
+    entries = require("../dist/commands.json");
+  } catch {
+    return root;
+  }
+  const words = [];
+  for (const arg of args) {
+    if (!/^[a-z][a-z0-9-]*$/.test(arg)) break;
+    words.push(arg);
+  }
+  for (let n = words.length; n > 0; n--) {
+    const target = entries[words.slice(0, n).join(":")];
+    if (target === undefined) continue;
+    const pjson = require("../package.json");
+    return {
+      root,
+      pjson: { ...pjson, oclif: { ...pjson.oclif, commands: { ...pjson.oclif.commands, target } } },
+    };
+  }
+  return root;
 }
