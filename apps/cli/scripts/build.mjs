@@ -24,6 +24,9 @@ const common = {
   platform: "node",
   target: "node20",
   conditions: ["@iam-ra/source"],
+  // The SDK's ES modules (dist-es) rather than its CommonJS (dist-cjs): tree-shaken, a command that
+  // sends one S3 call loads that command's code, not the whole client package.
+  mainFields: ["module", "main"],
   // Everything is bundled but oclif (loaded by its own rules) and the optional native PKCS#11
   // binding: an install is the CLI and oclif, not the AWS SDK's ~200 MB of per-client packages.
   external: ["@oclif/core", "pkcs11js"],
