@@ -29,11 +29,18 @@ if (keyArgument !== -1) {
   process.stdout.write(
     `@iam-ra/cli/${version} ${process.platform}-${process.arch} node-${process.version}\n`,
   );
+} else if (argv[0] === "serve" && !argv.some((a) => a === "--help" || a === "-h")) {
+  // A long-running server without oclif, as light as the sidecar; oclif's `serve` takes any command
+  // line the fast path does not handle (and reports its errors).
+  import("../dist/fast-serve.js").then((m) => m.main(argv.slice(1))).then((handled) => handled || runOclif());
 } else if (!printSnapshotHelp(argv)) {
+  runOclif();
+}
+
+/** Runs the command line through oclif. */
+function runOclif() {
   const oclif = require("@oclif/core");
-  // The package root (one up from bin/), where oclif reads package.json.
-  const root = require("node:path").join(__dirname, "..", "package.json");
-  oclif.run(argv, root).then(
+  oclif.run(argv, loadOptions(argv)).then(
     () => oclif.flush(),
     async (error) => {
       // Commands report their own errors and end with an ExitError; oclif's handler only sets the status.
@@ -70,4 +77,35 @@ function printSnapshotHelp(args) {
     page.replaceAll("{{runtime}}", `${process.platform}-${process.arch} node-${process.version}`),
   );
   return true;
+}
+
+/**
+ * Where oclif loads from: the package root (one up from bin/), and for a known command its own
+ * entry as the explicit target (dist/commands.json), so only that command's code loads; oclif.manifest.json
+ * describes every command, so help, topics and "did you mean" still see all of them.
+ */
+function loadOptions(args) {
+  const path = require("node:path");
+  const root = path.join(__dirname, "..");
+  let entries;
+  try {
+    entries = require("../dist/commands.json");
+  } catch {
+    return root;
+  }
+  const words = [];
+  for (const arg of args) {
+    if (!/^[a-z][a-z0-9-]*$/.test(arg)) break;
+    words.push(arg);
+  }
+  for (let n = words.length; n > 0; n--) {
+    const target = entries[words.slice(0, n).join(":")];
+    if (target === undefined) continue;
+    const pjson = require("../package.json");
+    return {
+      root,
+      pjson: { ...pjson, oclif: { ...pjson.oclif, commands: { ...pjson.oclif.commands, target } } },
+    };
+  }
+  return root;
 }

@@ -1,14 +1,22 @@
 // Bundles the CLI. Workspace packages are read from source through the "@iam-ra/source" condition
 // and bundled in, and so is every published dependency but @oclif/core and pkcs11js.
-// - dist/index.js (+ chunks): the oclif commands.
+// - dist/index.js (+ chunks): the oclif commands (COMMANDS), for oclif's own loading and the scripts.
+// - dist/commands/<topic>-<verb>.js: one entry per command exporting COMMANDS with that command only,
+//   and dist/commands.json (id -> entry); bin/run.js points oclif at the one entry it runs, so a
+//   command loads its own code and never the other commands' (the admin plane, the Kubernetes models).
+// - oclif.manifest.json: every command's metadata, so oclif's config load imports no command.
 // - dist/credential-process-miss.js (+ its own chunks): the credential-process work after a miss.
 // - dist/credential-process.cjs: the fast path, ONE self-contained CommonJS module (flags, cache
 //   lookup), so a cache hit loads a single file without the ES module loader; a miss imports
 //   credential-process-miss.js.
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Config } from "@oclif/core";
 import { build } from "esbuild";
 
+const root = fileURLToPath(new URL("..", import.meta.url));
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
+rmSync(new URL("../oclif.manifest.json", import.meta.url), { force: true });
 const common = {
   outdir: "dist",
   bundle: true,
@@ -16,6 +24,9 @@ const common = {
   platform: "node",
   target: "node20",
   conditions: ["@iam-ra/source"],
+  // The SDK's ES modules (dist-es) rather than its CommonJS (dist-cjs): tree-shaken, a command that
+  // sends one S3 call loads that command's code, not the whole client package.
+  mainFields: ["module", "main"],
   // Everything is bundled but oclif (loaded by its own rules) and the optional native PKCS#11
   // binding: an install is the CLI and oclif, not the AWS SDK's ~200 MB of per-client packages.
   external: ["@oclif/core", "pkcs11js"],
@@ -24,7 +35,49 @@ const common = {
   },
   logLevel: "warning",
 };
-await build({ ...common, entryPoints: { index: "src/index.ts" }, splitting: true });
+// COMMANDS in src/index.ts is the one list of commands: each `id: Class` with the class's import.
+const index = readFileSync(new URL("../src/index.ts", import.meta.url), "utf8");
+const sources = new Map(
+  [...index.matchAll(/^import \{ (\w+) \} from "\.\/(commands\/[\w/-]+\.ts)";$/gm)].map((m) => [m[1], m[2]]),
+);
+const commandList = [...index.matchAll(/^ {2}"?([\w:-]+)"?: (\w+),$/gm)].map((m) => ({
+  id: m[1],
+  name: m[2],
+  source: sources.get(m[2]),
+  entry: `commands/${m[1].replaceAll(":", "-")}`,
+}));
+if (commandList.length === 0 || commandList.some((c) => !c.source))
+  throw new Error("COMMANDS not understood");
+await build({
+  ...common,
+  entryPoints: {
+    index: "src/index.ts",
+    // `serve` without oclif (bin/run.js), so the server idles at the sidecar's memory.
+    "fast-serve": "src/fast/serve.ts",
+    ...Object.fromEntries(commandList.map((c) => [c.entry, `iam-ra-command:${c.id}`])),
+  },
+  splitting: true,
+  plugins: [
+    {
+      name: "one-command-entries",
+      setup(b) {
+        b.onResolve({ filter: /^iam-ra-command:/ }, (a) => ({ path: a.path, namespace: "iam-ra-command" }));
+        b.onLoad({ filter: /.*/, namespace: "iam-ra-command" }, (a) => {
+          const c = commandList.find((x) => `iam-ra-command:${x.id}` === a.path);
+          return {
+            contents: `import { ${c.name} } from "./src/${c.source}";\nexport const COMMANDS = { ${JSON.stringify(c.id)}: ${c.name} };\n`,
+            resolveDir: root,
+            loader: "ts",
+          };
+        });
+      },
+    },
+  ],
+});
+writeFileSync(
+  new URL("../dist/commands.json", import.meta.url),
+  `${JSON.stringify(Object.fromEntries(commandList.map((c) => [c.id, `./dist/${c.entry}.js`])))}\n`,
+);
 // The miss path is built on its own: chunks shared with the oclif commands would make every
 // cache miss load (and compile) admin code it never runs.
 await build({
@@ -53,5 +106,9 @@ await build({
     },
   ],
 });
+// oclif's manifest, as oclif builds it when there is none (from every command of dist/index.js).
+const config = await Config.load({ root, ignoreManifest: true });
+const manifest = config.getPluginsList().find((p) => p.isRoot).manifest;
+writeFileSync(new URL("../oclif.manifest.json", import.meta.url), `${JSON.stringify(manifest)}\n`);
 // Pre-rendered help, so `--help` answers without loading oclif.
 await import("./help-snapshot.mjs");

@@ -27,7 +27,7 @@ Safe to re-run after a failure.`;
     const { flags } = await this.parse(Destroy);
     const deps = await this.adminDeps(flags);
     await this.confirm(
-      `Destroy namespace ${deps.namespace} in ${deps.region} (account ${deps.accountId})? Every host certificate stops working.`,
+      `Destroy namespace ${deps.namespace} in ${deps.region} (account ${await deps.accountId()})? Every host certificate stops working.`,
       flags.yes,
     );
     const result = await destroyNamespace(deps, {

@@ -1,14 +1,6 @@
-import { ACMPCAClient } from "@aws-sdk/client-acm-pca";
-import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
-import { KMSClient } from "@aws-sdk/client-kms";
-import { RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SSMClient } from "@aws-sdk/client-ssm";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { IamRaError } from "@iam-ra/core";
 import type { AdminDeps } from "@iam-ra/core/admin";
-import { createAwsAdminDeps } from "@iam-ra/core/admin/aws";
+import { type AwsAdminClients, createAwsAdminDeps } from "@iam-ra/core/admin/aws";
 import type { StackEvent } from "@iam-ra/core/cloudformation";
 
 /** Flags every admin command shares. */
@@ -33,10 +25,35 @@ function endpointFor(env: NodeJS.ProcessEnv, service: string): { endpoint: strin
   return url ? { endpoint: url } : {};
 }
 
+/** What an SDK client's `send` takes and gives, for any client. */
+// biome-ignore lint/suspicious/noExplicitAny: every SDK client's send, whatever its commands
+type AnySend = (command: any, options?: any) => Promise<any>;
+
+/** An SDK package imported on demand: the bundle hands a CommonJS package back as its default export. */
+async function sdk<T>(module: Promise<T>): Promise<T> {
+  const m = await module;
+  return (m as { default?: T }).default ?? m;
+}
+
+/**
+ * A client built on its first call, its package imported then: a command pays (module load,
+ * credential and endpoint resolution) only for the services it calls.
+ */
+function lazyClient(create: () => Promise<{ send: AnySend }>): { send: AnySend } {
+  let client: Promise<{ send: AnySend }> | undefined;
+  return {
+    send: async (command, options) => {
+      client ??= create();
+      return await (await client).send(command, options);
+    },
+  };
+}
+
 /**
  * Builds the admin workflows' ports from AWS SDK clients: region from --region, else AWS_REGION /
  * AWS_DEFAULT_REGION / the profile (the SDK's own chain); credentials from --profile or the default
- * chain; the account from STS.
+ * chain; the account from STS, asked only by the workflows that need it. Each client is built, and
+ * its package loaded, on its first call.
  */
 export async function createAdminDeps(
   flags: AwsFlags,
@@ -48,6 +65,7 @@ export async function createAdminDeps(
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.profile ? { profile: flags.profile } : {}),
   };
+  const { GetCallerIdentityCommand, STSClient } = await sdk(import("@aws-sdk/client-sts"));
   const sts = new STSClient({ ...base, ...endpointFor(env, "STS") });
   let region: string;
   try {
@@ -63,35 +81,78 @@ export async function createAdminDeps(
     });
   }
   const withRegion = { ...base, region };
-  let accountId: string;
-  try {
-    accountId = (await sts.send(new GetCallerIdentityCommand({}))).Account ?? "";
-  } catch (e) {
-    throw new IamRaError("access-denied", `Could not identify the AWS account: ${(e as Error).message}`, {
-      hint: "Configure AWS credentials (e.g. --profile, AWS_PROFILE, or `aws sso login`).",
-    });
-  }
-  return createAwsAdminDeps(
-    {
-      cloudFormation: new CloudFormationClient({ ...withRegion, ...endpointFor(env, "CLOUDFORMATION") }),
-      s3: new S3Client({
-        ...withRegion,
-        ...endpointFor(env, "S3"),
-        forcePathStyle: "endpoint" in endpointFor(env, "S3"),
-      }),
-      ssm: new SSMClient({ ...withRegion, ...endpointFor(env, "SSM") }),
-      kms: new KMSClient({ ...withRegion, ...endpointFor(env, "KMS") }),
-      secretsManager: new SecretsManagerClient({ ...withRegion, ...endpointFor(env, "SECRETS_MANAGER") }),
-      acmPca: new ACMPCAClient({ ...withRegion, ...endpointFor(env, "ACM_PCA") }),
-      rolesAnywhere: new RolesAnywhereClient({ ...withRegion, ...endpointFor(env, "ROLESANYWHERE") }),
+  let account: Promise<string> | undefined;
+  const lookUpAccount = async (): Promise<string> => {
+    try {
+      return (await sts.send(new GetCallerIdentityCommand({}))).Account ?? "";
+    } catch (e) {
+      throw new IamRaError("access-denied", `Could not identify the AWS account: ${(e as Error).message}`, {
+        hint: "Configure AWS credentials (e.g. --profile, AWS_PROFILE, or `aws sso login`).",
+      });
+    }
+  };
+  const s3Endpoint = endpointFor(env, "S3");
+  const clients: AwsAdminClients = {
+    cloudFormation: lazyClient(
+      async () =>
+        new (await sdk(import("@aws-sdk/client-cloudformation"))).CloudFormationClient({
+          ...withRegion,
+          ...endpointFor(env, "CLOUDFORMATION"),
+        }),
+    ),
+    s3: lazyClient(
+      async () =>
+        new (await sdk(import("@aws-sdk/client-s3"))).S3Client({
+          ...withRegion,
+          ...s3Endpoint,
+          forcePathStyle: "endpoint" in s3Endpoint,
+        }),
+    ),
+    ssm: lazyClient(
+      async () =>
+        new (await sdk(import("@aws-sdk/client-ssm"))).SSMClient({
+          ...withRegion,
+          ...endpointFor(env, "SSM"),
+        }),
+    ),
+    kms: lazyClient(
+      async () =>
+        new (await sdk(import("@aws-sdk/client-kms"))).KMSClient({
+          ...withRegion,
+          ...endpointFor(env, "KMS"),
+        }),
+    ),
+    secretsManager: lazyClient(
+      async () =>
+        new (await sdk(import("@aws-sdk/client-secrets-manager"))).SecretsManagerClient({
+          ...withRegion,
+          ...endpointFor(env, "SECRETS_MANAGER"),
+        }),
+    ),
+    acmPca: lazyClient(
+      async () =>
+        new (await sdk(import("@aws-sdk/client-acm-pca"))).ACMPCAClient({
+          ...withRegion,
+          ...endpointFor(env, "ACM_PCA"),
+        }),
+    ),
+    rolesAnywhere: lazyClient(
+      async () =>
+        new (await sdk(import("@aws-sdk/client-rolesanywhere"))).RolesAnywhereClient({
+          ...withRegion,
+          ...endpointFor(env, "ROLESANYWHERE"),
+        }),
+    ),
+  };
+  return createAwsAdminDeps(clients, {
+    namespace: flags.namespace,
+    region,
+    accountId: () => {
+      account ??= lookUpAccount();
+      return account;
     },
-    {
-      namespace: flags.namespace,
-      region,
-      accountId,
-      clock: { now: () => new Date() },
-      progress: (m) => progress.step(m),
-      onStackEvent: (name, e) => progress.event(name, e),
-    },
-  );
+    clock: { now: () => new Date() },
+    progress: (m) => progress.step(m),
+    onStackEvent: (name, e) => progress.event(name, e),
+  });
 }

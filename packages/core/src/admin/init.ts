@@ -73,7 +73,7 @@ export async function initNamespace(deps: AdminDeps, options: InitOptions = {}):
   });
   let created = false;
   if (!(await store.read())) {
-    const state = createEmptyState(deps.namespace, deps.region, deps.accountId, deps.clock.now());
+    const state = createEmptyState(deps.namespace, deps.region, await deps.accountId(), deps.clock.now());
     state.init = { stackName: name, bucketName, kmsKeyArn, createdAt: deps.clock.now().toISOString() };
     try {
       await store.create(state);

@@ -82,7 +82,11 @@ export interface RolesAnywhereReadPort {
 export interface AdminDeps {
   namespace: string;
   region: string;
-  accountId: string;
+  /**
+   * The AWS account, looked up on first use (an STS call for the CLI): only workflows that record
+   * or show it pay for the lookup.
+   */
+  accountId(): Promise<string>;
   cfn: CloudFormationPort;
   /** The namespace bucket once its name is known. */
   bucket(name: string, kmsKeyArn: string | undefined): BucketPort;

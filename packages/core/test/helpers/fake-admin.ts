@@ -524,7 +524,7 @@ export function createFakeAws(options: FakeAwsOptions = {}): FakeAws {
   world.deps = {
     namespace: options.namespace ?? "test",
     region,
-    accountId,
+    accountId: async () => accountId,
     cfn,
     bucket: (name) => bucket(name),
     parameter: async (name) => parameters.get(name),
