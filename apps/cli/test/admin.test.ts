@@ -388,6 +388,17 @@ describe("admin plane, end to end on moto + the emulator", () => {
     expect(results.map((r) => (r.code === 0 ? 0 : (r.json?.error ?? r.stderr)))).toEqual(names.map(() => 0));
     const list = (await iamRa(["role", "list", "-n", "e2e"])).json;
     expect(list.items.map((i: { name: string }) => i.name)).toEqual(expect.arrayContaining(names));
+    // status reads every stack, trust anchor and profile (several at a time) and lists them in order.
+    const status = await iamRa(["status", "-n", "e2e"]);
+    expect(status.code).toBe(0);
+    const checks = status.json.checks as Array<{ level: string; subject: string }>;
+    const subjects = checks.map((c) => c.subject);
+    expect(subjects[0]).toBe("init");
+    expect(subjects.indexOf("ca default")).toBeLessThan(subjects.findIndex((x) => x.startsWith("role ")));
+    expect(subjects.filter((x) => x.startsWith("role par-")).sort()).toEqual(
+      names.map((n) => `role ${n}`).sort(),
+    );
+    expect(checks.filter((c) => c.level === "error")).toEqual([]);
   }, 180_000);
 
   it("bad input is refused before any AWS call, with a hint and no stack trace", async () => {

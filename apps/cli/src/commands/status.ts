@@ -2,6 +2,7 @@ import { IamRaError } from "@iam-ra/core";
 import { readNamespaceState } from "@iam-ra/core/admin";
 import { Flags } from "@oclif/core";
 import { AdminCommand } from "../admin-command.ts";
+import { inOrder } from "../services/concurrency.ts";
 import { formatSerial } from "../services/serial.ts";
 
 /** One finding of the live checks. */
@@ -57,45 +58,72 @@ export class Status extends AdminCommand {
       }
       throw e;
     }
-    const checks: StatusCheck[] = [];
-    const stack = async (name: string, subject: string) => {
+    // Every AWS read at once (a round trip each), the checks kept in the order they are listed.
+    const stack = async (name: string, subject: string): Promise<StatusCheck[]> => {
       const s = await deps.cfn.describeStack(name);
-      if (!s) checks.push({ level: "error", subject, message: `stack ${name} is missing` });
-      else if (!/_COMPLETE$/.test(s.status) || /ROLLBACK/.test(s.status))
-        checks.push({ level: "error", subject, message: `stack ${name} is ${s.status}` });
-      else checks.push({ level: "ok", subject, message: `stack ${s.status}` });
+      if (!s) return [{ level: "error", subject, message: `stack ${name} is missing` }];
+      if (!/_COMPLETE$/.test(s.status) || /ROLLBACK/.test(s.status))
+        return [{ level: "error", subject, message: `stack ${name} is ${s.status}` }];
+      return [{ level: "ok", subject, message: `stack ${s.status}` }];
     };
-    if (state.init) await stack(state.init.stackName, "init");
     const now = Date.now();
     const soon = flags.expiring * 86_400_000;
-    for (const [scope, ca] of Object.entries(state.cas)) {
-      await stack(ca.stackName, `ca ${scope}`);
-      const ta = await deps.rolesAnywhere.trustAnchor(ca.trustAnchorArn);
-      if (!ta) checks.push({ level: "error", subject: `ca ${scope}`, message: "trust anchor not found" });
+    const scopeChecks = async (scope: string, ca: (typeof state.cas)[string]): Promise<StatusCheck[]> => {
+      const [stackChecks, ta] = await Promise.all([
+        stack(ca.stackName, `ca ${scope}`),
+        deps.rolesAnywhere.trustAnchor(ca.trustAnchorArn),
+      ]);
+      const out = [...stackChecks];
+      if (!ta) out.push({ level: "error", subject: `ca ${scope}`, message: "trust anchor not found" });
       else if (!ta.enabled)
-        checks.push({ level: "error", subject: `ca ${scope}`, message: "trust anchor is disabled" });
+        out.push({ level: "error", subject: `ca ${scope}`, message: "trust anchor is disabled" });
       if (ca.certificate && Date.parse(ca.certificate.notAfter) - now < soon)
-        checks.push({
+        out.push({
           level: "warn",
           subject: `ca ${scope}`,
           message: `CA certificate expires ${ca.certificate.notAfter}`,
         });
-    }
-    for (const [name, role] of Object.entries(state.roles)) {
-      await stack(role.stackName, `role ${name}`);
-      const p = await deps.rolesAnywhere.profile(role.profileArn);
-      if (!p) checks.push({ level: "error", subject: `role ${name}`, message: "profile not found" });
+      return out;
+    };
+    const roleChecks = async (name: string, role: (typeof state.roles)[string]): Promise<StatusCheck[]> => {
+      const [stackChecks, p] = await Promise.all([
+        stack(role.stackName, `role ${name}`),
+        deps.rolesAnywhere.profile(role.profileArn),
+      ]);
+      const out = [...stackChecks];
+      if (!p) out.push({ level: "error", subject: `role ${name}`, message: "profile not found" });
       else if (!p.enabled)
-        checks.push({ level: "error", subject: `role ${name}`, message: "profile is disabled" });
+        out.push({ level: "error", subject: `role ${name}`, message: "profile is disabled" });
       else if (!p.roleArns.includes(role.roleArn))
-        checks.push({ level: "error", subject: `role ${name}`, message: "profile does not list the role" });
+        out.push({ level: "error", subject: `role ${name}`, message: "profile does not list the role" });
       if (!role.binding)
-        checks.push({
+        out.push({
           level: "warn",
           subject: `role ${name}`,
           message: "not bound to certificates (run `iam-ra role update` to bind it)",
         });
-    }
+      return out;
+    };
+    // At most 8 at a time: CloudFormation's and Roles Anywhere's read quotas are a few calls a second
+    // per account, and the SDK retries what they throttle.
+    const checks: StatusCheck[] = (
+      await inOrder(
+        [
+          ...(state.init ? [() => stack(state.init!.stackName, "init")] : []),
+          ...Object.entries(state.cas).map(
+            ([scope, ca]) =>
+              () =>
+                scopeChecks(scope, ca),
+          ),
+          ...Object.entries(state.roles).map(
+            ([name, role]) =>
+              () =>
+                roleChecks(name, role),
+          ),
+        ],
+        8,
+      )
+    ).flat();
     for (const [hostname, host] of Object.entries(state.hosts)) {
       const active = host.certificates.filter((c) => c.status === "active");
       if (active.length === 0)
