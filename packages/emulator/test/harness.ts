@@ -1,3 +1,4 @@
+import { request as httpsRequest } from "node:https";
 import type { CreateSessionParams } from "@iam-ra/core/rolesanywhere";
 import {
   type CreateSessionOptions,
@@ -47,6 +48,37 @@ export async function controlPlane(
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : {};
+}
+
+/**
+ * A control-plane POST to an emulator serving https, trusting only `ca` (PEM): what {@link
+ * controlPlane} does over http (fetch takes no per-request CA).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers of many shapes, read field by field in tests
+export function controlPlaneOverTls(url: string, ca: string, path: string, body: unknown): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      `${url}${path}`,
+      {
+        method: "POST",
+        ca,
+        headers: {
+          "content-type": "application/json",
+          authorization:
+            "AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/rolesanywhere/aws4_request, SignedHeaders=host, Signature=00",
+        },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (c) => {
+          text += c;
+        });
+        res.on("end", () => resolve(JSON.parse(text)));
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
 }
 
 export interface World {

@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../src/server.ts";
 import { createBoundTrustPolicy } from "../src/setup.ts";
 import { createEmulatorTls } from "../src/tls.ts";
+import { controlPlaneOverTls } from "./harness.ts";
 
 // An independent client over https: Python's ssl + http.client + cryptography, signing by its own
 // canonicalisation (no botocore, no iam-ra code), trusting only the CA the emulator wrote, with
@@ -71,31 +71,8 @@ afterAll(async () => {
 
 /** The control plane over https, trusting only the emulator's CA. */
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers read field by field
-async function fetchJson(path: string, body: unknown): Promise<any> {
-  const ca = readFileSync(join(dir, "ca.pem"), "utf8");
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${emu.url}${path}`,
-      {
-        method: "POST",
-        ca,
-        headers: {
-          "content-type": "application/json",
-          authorization:
-            "AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/rolesanywhere/aws4_request, SignedHeaders=host, Signature=00",
-        },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c) => {
-          text += c;
-        });
-        res.on("end", () => resolve(JSON.parse(text)));
-      },
-    );
-    req.on("error", reject);
-    req.end(JSON.stringify(body));
-  });
+function fetchJson(path: string, body: unknown): Promise<any> {
+  return controlPlaneOverTls(emu.url, readFileSync(join(dir, "ca.pem"), "utf8"), path, body);
 }
 
 describe("an independent Python client over https (--tls)", () => {

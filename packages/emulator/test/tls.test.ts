@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +11,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { startEmulator } from "../src/server.ts";
 import { createBoundTrustPolicy } from "../src/setup.ts";
 import { createEmulatorTls } from "../src/tls.ts";
+import { controlPlaneOverTls } from "./harness.ts";
 
 const exec = promisify(execFile);
 const _CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
@@ -28,30 +28,7 @@ describe("the emulator over https", () => {
     expect(emu.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     // The control plane over https too, trusting only that CA.
     const call = (path: string, body: unknown) =>
-      // biome-ignore lint/suspicious/noExplicitAny: JSON answers read field by field
-      new Promise<Record<string, any>>((resolve, reject) => {
-        const req = httpsRequest(
-          `${emu.url}${path}`,
-          {
-            method: "POST",
-            ca: tls.caCertificatePem,
-            headers: {
-              "content-type": "application/json",
-              authorization:
-                "AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/rolesanywhere/aws4_request, SignedHeaders=host, Signature=00",
-            },
-          },
-          (res) => {
-            let text = "";
-            res.on("data", (c) => {
-              text += c;
-            });
-            res.on("end", () => resolve(JSON.parse(text)));
-          },
-        );
-        req.on("error", reject);
-        req.end(JSON.stringify(body));
-      });
+      controlPlaneOverTls(emu.url, tls.caCertificatePem, path, body);
     const pki = await createTestPki({ at: clock.now() });
     const { trustAnchor } = await call("/trustanchors", {
       name: "tls",
