@@ -51,15 +51,13 @@ export function parseAttributeMappings(
       );
     if (!FIELDS.includes(field))
       throw new IamRaError("invalid-input", `"${value}" does not name a certificate field.`, { hint: HINT });
-    if (out.some((m) => m.certificateField === field))
-      throw new IamRaError("invalid-input", `${field} is mapped twice.`, { hint: HINT });
     const specifiers = (at < 0 ? "" : value.slice(at + 1))
       .split(",")
       .map((s) => s.trim())
       .filter((s) => s !== "");
     out.push({ certificateField: field, specifiers });
   }
-  return checkAttributeMappings(out);
+  return checkAttributeMappings(out); // a field given twice, specifier counts and forms
 }
 
 /**
