@@ -77,9 +77,10 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-    process.stderr.write(
-      `iam-ra-sidecar: ${(error as Error).message}\n  hint: run with --help for the options.\n`,
-    );
+    const usage = new IamRaError("invalid-input", (error as Error).message, {
+      hint: "run with --help for the options.",
+    });
+    process.stderr.write(formatError(usage, "iam-ra-sidecar"));
   } else {
     // An IamRaError as it is; anything else worded as a bug, as every iam-ra program words it.
     process.stderr.write(formatError(asIamRaError(error, "iam-ra-sidecar"), "iam-ra-sidecar"));

@@ -6,7 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { asIamRaError, formatError } from "@iam-ra/core";
+import { asIamRaError, formatError, IamRaError } from "@iam-ra/core";
 import { createLogger, type LogLevel } from "@iam-ra/core/server";
 import { createServiceAccountReader, IN_CLUSTER, startWebhookServer } from "@iam-ra/core/server/webhook";
 
@@ -129,9 +129,10 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-    process.stderr.write(
-      `iam-ra-webhook: ${(error as Error).message}\n  hint: run with --help for the options.\n`,
-    );
+    const usage = new IamRaError("invalid-input", (error as Error).message, {
+      hint: "run with --help for the options.",
+    });
+    process.stderr.write(formatError(usage, "iam-ra-webhook"));
   } else {
     // An IamRaError as it is; anything else worded as a bug, as every iam-ra program words it.
     process.stderr.write(formatError(asIamRaError(error, "iam-ra-webhook"), "iam-ra-webhook"));

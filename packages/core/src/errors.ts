@@ -139,12 +139,12 @@ export function asIamRaError(error: unknown, program = "iam-ra"): IamRaError {
 }
 
 /**
- * An error as a program prints it on stderr: `<program>: <message>` and, when there is one,
- * `  hint: <next step>`, each on one line with control characters removed (messages quote peers).
+ * An error as a program prints it on stderr: `<program>: <message>` and, when there is one (not
+ * empty), `  hint: <next step>`, each on one line with control characters removed (messages quote peers).
  * @public
  */
 export function formatError(error: IamRaError, program = "iam-ra"): string {
-  const hint = error.hint === undefined ? "" : `  hint: ${stripControlCharacters(error.hint)}\n`;
+  const hint = error.hint ? `  hint: ${stripControlCharacters(error.hint)}\n` : "";
   return `${program}: ${stripControlCharacters(error.message)}\n${hint}`;
 }
 

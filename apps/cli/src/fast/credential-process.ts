@@ -83,20 +83,21 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     process.exitCode = 1;
     // The class the miss path throws (the fast bundle holds no copy of @iam-ra/core).
-    const { asIamRaError, formatError } = await import("../services/credential-process.ts");
+    const { asIamRaError, formatError, IamRaError } = await import("../services/credential-process.ts");
+    // Everything through core's one printer: flag and cache errors as the user's to fix, anything
+    // else that is not an IamRaError worded as a bug.
+    let report: InstanceType<typeof IamRaError>;
     if (error instanceof FlagError || error instanceof CacheSafetyError) {
-      const hint = (error as { hint?: string }).hint;
-      process.stderr.write(`iam-ra: ${error.message}\n${hint ? `  hint: ${hint}\n` : ""}`);
+      const code = error instanceof CacheSafetyError ? error.code : "invalid-input";
+      report = new IamRaError(code, error.message, { hint: error.hint });
     } else if (
       error instanceof TypeError &&
       (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
     ) {
-      process.stderr.write(
-        `iam-ra: ${error.message}\n  hint: run \`iam-ra credential-process --help\` for the flags.\n`,
-      );
-    } else {
-      // An IamRaError as it is; anything else worded as a bug, as every iam-ra program words it.
-      process.stderr.write(formatError(asIamRaError(error)));
-    }
+      report = new IamRaError("invalid-input", error.message, {
+        hint: "run `iam-ra credential-process --help` for the flags.",
+      });
+    } else report = asIamRaError(error);
+    process.stderr.write(formatError(report));
   }
 }

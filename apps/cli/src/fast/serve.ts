@@ -6,7 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { asIamRaError, IamRaError, stripControlCharacters } from "@iam-ra/core";
+import { asIamRaError, formatError, stripControlCharacters } from "@iam-ra/core";
 import {
   createLogger,
   mergeEnv,
@@ -54,14 +54,14 @@ export async function main(argv: string[]): Promise<boolean> {
     sidecar = await startSidecar(config, { logger });
   } catch (error) {
     // As BaseCommand reports a failure (core's printer for anything not an IamRaError).
-    const e = error instanceof IamRaError ? error : asIamRaError(error);
-    const message = stripControlCharacters(e.message);
-    const hint = e.hint === undefined ? undefined : stripControlCharacters(e.hint);
-    if (json)
+    const e = asIamRaError(error);
+    if (json) {
+      const message = stripControlCharacters(e.message);
+      const hint = e.hint === undefined ? undefined : stripControlCharacters(e.hint);
       process.stdout.write(
         `${JSON.stringify({ error: { name: e.name, code: e.code, message, hint } }, null, 2)}\n`,
       );
-    else process.stderr.write(`iam-ra: ${message}\n${hint ? `  hint: ${hint}\n` : ""}`);
+    } else process.stderr.write(formatError(e));
     process.exitCode = 1;
     return true;
   }
