@@ -32,27 +32,50 @@ if (keyArgument !== -1) {
 } else if (argv[0] === "serve" && !argv.some((a) => a === "--help" || a === "-h")) {
   // A long-running server without oclif, as light as the sidecar; oclif's `serve` takes any command
   // line the fast path does not handle (and reports its errors).
-  import("../dist/fast-serve.js").then((m) => m.main(argv.slice(1))).then((handled) => handled || runOclif());
+  import("../dist/fast-serve.js")
+    .then((m) => m.main(argv.slice(1)))
+    .then((handled) => handled || runOclif(findCommand(argv)));
 } else if (!printSnapshotHelp(argv)) {
-  runOclif();
+  runCommand();
 }
 
-/** Runs the command line through oclif. */
-function runOclif() {
+/**
+ * A known command runs without oclif when the command line is one its parse accepts as it stands
+ * (Command.main in src/runtime/command.ts); help, and any command line it leaves, goes to oclif.
+ */
+function runCommand() {
+  const found = findCommand(argv);
+  if (!found || argv.some((a) => a === "--help" || a === "-h")) return runOclif(found);
+  const root = require("node:path").join(__dirname, "..");
+  const config = { root, bin: "iam-ra", version: require("../package.json").version };
+  import(`..${found.target.slice(1)}`)
+    .then((entry) => entry.COMMANDS[found.id].main(found.id, argv.slice(found.words), config))
+    .then(
+      (handled) => handled || runOclif(found),
+      (error) => reportOutside(error),
+    );
+}
+
+/** Runs the command line through oclif (`found`: the command it names, when it names one). */
+function runOclif(found) {
   const oclif = require("@oclif/core");
-  oclif.run(argv, loadOptions(argv)).then(
+  oclif.run(argv, loadOptions(found)).then(
     () => oclif.flush(),
-    async (error) => {
-      // Commands report their own errors and end with an ExitError; oclif's handler only sets the status.
+    (error) => {
+      // oclif's own exits (help, a command-not-found suggestion) only set the status.
       if (error instanceof oclif.Errors.ExitError) return oclif.handle(error);
-      // Anything else failed outside a command (an unknown command, a hook): the same report.
-      const { reportError } = await import("../dist/index.js");
-      const report = reportError(error, { debug: Boolean(process.env.DEBUG) });
-      if (argv.includes("--json")) process.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
-      else process.stderr.write(report.text);
-      process.exitCode = report.exit;
+      return reportOutside(error);
     },
   );
+}
+
+/** Anything that failed outside a command (an unknown command, a hook): the same report as in one. */
+async function reportOutside(error) {
+  const { reportError } = await import("../dist/index.js");
+  const report = reportError(error, { debug: Boolean(process.env.DEBUG) });
+  if (argv.includes("--json")) process.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
+  else process.stderr.write(report.text);
+  process.exitCode = report.exit;
 }
 
 /**
@@ -80,18 +103,15 @@ function printSnapshotHelp(args) {
 }
 
 /**
- * Where oclif loads from: the package root (one up from bin/), and for a known command its own
- * entry as the explicit target (dist/commands.json), so only that command's code loads; oclif.manifest.json
- * describes every command, so help, topics and "did you mean" still see all of them.
+ * The command a command line names (the longest run of leading words that is a command id in
+ * dist/commands.json): its id, its built entry, and how many words name it.
  */
-function loadOptions(args) {
-  const path = require("node:path");
-  const root = path.join(__dirname, "..");
+function findCommand(args) {
   let entries;
   try {
     entries = require("../dist/commands.json");
   } catch {
-    return root;
+    return undefined;
   }
   const words = [];
   for (const arg of args) {
@@ -99,13 +119,21 @@ function loadOptions(args) {
     words.push(arg);
   }
   for (let n = words.length; n > 0; n--) {
-    const target = entries[words.slice(0, n).join(":")];
-    if (target === undefined) continue;
-    const pjson = require("../package.json");
-    return {
-      root,
-      pjson: { ...pjson, oclif: { ...pjson.oclif, commands: { ...pjson.oclif.commands, target } } },
-    };
+    const id = words.slice(0, n).join(":");
+    if (entries[id] !== undefined) return { id, target: entries[id], words: n };
   }
-  return root;
+  return undefined;
+}
+
+/**
+ * Where oclif loads from: the package root (one up from bin/), and for a known command its own
+ * entry as the explicit target, so only that command's code loads; oclif.manifest.json describes
+ * every command, so help, topics and "did you mean" still see all of them.
+ */
+function loadOptions(found) {
+  const root = require("node:path").join(__dirname, "..");
+  if (!found) return root;
+  const pjson = require("../package.json");
+  const commands = { ...pjson.oclif.commands, target: found.target };
+  return { root, pjson: { ...pjson, oclif: { ...pjson.oclif, commands } } };
 }

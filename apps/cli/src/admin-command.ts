@@ -1,16 +1,9 @@
 import { createInterface } from "node:readline/promises";
 import { IamRaError } from "@iam-ra/core";
 import type { AdminDeps } from "@iam-ra/core/admin";
-import { Flags } from "@oclif/core";
-import type { Input, ParserOutput } from "@oclif/core/interfaces";
-
-// oclif's parser output constraints (not exported by @oclif/core/interfaces).
-// biome-ignore lint/suspicious/noExplicitAny: mirrors oclif's own definition
-type FlagOutput = { [name: string]: any };
-// biome-ignore lint/suspicious/noExplicitAny: mirrors oclif's own definition
-type ArgOutput = { [name: string]: any };
-
 import { BaseCommand } from "./base-command.ts";
+import type { CommandStatics } from "./runtime/flags.ts";
+import { Flags } from "./runtime/flags.ts";
 import type { ProgressSink } from "./services/admin-deps.ts";
 
 /**
@@ -56,11 +49,8 @@ export abstract class AdminCommand extends BaseCommand {
   /** What the command's `parse` returned, so its input can be checked before any AWS call. */
   private parsedInput: { args: Record<string, unknown>; flags: Record<string, unknown> } | undefined;
 
-  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
-    options?: Input<F, B, A>,
-    argv?: string[],
-  ): Promise<ParserOutput<F, B, A>> {
-    const result = await super.parse(options, argv);
+  protected override async parse<C extends CommandStatics>(command: C, argv?: string[]) {
+    const result = await super.parse(command, argv);
     this.parsedInput = { args: result.args, flags: result.flags };
     return result;
   }

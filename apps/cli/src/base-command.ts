@@ -1,11 +1,12 @@
 import { IamRaError } from "@iam-ra/core";
-import { Command, Errors, Flags, type Interfaces } from "@oclif/core";
 import { reportError } from "./error-report.ts";
+import { Command, ExitSignal } from "./runtime/command.ts";
+import { type FlagInput, Flags } from "./runtime/flags.ts";
 import type { CredentialFlagSpec } from "./services/credential-options.ts";
 
-/** Builds oclif flags (with their env vars) from a shared flag table. */
-export function flagsFromSpecs(specs: readonly CredentialFlagSpec[]): Interfaces.FlagInput {
-  const out: Interfaces.FlagInput = {};
+/** Builds flags (with their env vars) from a shared flag table. */
+export function flagsFromSpecs(specs: readonly CredentialFlagSpec[]): FlagInput {
+  const out: FlagInput = {};
   for (const s of specs) {
     const common = { description: s.description, env: s.env };
     out[s.name] =
@@ -60,9 +61,9 @@ function fromAwsError(error: unknown): IamRaError | undefined {
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
 
-  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+  protected override async catch(error: Error): Promise<unknown> {
     // this.exit() throws to end the command: not an error to report.
-    if (error instanceof Errors.ExitError) throw error;
+    if (error instanceof ExitSignal) throw error;
     const report = reportError(fromAwsError(error) ?? error, {
       commandId: this.id?.replaceAll(":", " "),
       debug: Boolean(process.env.DEBUG),

@@ -1,5 +1,4 @@
 import { asIamRaError, IamRaError, stripControlCharacters } from "@iam-ra/core";
-import { Errors } from "@oclif/core";
 
 /** Exit status of a usage error (unknown flag or command, missing argument, bad flag value), as oclif uses. */
 export const USAGE_EXIT = 2;
@@ -20,9 +19,15 @@ export interface ErrorReport {
   exit: number;
 }
 
+/** oclif's errors (`CLIError` and its parser's), known by the `oclif` field they carry. */
+type OclifError = Error & { oclif: { exit?: number }; code?: unknown; suggestions?: string[] };
+function isOclifError(error: unknown): error is OclifError {
+  return error instanceof Error && typeof (error as { oclif?: unknown }).oclif === "object";
+}
+
 /** True for oclif's argument-parsing failures (classes of its parser, or a flag's own `parse` throwing). */
 function isParseError(error: Error): boolean {
-  return (error instanceof Errors.CLIError && "parse" in error) || /^Parsing --[\w-]+ /.test(error.message);
+  return (isOclifError(error) && "parse" in error) || /^Parsing --[\w-]+ /.test(error.message);
 }
 
 /** oclif's parser messages, on one line and without its "See more help" trailer. */
@@ -57,7 +62,7 @@ export function reportError(
     message = parseMessage(error);
     hint = `Run \`${command} --help\` for its flags and arguments.`;
     exit = USAGE_EXIT;
-  } else if (error instanceof Errors.CLIError) {
+  } else if (isOclifError(error)) {
     // this.error(...) in a command: a message meant for the user.
     name = "IamRaError";
     code = typeof error.code === "string" ? error.code : "invalid-input";

@@ -205,7 +205,7 @@ function corpus(): Case[] {
     }
     for (const [name, f] of Object.entries(flags)) {
       if (f.type !== "option") continue;
-      const isInt = f.parse && /integer|Number/.test(String(f.parse));
+      const isInt = f.kind === "integer";
       if (isInt) {
         for (const bad of ["-1", "abc", "1e99"]) add(`--${name} ${bad}`, withFlag(base, name, bad));
       } else if (f.options) {
@@ -234,11 +234,7 @@ function corpus(): Case[] {
     }
     // Key text where a path belongs: refused without being repeated anywhere.
     const stringFlag = Object.entries(flags).find(
-      ([n, f]) =>
-        f.type === "option" &&
-        !f.options &&
-        !(f.parse && /integer|Number/.test(String(f.parse))) &&
-        n !== "endpoint",
+      ([n, f]) => f.type === "option" && !f.options && !(f.kind === "integer") && n !== "endpoint",
     )?.[0];
     if (stringFlag) add(`key text in --${stringFlag}`, withFlag(base, stringFlag, KEY_TEXT), "MC4CAQAw");
     if (ADMIN.has(id)) {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { Flags } from "@oclif/core";
 import { BaseCommand } from "../base-command.ts";
+import { Flags } from "../runtime/flags.ts";
 import type { DemoResult } from "../services/demo.ts";
 
 export class Demo extends BaseCommand {
@@ -27,7 +27,7 @@ export class Demo extends BaseCommand {
     const result = await runDemo({
       nodePath: process.execPath,
       binPath: join(this.config.root, "bin", "run.js"),
-      keep: flags.keep,
+      keep: flags.keep === true,
       env: process.env,
       onStep: (s) => {
         if (!this.jsonEnabled()) this.log(`${String(++n).padStart(2)}. ${s.step}\n    ${s.detail}`);

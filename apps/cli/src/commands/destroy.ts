@@ -1,6 +1,6 @@
 import { type DestroyResult, destroyNamespace } from "@iam-ra/core/admin";
-import { Flags } from "@oclif/core";
 import { AdminCommand } from "../admin-command.ts";
+import { Flags } from "../runtime/flags.ts";
 
 export class Destroy extends AdminCommand {
   static override summary =

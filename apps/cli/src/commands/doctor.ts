@@ -1,8 +1,8 @@
 import { IamRaError } from "@iam-ra/core";
 import type { DoctorResult } from "@iam-ra/core/admin";
 import { parseArn, resolveSessionInputs, resolveSessionRegion } from "@iam-ra/core/rolesanywhere";
-import { Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
+import { Flags } from "../runtime/flags.ts";
 import { CREDENTIAL_FLAGS, type CredentialFlagValues } from "../services/credential-options.ts";
 
 export class Doctor extends BaseCommand {

@@ -1,6 +1,6 @@
 import { IamRaError } from "@iam-ra/core";
-import { Flags } from "@oclif/core";
 import { BaseCommand } from "../base-command.ts";
+import { Flags } from "../runtime/flags.ts";
 
 export class EmulatorCommand extends BaseCommand {
   static override summary =

@@ -1,6 +1,6 @@
 import { type InitResult, initNamespace, validateAdminInput } from "@iam-ra/core/admin";
-import { Flags } from "@oclif/core";
 import { AdminCommand } from "../admin-command.ts";
+import { Flags } from "../runtime/flags.ts";
 import { caFlags, caModeOf } from "./ca/setup.ts";
 
 export class Init extends AdminCommand {

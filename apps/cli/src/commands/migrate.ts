@@ -3,8 +3,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { IamRaError } from "@iam-ra/core";
 import { type MigrateResult, migrateNamespace } from "@iam-ra/core/admin";
-import { Flags } from "@oclif/core";
 import { AdminCommand } from "../admin-command.ts";
+import { Flags } from "../runtime/flags.ts";
 
 export class Migrate extends AdminCommand {
   static override summary =

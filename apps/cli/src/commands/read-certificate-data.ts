@@ -2,8 +2,8 @@ import { createHash, X509Certificate } from "node:crypto";
 import { IamRaError } from "@iam-ra/core";
 import { CREDENTIAL_OPTIONS, readPkcs11Options } from "@iam-ra/core/rolesanywhere";
 import { isPem, parsePemBlocks, readCertificateSource, serialToDecimal } from "@iam-ra/core/x509";
-import { Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
+import { Flags } from "../runtime/flags.ts";
 
 /** The PKCS#11 options of credential-process, for a `pkcs11:` --certificate. */
 const PKCS11_FLAGS = CREDENTIAL_OPTIONS.filter((s) => ["pkcs11-lib", "pkcs11-pin-file"].includes(s.name));

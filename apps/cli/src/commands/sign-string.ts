@@ -2,8 +2,8 @@ import { createHash, sign } from "node:crypto";
 import { IamRaError } from "@iam-ra/core";
 import { CREDENTIAL_OPTIONS, readPassphrase, readPkcs11Options } from "@iam-ra/core/rolesanywhere";
 import { isExternalSigningKey, readCredentialMaterial } from "@iam-ra/core/x509";
-import { Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
+import { Flags } from "../runtime/flags.ts";
 
 export interface SignStringResult {
   signature: string;

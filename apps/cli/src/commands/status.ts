@@ -1,7 +1,7 @@
 import { IamRaError } from "@iam-ra/core";
 import { readNamespaceState } from "@iam-ra/core/admin";
-import { Flags } from "@oclif/core";
 import { AdminCommand } from "../admin-command.ts";
+import { Flags } from "../runtime/flags.ts";
 import { inOrder } from "../services/concurrency.ts";
 import { formatSerial } from "../services/serial.ts";
 

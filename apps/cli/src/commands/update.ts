@@ -1,7 +1,7 @@
 import { describeError } from "@iam-ra/core";
 import { fromRolesAnywhere, resolveSessionInputs } from "@iam-ra/core/rolesanywhere";
-import { Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../base-command.ts";
+import { Flags } from "../runtime/flags.ts";
 import { CREDENTIALS_FILE_FLAG, resolveAwsFiles } from "../services/aws-files.ts";
 import { CREDENTIAL_FLAGS, type CredentialFlagValues } from "../services/credential-options.ts";
 import { assertProfileName } from "../services/profile.ts";

@@ -1,5 +1,5 @@
 import { IamRaError } from "@iam-ra/core";
-import { Flags } from "@oclif/core";
+import { Flags } from "../runtime/flags.ts";
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
 

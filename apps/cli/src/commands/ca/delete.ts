@@ -1,6 +1,6 @@
 import { deleteCa } from "@iam-ra/core/admin";
-import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Flags } from "../../runtime/flags.ts";
 
 export class CaDelete extends AdminCommand {
   static override summary = "Delete a CA scope (refused while roles use it).";

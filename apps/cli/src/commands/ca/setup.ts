@@ -1,7 +1,7 @@
 import { type CaSetupResult, setUpCa, validateAdminInput } from "@iam-ra/core/admin";
 import type { CaMode } from "@iam-ra/core/state";
-import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Flags } from "../../runtime/flags.ts";
 
 export const caFlags = {
   "pca-arn": Flags.string({ description: "ARN of an existing AWS Private CA (pca-existing)." }),

@@ -1,6 +1,6 @@
 import { type CrlSyncResult, syncScopeCrl } from "@iam-ra/core/admin";
-import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Flags } from "../../runtime/flags.ts";
 import { formatSerial } from "../../services/serial.ts";
 import { waitFlag } from "../../services/wait-flag.ts";
 

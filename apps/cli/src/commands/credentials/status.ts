@@ -2,8 +2,8 @@ import { X509Certificate } from "node:crypto";
 import { IamRaError, readBoundedFile } from "@iam-ra/core";
 import { readPassphrase } from "@iam-ra/core/rolesanywhere";
 import { isPem, parsePemBlocks, readCredentialMaterial, serialToDecimal } from "@iam-ra/core/x509";
-import { Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../../base-command.ts";
+import { Flags } from "../../runtime/flags.ts";
 import { readCachedCredentials, resolveCacheSlot } from "../../services/credential-cache.ts";
 import {
   CACHE_FLAGS,

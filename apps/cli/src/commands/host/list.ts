@@ -1,6 +1,6 @@
 import { readNamespaceState } from "@iam-ra/core/admin";
-import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Flags } from "../../runtime/flags.ts";
 import { formatSerial } from "../../services/serial.ts";
 import { formatTable } from "../../services/table.ts";
 

@@ -1,6 +1,6 @@
 import { offboardHost } from "@iam-ra/core/admin";
-import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Args, Flags } from "../../runtime/flags.ts";
 import { waitFlag } from "../../services/wait-flag.ts";
 
 export class HostOffboard extends AdminCommand {

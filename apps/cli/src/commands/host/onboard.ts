@@ -1,7 +1,7 @@
 import { readBoundedFile } from "@iam-ra/core";
 import { type HostResult, onboardHost, validateAdminInput } from "@iam-ra/core/admin";
-import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Args, Flags } from "../../runtime/flags.ts";
 import {
   customEndpoints,
   type HostFiles,

@@ -1,5 +1,5 @@
-import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Args, Flags } from "../../runtime/flags.ts";
 import { type HostCommandResult, hostIssueFlags, issueHost } from "./onboard.ts";
 
 export class HostRotate extends AdminCommand {

@@ -1,4 +1,4 @@
-import { Flags } from "@oclif/core";
+import { Flags } from "../../runtime/flags.ts";
 
 /** The Kubernetes location of a workload. `--namespace` stays the iam-ra namespace, as in every admin command. */
 export const k8sLocationFlags = {

@@ -1,6 +1,6 @@
 import { type K8sListResult, listK8s } from "@iam-ra/core/admin";
-import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Flags } from "../../runtime/flags.ts";
 
 export class K8sList extends AdminCommand {
   static override summary = "List clusters, namespace issuers and workloads.";

@@ -1,8 +1,8 @@
 import { IamRaError } from "@iam-ra/core";
 import { type OnboardWorkloadResult, onboardWorkload } from "@iam-ra/core/admin";
 import type { K8sObject } from "@iam-ra/core/k8s";
-import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Args, Flags } from "../../runtime/flags.ts";
 import { loadK8s, writeManifestFiles } from "../../services/k8s-output.ts";
 import { k8sLocationFlags } from "./flags.ts";
 

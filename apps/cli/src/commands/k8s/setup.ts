@@ -1,6 +1,6 @@
 import { type K8sClusterResult, setUpCluster } from "@iam-ra/core/admin";
-import { Args } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Args } from "../../runtime/flags.ts";
 
 export class K8sSetup extends AdminCommand {
   static override summary = "Register a Kubernetes cluster for workload onboarding.";

@@ -1,6 +1,6 @@
 import { type TeardownClusterResult, teardownCluster } from "@iam-ra/core/admin";
-import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Args, Flags } from "../../runtime/flags.ts";
 import { loadK8s } from "../../services/k8s-output.ts";
 
 export class K8sTeardown extends AdminCommand {

@@ -1,7 +1,7 @@
 import { IamRaError } from "@iam-ra/core";
 import { splitShellWords } from "@iam-ra/core/aws-config";
-import { Args, Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../../base-command.ts";
+import { Args, Flags } from "../../runtime/flags.ts";
 import { CONFIG_FILE_FLAG, resolveAwsFiles } from "../../services/aws-files.ts";
 import {
   CACHE_FLAGS,

@@ -1,5 +1,5 @@
-import { Args, Flags } from "@oclif/core";
 import { BaseCommand, flagsFromSpecs } from "../../base-command.ts";
+import { Args, Flags } from "../../runtime/flags.ts";
 import { CONFIG_FILE_FLAG, CREDENTIALS_FILE_FLAG, resolveAwsFiles } from "../../services/aws-files.ts";
 import { type ProfileRemoveResult, removeManagedProfile } from "../../services/profile.ts";
 

@@ -1,7 +1,7 @@
 import { putRole, type RoleResult, validateAdminInput } from "@iam-ra/core/admin";
 import { parseAttributeMappings } from "@iam-ra/core/rolesanywhere";
-import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Args, Flags } from "../../runtime/flags.ts";
 
 export const roleFlags = {
   scope: Flags.string({

@@ -1,6 +1,6 @@
 import { deleteRole } from "@iam-ra/core/admin";
-import { Args, Flags } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Args, Flags } from "../../runtime/flags.ts";
 
 export class RoleDelete extends AdminCommand {
   static override summary =

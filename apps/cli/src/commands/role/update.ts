@@ -1,6 +1,6 @@
 import type { RoleResult } from "@iam-ra/core/admin";
-import { Args } from "@oclif/core";
 import { AdminCommand } from "../../admin-command.ts";
+import { Args } from "../../runtime/flags.ts";
 import { roleFlags, runRoleCommand } from "./create.ts";
 
 export class RoleUpdate extends AdminCommand {

@@ -1,6 +1,6 @@
 import { buildWebhookManifests } from "@iam-ra/core/admin";
-import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../../admin-command.ts";
+import { Flags } from "../../../runtime/flags.ts";
 import { loadK8s } from "../../../services/k8s-output.ts";
 import { type K8sWebhookInstallResult, printWebhookManifests, webhookClusterFlag } from "./install.ts";
 

@@ -1,7 +1,7 @@
 import { buildWebhookManifests, type WebhookManifestsResult } from "@iam-ra/core/admin";
 import type { K8sObject } from "@iam-ra/core/k8s";
-import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../../admin-command.ts";
+import { Flags } from "../../../runtime/flags.ts";
 import { loadK8s, writeManifestFiles } from "../../../services/k8s-output.ts";
 
 /** What `k8s webhook install --json` prints: the manifests as objects (null with --output), or the files. */
