@@ -1,6 +1,6 @@
 import { IamRaError } from "@iam-ra/core";
 import type { AdminDeps } from "@iam-ra/core/admin";
-import { type AwsAdminClients, createAwsAdminDeps } from "@iam-ra/core/admin/aws";
+import { type AwsAdminClients, awsSdk, createAwsAdminDeps, lazySdk } from "@iam-ra/core/admin/aws";
 import type { StackEvent } from "@iam-ra/core/cloudformation";
 
 /** Flags every admin command shares. */
@@ -29,11 +29,7 @@ function endpointFor(env: NodeJS.ProcessEnv, service: string): { endpoint: strin
 // biome-ignore lint/suspicious/noExplicitAny: every SDK client's send, whatever its commands
 type AnySend = (command: any, options?: any) => Promise<any>;
 
-/** An SDK package imported on demand: the bundle hands a CommonJS package back as its default export. */
-async function sdk<T>(module: Promise<T>): Promise<T> {
-  const m = await module;
-  return (m as { default?: T }).default ?? m;
-}
+const stsSdk = lazySdk(() => import("./sts-sdk.ts"));
 
 /**
  * A client built on its first call, its package imported then: a command pays (module load,
@@ -65,7 +61,7 @@ export async function createAdminDeps(
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.profile ? { profile: flags.profile } : {}),
   };
-  const { GetCallerIdentityCommand, STSClient } = await sdk(import("@aws-sdk/client-sts"));
+  const { GetCallerIdentityCommand, STSClient } = await stsSdk();
   const sts = new STSClient({ ...base, ...endpointFor(env, "STS") });
   let region: string;
   try {
@@ -95,14 +91,14 @@ export async function createAdminDeps(
   const clients: AwsAdminClients = {
     cloudFormation: lazyClient(
       async () =>
-        new (await sdk(import("@aws-sdk/client-cloudformation"))).CloudFormationClient({
+        new (await awsSdk.cloudFormation()).CloudFormationClient({
           ...withRegion,
           ...endpointFor(env, "CLOUDFORMATION"),
         }),
     ),
     s3: lazyClient(
       async () =>
-        new (await sdk(import("@aws-sdk/client-s3"))).S3Client({
+        new (await awsSdk.s3()).S3Client({
           ...withRegion,
           ...s3Endpoint,
           forcePathStyle: "endpoint" in s3Endpoint,
@@ -110,35 +106,35 @@ export async function createAdminDeps(
     ),
     ssm: lazyClient(
       async () =>
-        new (await sdk(import("@aws-sdk/client-ssm"))).SSMClient({
+        new (await awsSdk.ssm()).SSMClient({
           ...withRegion,
           ...endpointFor(env, "SSM"),
         }),
     ),
     kms: lazyClient(
       async () =>
-        new (await sdk(import("@aws-sdk/client-kms"))).KMSClient({
+        new (await awsSdk.kms()).KMSClient({
           ...withRegion,
           ...endpointFor(env, "KMS"),
         }),
     ),
     secretsManager: lazyClient(
       async () =>
-        new (await sdk(import("@aws-sdk/client-secrets-manager"))).SecretsManagerClient({
+        new (await awsSdk.secretsManager()).SecretsManagerClient({
           ...withRegion,
           ...endpointFor(env, "SECRETS_MANAGER"),
         }),
     ),
     acmPca: lazyClient(
       async () =>
-        new (await sdk(import("@aws-sdk/client-acm-pca"))).ACMPCAClient({
+        new (await awsSdk.acmPca()).ACMPCAClient({
           ...withRegion,
           ...endpointFor(env, "ACM_PCA"),
         }),
     ),
     rolesAnywhere: lazyClient(
       async () =>
-        new (await sdk(import("@aws-sdk/client-rolesanywhere"))).RolesAnywhereClient({
+        new (await awsSdk.rolesAnywhere()).RolesAnywhereClient({
           ...withRegion,
           ...endpointFor(env, "ROLESANYWHERE"),
         }),

@@ -7,9 +7,8 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { IamRaError } from "@iam-ra/core";
-import { validateAdminInput } from "@iam-ra/core/admin";
+import { parseK8sDuration, validateAdminInput, validateK8sName } from "@iam-ra/core/admin";
 import { validateName } from "@iam-ra/core/cloudformation";
-import { parseK8sDuration, validateK8sName } from "@iam-ra/core/k8s";
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 

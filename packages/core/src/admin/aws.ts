@@ -2,46 +2,16 @@
  * The admin plane's ports over AWS SDK v3 clients.
  * @module
  */
-import {
-  type ACMPCAClient,
-  DescribeCertificateAuthorityCommand,
-  GetCertificateAuthorityCertificateCommand,
-  GetCertificateCommand,
-  IssueCertificateCommand,
-  RevokeCertificateCommand,
-} from "@aws-sdk/client-acm-pca";
+import type { ACMPCAClient } from "@aws-sdk/client-acm-pca";
 import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
-import {
-  DecryptCommand,
-  GenerateDataKeyCommand,
-  type KMSClient,
-  ScheduleKeyDeletionCommand,
-} from "@aws-sdk/client-kms";
-import {
-  GetProfileCommand,
-  GetTrustAnchorCommand,
-  type RolesAnywhereClient,
-} from "@aws-sdk/client-rolesanywhere";
-import {
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectVersionsCommand,
-  type ListObjectVersionsCommandOutput,
-  PutObjectCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
-import {
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  type SecretsManagerClient,
-} from "@aws-sdk/client-secrets-manager";
-import { GetParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import type { KMSClient } from "@aws-sdk/client-kms";
+import type { RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
+import type { ListObjectVersionsCommandOutput, S3Client } from "@aws-sdk/client-s3";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import { fromCloudFormationClient } from "../cloudformation/aws.ts";
 import { IamRaError } from "../errors.ts";
+import { awsSdk } from "../sdk/index.ts";
 import { abortableSleep } from "../sleep.ts";
 import { fromS3Client } from "../state/aws.ts";
 import type { AdminDeps, BucketPort, PcaPort, RolesAnywhereReadPort, SecretsPort } from "./ports.ts";
@@ -72,7 +42,7 @@ function bucketPort(s3: Sender<S3Client>, bucket: string, kmsKeyArn: string | un
     for (;;) {
       let listed: ListObjectVersionsCommandOutput;
       try {
-        listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+        listed = await s3.send(new (await awsSdk.s3()).ListObjectVersionsCommand({ Bucket: bucket }));
       } catch (e) {
         if (status(e) === 404 || named(e, "NoSuchBucket")) return;
         throw e;
@@ -80,7 +50,7 @@ function bucketPort(s3: Sender<S3Client>, bucket: string, kmsKeyArn: string | un
       const all = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])];
       if (all.length === 0) break;
       const out = await s3.send(
-        new DeleteObjectsCommand({
+        new (await awsSdk.s3()).DeleteObjectsCommand({
           Bucket: bucket,
           Delete: { Objects: all.map((o) => ({ Key: o.Key!, VersionId: o.VersionId })), Quiet: true },
         }),
@@ -100,12 +70,18 @@ function bucketPort(s3: Sender<S3Client>, bucket: string, kmsKeyArn: string | un
     ...objects,
     async write(key, body, contentType) {
       await s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ...sse }),
+        new (await awsSdk.s3()).PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ...sse,
+        }),
       );
     },
     async read(key) {
       try {
-        const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const out = await s3.send(new (await awsSdk.s3()).GetObjectCommand({ Bucket: bucket, Key: key }));
         return (await out.Body?.transformToString("utf8")) ?? "";
       } catch (e) {
         if (status(e) === 404 || named(e, "NoSuchKey")) return undefined;
@@ -113,13 +89,13 @@ function bucketPort(s3: Sender<S3Client>, bucket: string, kmsKeyArn: string | un
       }
     },
     async remove(key) {
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await s3.send(new (await awsSdk.s3()).DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
     empty,
     async destroy() {
       await empty();
       try {
-        await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+        await s3.send(new (await awsSdk.s3()).DeleteBucketCommand({ Bucket: bucket }));
       } catch (e) {
         if (!(status(e) === 404 || named(e, "NoSuchBucket"))) throw e;
       }
@@ -132,7 +108,7 @@ function secretsPort(sm: Sender<SecretsManagerClient>): SecretsPort {
     async put(name, value, kmsKeyArn, tags) {
       try {
         const out = await sm.send(
-          new CreateSecretCommand({
+          new (await awsSdk.secretsManager()).CreateSecretCommand({
             Name: name,
             SecretString: value,
             KmsKeyId: kmsKeyArn,
@@ -142,13 +118,16 @@ function secretsPort(sm: Sender<SecretsManagerClient>): SecretsPort {
         return out.ARN ?? name;
       } catch (e) {
         if (!named(e, "ResourceExistsException")) throw e;
-        const out = await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }));
+        const out = await sm.send(
+          new (await awsSdk.secretsManager()).PutSecretValueCommand({ SecretId: name, SecretString: value }),
+        );
         return out.ARN ?? name;
       }
     },
     async get(id) {
       try {
-        return (await sm.send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
+        return (await sm.send(new (await awsSdk.secretsManager()).GetSecretValueCommand({ SecretId: id })))
+          .SecretString;
       } catch (e) {
         if (named(e, "ResourceNotFoundException")) return undefined;
         throw e;
@@ -156,7 +135,12 @@ function secretsPort(sm: Sender<SecretsManagerClient>): SecretsPort {
     },
     async remove(id) {
       try {
-        await sm.send(new DeleteSecretCommand({ SecretId: id, ForceDeleteWithoutRecovery: true }));
+        await sm.send(
+          new (await awsSdk.secretsManager()).DeleteSecretCommand({
+            SecretId: id,
+            ForceDeleteWithoutRecovery: true,
+          }),
+        );
       } catch (e) {
         if (!named(e, "ResourceNotFoundException")) throw e;
       }
@@ -170,13 +154,17 @@ function pcaPort(
   sleep: (ms: number) => Promise<void>,
 ): PcaPort {
   const crlConfiguration = async (caArn: string) => {
-    const out = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }));
+    const out = await pca.send(
+      new (await awsSdk.acmPca()).DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }),
+    );
     const crl = out.CertificateAuthority?.RevocationConfiguration?.CrlConfiguration;
     return crl?.Enabled && crl.S3BucketName ? { S3BucketName: crl.S3BucketName } : undefined;
   };
   return {
     async describe(caArn) {
-      const out = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }));
+      const out = await pca.send(
+        new (await awsSdk.acmPca()).DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }),
+      );
       const ca = out.CertificateAuthority;
       return {
         status: ca?.Status ?? "UNKNOWN",
@@ -186,7 +174,7 @@ function pcaPort(
     },
     async issue(caArn, csrPem, validityDays, signingAlgorithm) {
       const { CertificateArn } = await pca.send(
-        new IssueCertificateCommand({
+        new (await awsSdk.acmPca()).IssueCertificateCommand({
           CertificateAuthorityArn: caArn,
           Csr: Buffer.from(csrPem),
           SigningAlgorithm: signingAlgorithm as never,
@@ -198,7 +186,10 @@ function pcaPort(
       for (let i = 0; i < 60; i++) {
         try {
           const out = await pca.send(
-            new GetCertificateCommand({ CertificateAuthorityArn: caArn, CertificateArn: CertificateArn! }),
+            new (await awsSdk.acmPca()).GetCertificateCommand({
+              CertificateAuthorityArn: caArn,
+              CertificateArn: CertificateArn!,
+            }),
           );
           return { certificatePem: out.Certificate ?? "", chainPem: out.CertificateChain ?? "" };
         } catch (e) {
@@ -211,7 +202,7 @@ function pcaPort(
     async revoke(caArn, serialHex) {
       try {
         await pca.send(
-          new RevokeCertificateCommand({
+          new (await awsSdk.acmPca()).RevokeCertificateCommand({
             CertificateAuthorityArn: caArn,
             CertificateSerial: serialHex.match(/../g)!.join(":").toLowerCase(),
             RevocationReason: "CESSATION_OF_OPERATION",
@@ -224,7 +215,9 @@ function pcaPort(
     },
     async caCertificate(caArn) {
       const out = await pca.send(
-        new GetCertificateAuthorityCertificateCommand({ CertificateAuthorityArn: caArn }),
+        new (await awsSdk.acmPca()).GetCertificateAuthorityCertificateCommand({
+          CertificateAuthorityArn: caArn,
+        }),
       );
       return [out.Certificate, out.CertificateChain].filter(Boolean).join("\n");
     },
@@ -235,7 +228,9 @@ function pcaPort(
       const key = `crl/${caArn.split("/").pop()}.crl`;
       const location = `s3://${crl.S3BucketName}/${key}`;
       try {
-        const object = await s3.send(new GetObjectCommand({ Bucket: crl.S3BucketName, Key: key }));
+        const object = await s3.send(
+          new (await awsSdk.s3()).GetObjectCommand({ Bucket: crl.S3BucketName, Key: key }),
+        );
         return { location, der: await object.Body?.transformToByteArray() };
       } catch (e) {
         if (status(e) === 404 || named(e, "NoSuchKey")) return { location, der: undefined };
@@ -263,7 +258,9 @@ function rolesAnywherePort(ra: Sender<RolesAnywhereClient>): RolesAnywhereReadPo
   return {
     async trustAnchor(arn) {
       try {
-        const { trustAnchor } = await ra.send(new GetTrustAnchorCommand({ trustAnchorId: idOf(arn) }));
+        const { trustAnchor } = await ra.send(
+          new (await awsSdk.rolesAnywhere()).GetTrustAnchorCommand({ trustAnchorId: idOf(arn) }),
+        );
         if (!trustAnchor) return undefined;
         return {
           enabled: trustAnchor.enabled ?? false,
@@ -279,7 +276,9 @@ function rolesAnywherePort(ra: Sender<RolesAnywhereClient>): RolesAnywhereReadPo
     },
     async profile(arn) {
       try {
-        const { profile } = await ra.send(new GetProfileCommand({ profileId: idOf(arn) }));
+        const { profile } = await ra.send(
+          new (await awsSdk.rolesAnywhere()).GetProfileCommand({ profileId: idOf(arn) }),
+        );
         if (!profile) return undefined;
         return {
           enabled: profile.enabled ?? false,
@@ -316,7 +315,8 @@ export function createAwsAdminDeps(
     bucket: (name, kmsKeyArn) => bucketPort(clients.s3, name, kmsKeyArn),
     async parameter(name) {
       try {
-        return (await clients.ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+        return (await clients.ssm.send(new (await awsSdk.ssm()).GetParameterCommand({ Name: name })))
+          .Parameter?.Value;
       } catch (e) {
         if (named(e, "ParameterNotFound")) return undefined;
         throw e;
@@ -325,13 +325,17 @@ export function createAwsAdminDeps(
     kms: {
       async generateDataKey(keyArn, ctx) {
         const out = await clients.kms.send(
-          new GenerateDataKeyCommand({ KeyId: keyArn, KeySpec: "AES_256", EncryptionContext: ctx }),
+          new (await awsSdk.kms()).GenerateDataKeyCommand({
+            KeyId: keyArn,
+            KeySpec: "AES_256",
+            EncryptionContext: ctx,
+          }),
         );
         return { plaintext: out.Plaintext!, ciphertext: out.CiphertextBlob! };
       },
       async decrypt(ciphertext, ctx) {
         const out = await clients.kms.send(
-          new DecryptCommand({ CiphertextBlob: ciphertext, EncryptionContext: ctx }),
+          new (await awsSdk.kms()).DecryptCommand({ CiphertextBlob: ciphertext, EncryptionContext: ctx }),
         );
         return out.Plaintext!;
       },
@@ -341,7 +345,10 @@ export function createAwsAdminDeps(
         // The key id, not the ARN: AWS takes either, moto only the id.
         const keyId = keyArn.split("/").at(-1)!;
         await clients.kms.send(
-          new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: pendingWindowDays }),
+          new (await awsSdk.kms()).ScheduleKeyDeletionCommand({
+            KeyId: keyId,
+            PendingWindowInDays: pendingWindowDays,
+          }),
         );
       } catch (e) {
         // Already pending deletion, or gone: nothing left to do.
@@ -353,3 +360,5 @@ export function createAwsAdminDeps(
     rolesAnywhere: rolesAnywherePort(clients.rolesAnywhere),
   };
 }
+
+export { awsSdk, lazySdk } from "../sdk/index.ts";

@@ -6,6 +6,10 @@
  * @module
  */
 
+// The Kubernetes name and duration checks an admin command runs on its input, from their own light
+// modules: importing them through @iam-ra/core/k8s would load every Kubernetes model.
+export { parseK8sDuration } from "../k8s/duration.ts";
+export { validateK8sName } from "../k8s/names.ts";
 export type { CaSetupOptions, CaSetupResult } from "./ca.ts";
 export { deleteCa, setUpCa } from "./ca.ts";
 export type { CrlSyncResult } from "./crl.ts";

@@ -1,13 +1,5 @@
-import {
-  type CloudFormationClient,
-  CreateChangeSetCommand,
-  DeleteChangeSetCommand,
-  DeleteStackCommand,
-  DescribeChangeSetCommand,
-  DescribeStackEventsCommand,
-  DescribeStacksCommand,
-  ExecuteChangeSetCommand,
-} from "@aws-sdk/client-cloudformation";
+import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import { awsSdk } from "../sdk/index.ts";
 import type { CloudFormationPort, StackChange } from "./deploy.ts";
 
 const isMissing = (e: unknown) =>
@@ -21,7 +13,9 @@ export function fromCloudFormationClient(client: Pick<CloudFormationClient, "sen
   return {
     async describeStack(stackName) {
       try {
-        const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
+        const { Stacks } = await client.send(
+          new (await awsSdk.cloudFormation()).DescribeStacksCommand({ StackName: stackName }),
+        );
         const s = Stacks?.[0];
         if (!s) return undefined;
         return {
@@ -37,7 +31,9 @@ export function fromCloudFormationClient(client: Pick<CloudFormationClient, "sen
     },
     async describeStackEvents(stackName) {
       try {
-        const { StackEvents } = await client.send(new DescribeStackEventsCommand({ StackName: stackName }));
+        const { StackEvents } = await client.send(
+          new (await awsSdk.cloudFormation()).DescribeStackEventsCommand({ StackName: stackName }),
+        );
         return (StackEvents ?? []).map((e) => ({
           eventId: e.EventId ?? "",
           timestamp: e.Timestamp ?? new Date(0),
@@ -54,7 +50,7 @@ export function fromCloudFormationClient(client: Pick<CloudFormationClient, "sen
     async createChangeSet(input) {
       try {
         await client.send(
-          new CreateChangeSetCommand({
+          new (await awsSdk.cloudFormation()).CreateChangeSetCommand({
             StackName: input.stackName,
             ChangeSetName: input.changeSetName,
             ChangeSetType: input.type,
@@ -76,7 +72,10 @@ export function fromCloudFormationClient(client: Pick<CloudFormationClient, "sen
     },
     async describeChangeSet(stackName, changeSetName) {
       const cs = await client.send(
-        new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }),
+        new (await awsSdk.cloudFormation()).DescribeChangeSetCommand({
+          StackName: stackName,
+          ChangeSetName: changeSetName,
+        }),
       );
       const changes: StackChange[] = (cs.Changes ?? []).map((c) => ({
         action: c.ResourceChange?.Action ?? "",
@@ -87,13 +86,23 @@ export function fromCloudFormationClient(client: Pick<CloudFormationClient, "sen
       return { status: cs.Status ?? "UNKNOWN", statusReason: cs.StatusReason, changes };
     },
     async executeChangeSet(stackName, changeSetName) {
-      await client.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }));
+      await client.send(
+        new (await awsSdk.cloudFormation()).ExecuteChangeSetCommand({
+          StackName: stackName,
+          ChangeSetName: changeSetName,
+        }),
+      );
     },
     async deleteChangeSet(stackName, changeSetName) {
-      await client.send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }));
+      await client.send(
+        new (await awsSdk.cloudFormation()).DeleteChangeSetCommand({
+          StackName: stackName,
+          ChangeSetName: changeSetName,
+        }),
+      );
     },
     async deleteStack(stackName) {
-      await client.send(new DeleteStackCommand({ StackName: stackName }));
+      await client.send(new (await awsSdk.cloudFormation()).DeleteStackCommand({ StackName: stackName }));
     },
   };
 }

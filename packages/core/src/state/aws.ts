@@ -1,4 +1,5 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { awsSdk } from "../sdk/index.ts";
 import type { StateObjectPort } from "./store.ts";
 
 const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -16,7 +17,7 @@ export function fromS3Client(
   return {
     async get(key) {
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const out = await client.send(new (await awsSdk.s3()).GetObjectCommand({ Bucket: bucket, Key: key }));
         return { body: (await out.Body?.transformToString("utf8")) ?? "", etag: out.ETag ?? "" };
       } catch (e) {
         if (status(e) === 404 || (e as Error).name === "NoSuchKey") return undefined;
@@ -26,7 +27,7 @@ export function fromS3Client(
     async put(key, body, condition) {
       try {
         const out = await client.send(
-          new PutObjectCommand({
+          new (await awsSdk.s3()).PutObjectCommand({
             Bucket: bucket,
             Key: key,
             Body: body,

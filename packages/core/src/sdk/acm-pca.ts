@@ -1,0 +1,8 @@
+export {
+  ACMPCAClient,
+  DescribeCertificateAuthorityCommand,
+  GetCertificateAuthorityCertificateCommand,
+  GetCertificateCommand,
+  IssueCertificateCommand,
+  RevokeCertificateCommand,
+} from "@aws-sdk/client-acm-pca";

@@ -1,0 +1,6 @@
+export {
+  DecryptCommand,
+  GenerateDataKeyCommand,
+  KMSClient,
+  ScheduleKeyDeletionCommand,
+} from "@aws-sdk/client-kms";
