@@ -1,0 +1,80 @@
+/**
+ * What a command loads is decided by the bundle's layout, which one import in the wrong place
+ * undoes: these tests read the built dist/ (bin/run.js runs it) and check what each kind of
+ * command loads before its own work.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const dist = fileURLToPath(new URL("../dist/", import.meta.url));
+const entries: Record<string, string> = JSON.parse(readFileSync(join(dist, "commands.json"), "utf8"));
+
+/** The files `file` loads: its static imports, and (`dynamic`) the dynamic imports it names matching it. */
+function loads(files: string[], dynamic: RegExp = /$^/): Map<string, string> {
+  const seen = new Map<string, string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    const text = readFileSync(file, "utf8");
+    seen.set(file, text);
+    for (const m of text.matchAll(/^import\s[^;]*?from\s*"(\.[^"]+)"|^import\s*"(\.[^"]+)"/gm))
+      visit(resolve(dirname(file), (m[1] ?? m[2]) as string));
+    for (const m of text.matchAll(/import\("(\.[^"]+)"\)/g))
+      if (dynamic.test(m[1] as string)) visit(resolve(dirname(file), m[1] as string));
+  };
+  for (const f of files) visit(f);
+  return seen;
+}
+
+/** The npm packages whose code is in the files (esbuild marks each module with its path). */
+function packages(files: Map<string, string>): Set<string> {
+  const out = new Set<string>();
+  for (const text of files.values())
+    for (const m of text.matchAll(/^\/\/ \S*node_modules\/((?:@[^/]+\/)?[^/.][^/]*)\//gm))
+      out.add(m[1] as string);
+  return out;
+}
+
+const entryOf = (id: string) => join(dist, (entries[id] as string).replace(/^\.\/dist\//, ""));
+
+describe("bundle layout", () => {
+  it("every command has its own entry, and no entry loads oclif", () => {
+    expect(Object.keys(entries).length).toBeGreaterThan(30);
+    for (const id of Object.keys(entries)) {
+      const files = loads([entryOf(id)]);
+      for (const [file, text] of files) expect(text, `${id}: ${file}`).not.toMatch(/from "@oclif\/core"/);
+    }
+  });
+
+  it("an admin command loads no AWS SDK client and no Kubernetes model before its first AWS call", () => {
+    for (const id of ["status", "host:list", "role:list", "k8s:list", "ca:list", "host:onboard"]) {
+      // The command, then what every admin command imports before calling AWS: its input checks
+      // and the admin ports (SDK services load on first use, from their own chunks).
+      const files = loads([entryOf(id)], /^\.\/admin-(input|deps)-/);
+      expect(
+        [...files.keys()].some((f) => /admin-deps-/.test(f)),
+        id,
+      ).toBe(true);
+      const loaded = [...packages(files)];
+      expect(
+        loaded.filter((p) => /^@aws-sdk\/client-|kubernetes-models|ajv/.test(p)),
+        id,
+      ).toEqual([]);
+    }
+  });
+
+  it("an SDK service, once loaded, brings its client and the commands iam-ra sends, not the whole package", () => {
+    const ssm = readdirChunk(/^ssm-.*\.js$/);
+    const text = [...loads([ssm]).values()].join("\n");
+    expect(text).toMatch(/GetParameterCommand/);
+    // SSM has ~150 operations; a command it does not send stays out.
+    expect(text).not.toMatch(/PutParameterCommand/);
+  });
+});
+
+function readdirChunk(name: RegExp): string {
+  const found = readdirSync(dist).filter((f) => name.test(f));
+  expect(found).toHaveLength(1);
+  return join(dist, found[0] as string);
+}
