@@ -29,12 +29,6 @@ if (keyArgument !== -1) {
   process.stdout.write(
     `@iam-ra/cli/${version} ${process.platform}-${process.arch} node-${process.version}\n`,
   );
-} else if (argv[0] === "serve" && !argv.some((a) => a === "--help" || a === "-h")) {
-  // A long-running server without oclif, as light as the sidecar; oclif's `serve` takes any command
-  // line the fast path does not handle (and reports its errors).
-  import("../dist/fast-serve.js")
-    .then((m) => m.main(argv.slice(1)))
-    .then((handled) => handled || runOclif(findCommand(argv)));
 } else if (!printSnapshotHelp(argv)) {
   runCommand();
 }

@@ -52,8 +52,6 @@ await build({
   ...common,
   entryPoints: {
     index: "src/index.ts",
-    // `serve` without oclif (bin/run.js), so the server idles at the sidecar's memory.
-    "fast-serve": "src/fast/serve.ts",
     ...Object.fromEntries(commandList.map((c) => [c.entry, `iam-ra-command:${c.id}`])),
   },
   splitting: true,
