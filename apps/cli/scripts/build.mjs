@@ -30,6 +30,9 @@ const common = {
   // Everything is bundled but oclif (loaded by its own rules) and the optional native PKCS#11
   // binding: an install is the CLI and oclif, not the AWS SDK's ~200 MB of per-client packages.
   external: ["@oclif/core", "pkcs11js"],
+  // A Kubernetes-schema dependency requires Node's deprecated `punycode` built-in (DEP0040, a
+  // warning on stderr on Node 22+): the userland package with the same API is bundled instead.
+  alias: { punycode: "punycode/" },
   banner: {
     js: "import { createRequire as __iamRaCreateRequire } from 'node:module'; const require = __iamRaCreateRequire(import.meta.url);",
   },
