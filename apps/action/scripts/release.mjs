@@ -44,6 +44,7 @@ if (!values["no-build"])
 for (const file of [
   "dist/index.js",
   "dist/post.js",
+  "dist/pkcs11.js",
   "dist/pkcs12.js",
   "dist/proxy.js",
   "dist/package.json",

@@ -472,6 +472,33 @@ describe("connections", () => {
   });
 });
 
+describe("files a step requires only when a run needs them", () => {
+  it("a sign-in loads dist/index.js alone; dist/pkcs11.js (core's PKCS#11 signing) loads on its own", async () => {
+    const job = newJob();
+    // Lists, as the step exits, every file it required.
+    const hook = join(job.dir, "list-required.cjs");
+    writeFileSync(
+      hook,
+      `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(join(job.dir, "required.json"))}, JSON.stringify(Object.keys(require.cache))));`,
+    );
+    const main = await job.step("index", signInInputs(), { env: { NODE_OPTIONS: `--require ${hook}` } });
+    expectSucceeded(main);
+    const dist = join(job.actionDir, "dist");
+    const required: string[] = JSON.parse(readFileSync(join(job.dir, "required.json"), "utf8"));
+    expect(required.filter((file) => file.startsWith(dist))).toEqual([join(dist, "index.js")]);
+
+    // Left out of the main step's bundle, and complete without node_modules: it exports what
+    // core's x509/material.ts imports from it.
+    expect(readFileSync(join(dist, "index.js"), "utf8")).not.toMatch(/function externalKeyMatches\b/);
+    const { stdout } = await exec(
+      process.execPath,
+      ["-p", "typeof require(process.argv[1]).externalKeyMatches", join(dist, "pkcs11.js")],
+      { cwd: job.dir },
+    );
+    expect(stdout.trim()).toBe("function");
+  });
+});
+
 describe("proxies (self-hosted runners)", () => {
   it("HTTP_PROXY tunnels both calls through CONNECT; NO_PROXY bypasses it", async () => {
     const proxy = await startConnectProxy();

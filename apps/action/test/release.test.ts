@@ -30,6 +30,7 @@ describe("scripts/release.mjs", () => {
       "dist/index.js",
       "dist/licenses.txt",
       "dist/package.json",
+      "dist/pkcs11.js",
       "dist/pkcs12.js",
       "dist/post.js",
       "dist/proxy.js",
