@@ -13,6 +13,8 @@
 // IAM_RA_BENCH_ACTION_COMPARE=<dir> also times a second build (B) interleaved with the first (A),
 // alternating which goes first, and prints the median of the paired differences B - A: the way to
 // tell a 1-2 ms change from the machine's noise (use 40 runs or more).
+// BENCH_PROFILE=<dir> writes a CPU profile of one main step there instead (50 µs samples; extra node
+// flags for that run in BENCH_PROFILE_ARGS).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -170,6 +172,21 @@ try {
     if (!/^AWS_SECRET_ACCESS_KEY<</m.test(readFileSync(files.GITHUB_ENV, "utf8"))) {
       throw new Error(`the action in ${dist} exported no credentials`);
     }
+  }
+  if (process.env.BENCH_PROFILE) {
+    // Profiling aid: one run of the main step under --cpu-prof (50 µs samples) into BENCH_PROFILE.
+    resetFiles();
+    await timed(
+      [
+        ...(process.env.BENCH_PROFILE_ARGS ?? "").split(" ").filter(Boolean),
+        "--cpu-prof",
+        `--cpu-prof-dir=${process.env.BENCH_PROFILE}`,
+        "--cpu-prof-interval=50",
+        join(distDir, "index.js"),
+      ],
+      { env, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    process.exit(0);
   }
   // The runner hands the main step's saved state to the post step as STATE_<name>.
   const saved = /^exported<<(\S+)\n(.*)\n\1$/m.exec(readFileSync(files.GITHUB_STATE, "utf8"))?.[2];
