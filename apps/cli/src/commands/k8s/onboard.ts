@@ -81,8 +81,10 @@ secret. Re-onboarding updates the workload and regenerates everything.`;
         },
       );
     }
+    // The input is checked first; the Kubernetes models load only for input that passes.
+    const deps = await this.adminDeps(flags);
     const { renderK8sYaml, SIDECAR_IMAGE_REPOSITORY, toK8sObject } = await loadK8s();
-    const result = await onboardWorkload(await this.adminDeps(flags), args.workload, {
+    const result = await onboardWorkload(deps, args.workload, {
       cluster: flags.cluster,
       namespace: flags["k8s-namespace"],
       role: flags.role,

@@ -25,8 +25,10 @@ re-reads it within seconds of kubectl applying it.`;
 
   async run(): Promise<K8sWebhookInstallResult> {
     const { flags } = await this.parse(K8sWebhookConfig);
+    // The input is checked first; the Kubernetes models load only for input that passes.
+    const deps = await this.adminDeps(flags);
     const { renderK8sYaml, toK8sObject } = await loadK8s();
-    const result = await buildWebhookManifests(await this.adminDeps(flags), {
+    const result = await buildWebhookManifests(deps, {
       cluster: flags.cluster,
       image: "unused",
       webhookNamespace: flags["webhook-namespace"],

@@ -63,8 +63,10 @@ for csi certificates. Nothing secret is printed. Reads iam-ra's state only; chan
 
   async run(): Promise<K8sWebhookInstallResult> {
     const { flags } = await this.parse(K8sWebhookInstall);
+    // The input is checked first; the Kubernetes models load only for input that passes.
+    const deps = await this.adminDeps(flags);
     const { renderK8sYaml, SIDECAR_IMAGE_REPOSITORY, toK8sObject } = await loadK8s();
-    const result = await buildWebhookManifests(await this.adminDeps(flags), {
+    const result = await buildWebhookManifests(deps, {
       cluster: flags.cluster,
       image: flags.image ?? `${SIDECAR_IMAGE_REPOSITORY}:${this.config.version}`,
       webhookNamespace: flags["webhook-namespace"],
