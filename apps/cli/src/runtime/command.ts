@@ -23,7 +23,7 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code !== "EPIPE") throw error;
 });
 
-/** What a command reads of its configuration: oclif's `Config` has these, and so has {@link fastConfig}. */
+/** What a command reads of its configuration: oclif's `Config` has these, and so has the one bin/run.js builds. */
 export interface CommandConfig {
   /** The package root (bin/ and dist/ are under it). */
   root: string;
@@ -48,6 +48,11 @@ type Parsed<C extends CommandStatics> = {
   argv: unknown[];
 };
 
+/**
+ * A command: its declarations (static: flags, arguments, help texts) and `run`, which reads them
+ * with {@link Command.parse}. The subset of oclif's `Command` iam-ra's commands use, with the same
+ * meaning (`--json`, `log`, `exit`), so oclif runs these classes as its own.
+ */
 export abstract class Command {
   static id: string | undefined;
   static summary: string | undefined;
