@@ -51,7 +51,7 @@ async function parse(argv: string[], command: CommandStatics): Promise<ParseOutp
   const flags = commandFlags(command);
   const argDefs = Object.entries(command.args ?? {});
   // `--`, and short flags with a value attached or run together (-nfoo, -yq), are oclif's to read.
-  if (command.strict === false || argv.some((a) => a === "--" || /^-[^-]./.test(a))) throw new Refused();
+  if (argv.some((a) => a === "--" || /^-[^-]./.test(a))) throw new Refused();
   const options: Record<string, { type: "string" | "boolean"; multiple: true; short?: string }> = {};
   for (const [name, flag] of Object.entries(flags)) {
     const f = flag as Flag<unknown> & { aliases?: unknown; charAliases?: unknown };
@@ -112,8 +112,10 @@ async function parse(argv: string[], command: CommandStatics): Promise<ParseOutp
     if (f.relationships || f.exactlyOne || f.atLeastOne || f.combinable || f.dependsOn) throw new Refused();
     if (flag.exclusive?.some((other) => out[other] !== undefined)) throw new Refused();
   }
-  // Every argument given, and no more (oclif reads a missing one from stdin, or refuses).
-  if (positionals.length !== argDefs.length) throw new Refused();
+  // Every argument given (oclif reads a missing one from stdin, or refuses), and no more unless the
+  // command takes any number of words (`strict = false`: they are all in argv).
+  if (positionals.length < argDefs.length) throw new Refused();
+  if (positionals.length > argDefs.length && command.strict !== false) throw new Refused();
   const args: Record<string, unknown> = {};
   for (const [i, [name, arg]] of argDefs.entries()) {
     const text = positionals[i] as string;
