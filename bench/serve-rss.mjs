@@ -5,43 +5,25 @@
 // the sidecar. Interleaved rounds, medians. Run after the builds (packages/*, apps/sidecar, apps/cli):
 //   node bench/serve-rss.mjs [rounds]
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { root, startWorld } from "./lib/world.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const rounds = Number(process.argv[2] ?? 3);
-const { startEmulator, setUpRolesAnywhere, createBoundTrustPolicy } = await import(
-  join(root, "packages/emulator/dist/index.js")
-).catch(() => {
-  console.error("bench: build first: npx -y pnpm@10.34.9 -r run build");
-  process.exit(2);
-});
-const { createTestPki } = await import(join(root, "packages/core/dist/testing/index.js"));
-
-const dir = mkdtempSync(join(tmpdir(), "iam-ra-bench-serve-rss-"));
-const emu = await startEmulator();
-const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+const world = await startWorld("serve-rss");
+const { dir, emu } = world;
+const rssOf = (pid) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
-  const pki = await createTestPki();
-  const leaf = await pki.issueLeaf({ subject: "CN=bench,OU=bench", issuer: "root" });
-  writeFileSync(join(dir, "cert.pem"), leaf.certificatePem);
-  writeFileSync(join(dir, "key.pem"), leaf.privateKeyPem, { mode: 0o600 });
-  const role = "arn:aws:iam::123456789012:role/bench";
-  const ra = await setUpRolesAnywhere(emu, {
-    caCertificatePem: pki.root.certificatePem,
-    roles: [{ roleArn: role, trustPolicy: createBoundTrustPolicy("bench") }],
-  });
   const env = {
     PATH: process.env.PATH,
     HOME: dir,
-    IAM_RA_CERTIFICATE: join(dir, "cert.pem"),
-    IAM_RA_PRIVATE_KEY: join(dir, "key.pem"),
-    IAM_RA_TRUST_ANCHOR_ARN: ra.trustAnchorArn,
-    IAM_RA_PROFILE_ARN: ra.profileArn,
-    IAM_RA_ROLE_ARN: role,
+    IAM_RA_CERTIFICATE: world.certificate,
+    IAM_RA_PRIVATE_KEY: world.privateKey,
+    IAM_RA_TRUST_ANCHOR_ARN: world.trustAnchorArn,
+    IAM_RA_PROFILE_ARN: world.profileArn,
+    IAM_RA_ROLE_ARN: world.roleArn,
     IAM_RA_ENDPOINT: emu.url,
     IAM_RA_PORT: "0",
     IAM_RA_TOKEN_FILE: join(dir, "token"),
@@ -66,7 +48,8 @@ try {
         child.stderr.on("data", seen);
         child.once("exit", (code) => reject(new Error(`${rows[i][0]} exited ${code}: ${log}`)));
       });
-      for (let t = 0; t < 200 && !(await fetch(`${url}/readyz`)).ok; t++) await new Promise((r) => setTimeout(r, 25));
+      for (let t = 0; t < 200 && !(await fetch(`${url}/readyz`)).ok; t++)
+        await new Promise((r) => setTimeout(r, 25));
       const token = readFileSync(join(dir, "token"), "utf8");
       const res = await fetch(`${url}/v1/credentials`, { headers: { authorization: token } });
       if (!res.ok) throw new Error(`${rows[i][0]}: ${res.status} ${await res.text()}`);
@@ -76,12 +59,15 @@ try {
     }
   }
   const side = median(rss[0]);
-  console.log(`node ${process.version}, ${rounds} interleaved rounds, idle RSS after one credentials request, medians`);
+  console.log(
+    `node ${process.version}, ${rounds} interleaved rounds, idle RSS after one credentials request, medians`,
+  );
   rows.forEach(([label], i) => {
     const m = median(rss[i]);
-    console.log(`${label.padEnd(26)} ${m.toFixed(1).padStart(6)} MB  ${(m / side).toFixed(2)}x sidecar${i ? `  (target <= 1.10x) ${m / side <= 1.1 ? "ok" : "MISSED"}` : ""}`);
+    console.log(
+      `${label.padEnd(26)} ${m.toFixed(1).padStart(6)} MB  ${(m / side).toFixed(2)}x sidecar${i ? `  (target <= 1.10x) ${m / side <= 1.1 ? "ok" : "MISSED"}` : ""}`,
+    );
   });
 } finally {
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
+  await world.close();
 }

@@ -5,43 +5,23 @@
 // Run after `npm test` (needs the builds):  node bench/sidecar.mjs [seconds]
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { root, startWorld } from "./lib/world.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const seconds = Number(process.argv[2] ?? 10);
-const { startEmulator, setUpRolesAnywhere, createBoundTrustPolicy } = await import(
-  join(root, "packages/emulator/dist/index.js")
-).catch(() => {
-  console.error("bench: build first: npx -y pnpm@10.34.9 -r run build");
-  process.exit(2);
-});
-const { createTestPki } = await import(join(root, "packages/core/dist/testing/index.js"));
-
-const dir = mkdtempSync(join(tmpdir(), "iam-ra-bench-sidecar-"));
-const emu = await startEmulator();
+const world = await startWorld("sidecar");
+const { dir, emu } = world;
 const children = [];
 try {
-  const pki = await createTestPki();
-  const leaf = await pki.issueLeaf({ subject: "CN=bench,OU=bench", issuer: "root" });
-  writeFileSync(join(dir, "cert.pem"), leaf.certificatePem);
-  writeFileSync(join(dir, "key.pem"), leaf.privateKeyPem, { mode: 0o600 });
-  const role = "arn:aws:iam::123456789012:role/bench";
-  const ra = await setUpRolesAnywhere(emu, {
-    caCertificatePem: pki.root.certificatePem,
-    roles: [{ roleArn: role, trustPolicy: createBoundTrustPolicy("bench") }],
-  });
-
   const sidecar = spawn(process.execPath, [join(root, "apps/sidecar/dist/main.js")], {
     env: {
-      IAM_RA_CERTIFICATE: join(dir, "cert.pem"),
-      IAM_RA_PRIVATE_KEY: join(dir, "key.pem"),
-      IAM_RA_TRUST_ANCHOR_ARN: ra.trustAnchorArn,
-      IAM_RA_PROFILE_ARN: ra.profileArn,
-      IAM_RA_ROLE_ARN: role,
+      IAM_RA_CERTIFICATE: world.certificate,
+      IAM_RA_PRIVATE_KEY: world.privateKey,
+      IAM_RA_TRUST_ANCHOR_ARN: world.trustAnchorArn,
+      IAM_RA_PROFILE_ARN: world.profileArn,
+      IAM_RA_ROLE_ARN: world.roleArn,
       IAM_RA_ENDPOINT: emu.url,
       IAM_RA_PORT: "0",
       IAM_RA_TOKEN_FILE: join(dir, "token"),
@@ -111,8 +91,7 @@ try {
   console.log(`throughput ratio         ${ratio.toFixed(2)}x floor (target >= 0.8x)`);
 } finally {
   for (const c of children) c.kill("SIGTERM");
-  await emu.close();
-  rmSync(dir, { recursive: true, force: true });
+  await world.close();
 }
 
 /** The loopback port a process listens on, from /proc/net/tcp (Linux). */
