@@ -4,6 +4,10 @@
 // and Node's compile cache (22.1+; absent on 20) spares re-parsing bundles on each run.
 "use strict";
 require("node:module").enableCompileCache?.();
+// A closed pipe (`iam-ra --help | head -1`) ends the output, not the program with an error.
+process.stdout.on("error", (error) => {
+  if (error.code !== "EPIPE") throw error;
+});
 const argv = process.argv.slice(2);
 // Key text in an argument is readable by every local user (/proc/PID/cmdline, ps) and ends up in
 // shell history and debug logs: refuse it on every command, before anything else sees it.

@@ -53,15 +53,19 @@ export function reportError(
   let message: string;
   let hint: string | undefined;
   let exit = 1;
-  if (error instanceof IamRaError) {
-    ({ name, code, message, hint } = error);
-    if (error instanceof UsageError) exit = USAGE_EXIT;
-  } else if (error instanceof Error && isParseError(error)) {
+  if (error instanceof Error && isParseError(error)) {
+    // Also a flag's own check (an IamRaError of a custom flag), which oclif prefixes with "Parsing --…".
     name = "IamRaError";
     code = "invalid-input";
     message = parseMessage(error);
-    hint = `Run \`${command} --help\` for its flags and arguments.`;
+    hint =
+      error instanceof IamRaError && error.hint
+        ? error.hint
+        : `Run \`${command} --help\` for its flags and arguments.`;
     exit = USAGE_EXIT;
+  } else if (error instanceof IamRaError) {
+    ({ name, code, message, hint } = error);
+    if (error instanceof UsageError) exit = USAGE_EXIT;
   } else if (isOclifError(error)) {
     // this.error(...) in a command: a message meant for the user.
     name = "IamRaError";

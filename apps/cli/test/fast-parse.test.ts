@@ -169,5 +169,15 @@ it("a command that takes any number of words gets them all in argv", async () =>
     const fast = await fastParse(words, command);
     expect(fast?.argv).toEqual(words);
     expect(fast).toEqual(await oclifParse(command, words));
+    // oclif orders argv by each word's first place on the line: a repeated word, or one that is also
+    // a flag's value, can move; the fast parser leaves those lines to oclif.
+    for (const line of [
+      ["b", "a", "b"],
+      ["--output", "json", "admin", "json"],
+    ]) {
+      const moved = await fastParse(line, command);
+      if (moved !== undefined) expect(moved).toEqual(await oclifParse(command, line));
+      expect(moved, JSON.stringify(line)).toBeUndefined();
+    }
   }
 });

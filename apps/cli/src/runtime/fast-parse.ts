@@ -32,8 +32,12 @@ async function parseValue(flag: Flag<unknown>, text: string): Promise<unknown> {
       throw new Refused();
     return n;
   }
-  if (flag.kind === "custom" && flag.parse)
-    return await flag.parse(text).catch(() => Promise.reject(new Refused()));
+  if (flag.kind === "custom" && flag.parse) {
+    const parse = flag.parse;
+    return await Promise.resolve()
+      .then(() => parse(text))
+      .catch(() => Promise.reject(new Refused()));
+  }
   return text;
 }
 
@@ -116,6 +120,12 @@ async function parse(argv: string[], command: CommandStatics): Promise<ParseOutp
   // command takes any number of words (`strict = false`: they are all in argv).
   if (positionals.length < argDefs.length) throw new Refused();
   if (positionals.length > argDefs.length && command.strict !== false) throw new Refused();
+  // oclif orders its argv by where each word first appears on the command line: a word repeated, or
+  // also given as a flag's value, can move. Such lines are oclif's, so argv is the same either way.
+  if (
+    positionals.some((word, i) => i > 0 && argv.indexOf(word) <= argv.indexOf(positionals[i - 1] as string))
+  )
+    throw new Refused();
   const args: Record<string, unknown> = {};
   for (const [i, [name, arg]] of argDefs.entries()) {
     const text = positionals[i] as string;
