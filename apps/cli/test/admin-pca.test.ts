@@ -199,7 +199,11 @@ describe("admin plane with an existing AWS Private CA", () => {
       missingSerials: [],
     });
     const bad = await iamRa(["ca", "sync-crl", "-n", "pcacrl", "--scope", "default", "--wait", "soon"]);
-    expect(bad).toMatchObject({ code: 1, json: { error: { code: "invalid-input" } } });
+    // A bad flag value is a usage error (exit 2), with the flag's own hint.
+    expect(bad).toMatchObject({
+      code: 2,
+      json: { error: { code: "invalid-input", hint: expect.stringMatching(/90s/) } },
+    });
     expect(bad.json.error.message).toMatch(/--wait soon is not a duration/);
 
     // An older CRL (signed by the CA, so genuine) put back into the bucket never replaces the newer
