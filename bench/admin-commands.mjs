@@ -6,52 +6,22 @@
 // read state (status, host list, role list, k8s list, ca list) <= 300 ms on Node 24; host onboard
 // <= 600 ms. Run after the builds (packages/emulator, apps/cli):
 //   node bench/admin-commands.mjs [rounds]
-import { execFile, spawn } from "node:child_process";
-import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { startLocalAws } from "./lib/local-aws.mjs";
+import { root } from "./lib/world.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const rounds = Number(process.argv[2] ?? 7);
-const { startMoto } = await import(join(root, "packages/emulator/dist/testing/index.js")).catch(() => {
-  console.error("bench: build first: npx -y pnpm@10.34.9 -r run build");
-  process.exit(2);
-});
 const bin = join(root, "apps/cli/bin/run.js");
-
-const probe = createServer().listen(0, "127.0.0.1");
-await once(probe, "listening");
-const { port } = probe.address();
-await new Promise((r) => probe.close(r));
-const moto = await startMoto({ rolesAnywhereEndpoint: `http://127.0.0.1:${port}` });
-// Commands run asynchronously: this process must keep draining moto's log pipe.
+// Commands run asynchronously: this process keeps draining moto's log pipe.
 const exec = promisify(execFile);
-const emulator = spawn(
-  process.execPath,
-  [join(root, "packages/emulator/bin/iam-ra-emulator.js"), "--port", String(port), "--iam-endpoint", moto.url],
-  { stdio: ["ignore", "pipe", "ignore"] },
-);
-await once(emulator.stdout, "data");
-emulator.stdout.resume();
-const dir = mkdtempSync(join(tmpdir(), "iam-ra-bench-admin-"));
-const env = {
-  PATH: process.env.PATH,
-  HOME: dir,
-  AWS_ACCESS_KEY_ID: "testing",
-  AWS_SECRET_ACCESS_KEY: "testing",
-  AWS_REGION: "us-east-1",
-  AWS_ENDPOINT_URL: moto.url,
-  AWS_ENDPOINT_URL_ROLESANYWHERE: `http://127.0.0.1:${port}`,
-  AWS_CONFIG_FILE: "/nonexistent",
-  AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
-  NODE_NO_WARNINGS: "1",
-};
+const aws = await startLocalAws("admin");
+const { dir, env } = aws;
 // The SDK floor: the CLI's own bundled S3 client would flatter it; a stock client from the store.
 const sdkFloor = join(dir, "sdk-floor.mjs");
 writeFileSync(
@@ -87,7 +57,19 @@ try {
   await run(["host", "onboard", "first.example.com", "--role", "app", "--output-dir", join(dir, "first")]);
   if (process.env.BENCH_PROFILE) {
     // Profiling aid: one run of the named command under --cpu-prof into BENCH_PROFILE (a directory).
-    await exec(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, bin, ...process.argv.slice(3), "--json", "-n", "bench"], { env });
+    await exec(
+      process.execPath,
+      [
+        "--cpu-prof",
+        `--cpu-prof-dir=${process.env.BENCH_PROFILE}`,
+        bin,
+        ...process.argv.slice(3),
+        "--json",
+        "-n",
+        "bench",
+      ],
+      { env },
+    );
     process.exit(0);
   }
   const times = rows.map(() => []);
@@ -111,7 +93,5 @@ try {
     );
   });
 } finally {
-  emulator.kill("SIGTERM");
-  await moto.close();
-  rmSync(dir, { recursive: true, force: true });
+  await aws.close();
 }

@@ -11,7 +11,7 @@ import { root, startWorld } from "./lib/world.mjs";
 
 const rounds = Number(process.argv[2] ?? 3);
 const world = await startWorld("serve-rss");
-const { dir, emu } = world;
+const { dir } = world;
 const rssOf = (pid) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -19,15 +19,7 @@ try {
   const env = {
     PATH: process.env.PATH,
     HOME: dir,
-    IAM_RA_CERTIFICATE: world.certificate,
-    IAM_RA_PRIVATE_KEY: world.privateKey,
-    IAM_RA_TRUST_ANCHOR_ARN: world.trustAnchorArn,
-    IAM_RA_PROFILE_ARN: world.profileArn,
-    IAM_RA_ROLE_ARN: world.roleArn,
-    IAM_RA_ENDPOINT: emu.url,
-    IAM_RA_PORT: "0",
-    IAM_RA_TOKEN_FILE: join(dir, "token"),
-    IAM_RA_LOG_LEVEL: "info",
+    ...world.serverEnv("info"),
   };
   const rows = [
     ["sidecar (iam-ra-sidecar)", [join(root, "apps/sidecar/dist/main.js")]],

@@ -12,21 +12,11 @@ import { root, startWorld } from "./lib/world.mjs";
 
 const seconds = Number(process.argv[2] ?? 10);
 const world = await startWorld("sidecar");
-const { dir, emu } = world;
+const { dir } = world;
 const children = [];
 try {
   const sidecar = spawn(process.execPath, [join(root, "apps/sidecar/dist/main.js")], {
-    env: {
-      IAM_RA_CERTIFICATE: world.certificate,
-      IAM_RA_PRIVATE_KEY: world.privateKey,
-      IAM_RA_TRUST_ANCHOR_ARN: world.trustAnchorArn,
-      IAM_RA_PROFILE_ARN: world.profileArn,
-      IAM_RA_ROLE_ARN: world.roleArn,
-      IAM_RA_ENDPOINT: emu.url,
-      IAM_RA_PORT: "0",
-      IAM_RA_TOKEN_FILE: join(dir, "token"),
-      IAM_RA_LOG_LEVEL: "warn",
-    },
+    env: world.serverEnv("warn"),
     stdio: ["ignore", "ignore", "pipe"],
   });
   children.push(sidecar);

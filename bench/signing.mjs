@@ -25,10 +25,15 @@ for (const keyAlgorithm of ["EC_P256", "RSA_2048"]) {
   const certificate = new X509Certificate(leaf.certificatePem);
   const privateKey = createPrivateKey(leaf.privateKeyPem);
   const algorithm = keyAlgorithm.startsWith("EC") ? "AWS4-X509-ECDSA-SHA256" : "AWS4-X509-RSA-SHA256";
-  const identity = { serialNumber: BigInt(`0x${certificate.serialNumber}`).toString(), algorithm, privateKey };
+  const identity = {
+    serialNumber: BigInt(`0x${certificate.serialNumber}`).toString(),
+    algorithm,
+    privateKey,
+  };
   const endpoint = resolveEndpoint({ region: "eu-west-1" });
   const params = {
-    trustAnchorArn: "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+    trustAnchorArn:
+      "arn:aws:rolesanywhere:eu-west-1:123456789012:trust-anchor/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
     profileArn: "arn:aws:rolesanywhere:eu-west-1:123456789012:profile/4b5a6978-8796-a5b4-c3d2-e1f00f1e2d3c",
     roleArn: "arn:aws:iam::123456789012:role/ci-deploy",
     durationSeconds: 3600,
@@ -41,7 +46,8 @@ for (const keyAlgorithm of ["EC_P256", "RSA_2048"]) {
       "eu-west-1",
     );
   const stringToSign = full().stringToSign; // the same size as what is signed
-  const floor = () => sign("sha256", Buffer.from(stringToSign, "utf8"), { key: privateKey, dsaEncoding: "der" });
+  const floor = () =>
+    sign("sha256", Buffer.from(stringToSign, "utf8"), { key: privateKey, dsaEncoding: "der" });
   const fixed = Buffer.alloc(keyAlgorithm.startsWith("EC") ? 72 : 256, 1);
   const noopKey = { kind: "pkcs11", keyType: "EC", description: "fixed", signSha256: () => fixed };
   const noop = () =>
@@ -55,7 +61,7 @@ for (const keyAlgorithm of ["EC_P256", "RSA_2048"]) {
     for (let i = 0; i < iterations; i++) fn();
     return Number(process.hrtime.bigint() - started) / 1e3 / iterations;
   };
-  for (let i = 0; i < 200; i++) (full(), floor(), noop()); // warm up
+  for (let i = 0; i < 200; i++) full(), floor(), noop(); // warm up
   const f = [];
   const s = [];
   const n = [];

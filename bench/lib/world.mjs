@@ -43,6 +43,20 @@ export async function startWorld(name) {
       trustAnchorArn,
       profileArn,
       roleArn,
+      /** The environment that configures the sidecar (and `iam-ra serve`) for this world. */
+      serverEnv(logLevel) {
+        return {
+          IAM_RA_CERTIFICATE: certificate,
+          IAM_RA_PRIVATE_KEY: privateKey,
+          IAM_RA_TRUST_ANCHOR_ARN: trustAnchorArn,
+          IAM_RA_PROFILE_ARN: profileArn,
+          IAM_RA_ROLE_ARN: roleArn,
+          IAM_RA_ENDPOINT: emu.url,
+          IAM_RA_PORT: "0",
+          IAM_RA_TOKEN_FILE: join(dir, "token"),
+          IAM_RA_LOG_LEVEL: logLevel,
+        };
+      },
       async close() {
         await emu.close();
         rmSync(dir, { recursive: true, force: true });
