@@ -58,8 +58,6 @@ export abstract class Command {
   static summary: string | undefined;
   static description: string | undefined;
   static examples: string[] | undefined;
-  static hidden: boolean | undefined;
-  static aliases: string[] = [];
   static flags: FlagInput = {};
   static baseFlags: FlagInput = {};
   static args: ArgInput = {};

@@ -87,57 +87,22 @@ export async function createAdminDeps(
       });
     }
   };
-  const s3Endpoint = endpointFor(env, "S3");
+  // One service's client configuration: the region, the profile, and its endpoint if one is set.
+  const configFor = (service: string) => ({ ...withRegion, ...endpointFor(env, service) });
+  const s3 = configFor("S3");
   const clients: AwsAdminClients = {
     cloudFormation: lazyClient(
-      async () =>
-        new (await awsSdk.cloudFormation()).CloudFormationClient({
-          ...withRegion,
-          ...endpointFor(env, "CLOUDFORMATION"),
-        }),
+      async () => new (await awsSdk.cloudFormation()).CloudFormationClient(configFor("CLOUDFORMATION")),
     ),
-    s3: lazyClient(
-      async () =>
-        new (await awsSdk.s3()).S3Client({
-          ...withRegion,
-          ...s3Endpoint,
-          forcePathStyle: "endpoint" in s3Endpoint,
-        }),
-    ),
-    ssm: lazyClient(
-      async () =>
-        new (await awsSdk.ssm()).SSMClient({
-          ...withRegion,
-          ...endpointFor(env, "SSM"),
-        }),
-    ),
-    kms: lazyClient(
-      async () =>
-        new (await awsSdk.kms()).KMSClient({
-          ...withRegion,
-          ...endpointFor(env, "KMS"),
-        }),
-    ),
+    s3: lazyClient(async () => new (await awsSdk.s3()).S3Client({ ...s3, forcePathStyle: "endpoint" in s3 })),
+    ssm: lazyClient(async () => new (await awsSdk.ssm()).SSMClient(configFor("SSM"))),
+    kms: lazyClient(async () => new (await awsSdk.kms()).KMSClient(configFor("KMS"))),
     secretsManager: lazyClient(
-      async () =>
-        new (await awsSdk.secretsManager()).SecretsManagerClient({
-          ...withRegion,
-          ...endpointFor(env, "SECRETS_MANAGER"),
-        }),
+      async () => new (await awsSdk.secretsManager()).SecretsManagerClient(configFor("SECRETS_MANAGER")),
     ),
-    acmPca: lazyClient(
-      async () =>
-        new (await awsSdk.acmPca()).ACMPCAClient({
-          ...withRegion,
-          ...endpointFor(env, "ACM_PCA"),
-        }),
-    ),
+    acmPca: lazyClient(async () => new (await awsSdk.acmPca()).ACMPCAClient(configFor("ACM_PCA"))),
     rolesAnywhere: lazyClient(
-      async () =>
-        new (await awsSdk.rolesAnywhere()).RolesAnywhereClient({
-          ...withRegion,
-          ...endpointFor(env, "ROLESANYWHERE"),
-        }),
+      async () => new (await awsSdk.rolesAnywhere()).RolesAnywhereClient(configFor("ROLESANYWHERE")),
     ),
   };
   return createAwsAdminDeps(clients, {
