@@ -1,6 +1,5 @@
-// Bundles the action into dist/: index.js (runs.main) and post.js (runs.post), plus pkcs12.js
-// (node-forge), proxy.js (https-proxy-agent and its dependencies) and pkcs11.js (core's PKCS#11
-// signing), which the steps require only when a run needs them. Workspace packages are read from
+// Bundles the action into dist/: index.js (runs.main) and post.js (runs.post), plus the files the
+// steps require only when a run needs them (MODULE_FILES and PACKAGE_FILES below). Workspace packages are read from
 // source through the "@iam-ra/source" condition. dist/package.json marks the files as CommonJS, so
 // the published action folder works without the workspace's package.json, and dist/licenses.txt
 // carries the license of every package bundled in.
@@ -16,28 +15,53 @@ const here = fileURLToPath(new URL("..", import.meta.url));
 // only; four fifths of the code) and https-proxy-agent (a proxy only). Inlined, V8 would pre-parse
 // them at every start (node-forge alone about 10 ms on Node 24). Core imports them lazily (a
 // dynamic import, or a static one in a module that is itself imported dynamically), so in the
-// steps' bundles each becomes a require() of its file, run on first use.
-const LAZY_FILES = { "node-forge": "pkcs12", "https-proxy-agent": "proxy" };
-// Core's PKCS#11 signing (pkcs11/key.ts and the modules it imports, about 18 KiB, a sixth of the
-// main step's bundle). Core imports it dynamically, only for a key that signs on a device, and the
-// action never has one: its key comes from an input, and the pkcs11js addon is not shipped. Inlined,
-// it was pre-parsed at every start (callgrind, Node 24: CompileFunctionForCJSLoader 12.2 → 10.2
-// million instructions; bench/action.mjs, A/B, 100 runs: 0–0.5 ms); as a file of its own it is
-// never read. It bundles its own copy of core's error classes, which only matters if it is loaded.
-const CORE_LAZY_FILES = { "pkcs11/key.ts": "pkcs11" };
+// bundles each becomes a require() of its file, run on first use.
+const PACKAGE_FILES = { "node-forge": "forge", "https-proxy-agent": "proxy" };
+// Our own modules that the steps import dynamically, only for runs that need them, each bundled
+// into a file of its own in the same way (the path is relative to the workspace's apps/action):
+// - the failure report (index.ts and post.ts, only when a step fails);
+// - the credentials-file code (aws-profile, role chaining from a profile, the post step's clean-up),
+//   with core's INI editor;
+// - core's PKCS#12 reader (a PKCS#12 input only);
+// - core's PKCS#11 signing (a key on a device, which the action never has: its key comes from an
+//   input, and the pkcs11js addon is not shipped).
+// V8 pre-parses all of a file at every start, and the bundle's size shows beyond that (the young
+// generation fills sooner): with the first two inlined, the main step reached its credentials
+// 1.6-2.0 ms later (bench/action.mjs, A/B interleaved, 60 runs, Node 24). A file of its own
+// bundles its own copy of what it imports from core; core's error classes recognise instances
+// from another copy (IamRaError's instanceof), so a failure raised in one reads the same.
+// Paths are relative to this package, or (core:) to core's src/.
+const MODULE_FILES = {
+  "src/failure.ts": "failure",
+  "src/profile-file.ts": "profile",
+  "core:x509/pkcs12.ts": "pkcs12",
+  "core:pkcs11/key.ts": "pkcs11",
+};
+const fromHere = createRequire(import.meta.url);
+// Both are dependencies of @iam-ra/core, resolved from there.
+const corePackageJson = createRequire(join(here, "package.json")).resolve("@iam-ra/core/package.json");
+const fromCore = createRequire(corePackageJson);
+const coreDir = join(dirname(corePackageJson), "src");
+/** Each lazily imported module's absolute path, with its file's name in dist/ (no extension). */
+const moduleFileOf = new Map(
+  Object.entries(MODULE_FILES).map(([path, file]) => [
+    path.startsWith("core:") ? join(coreDir, path.slice(5)) : join(here, path),
+    file,
+  ]),
+);
 const lazyFiles = {
   name: "lazy-files",
   setup(b) {
     b.onResolve({ filter: /^(node-forge|https-proxy-agent)$/ }, (args) => ({
       // Relative to the requiring bundle, which sits next to it in dist/.
-      path: `./${LAZY_FILES[args.path]}.js`,
+      path: `./${PACKAGE_FILES[args.path]}.js`,
       external: true,
     }));
-    b.onResolve({ filter: /[\\/]pkcs11[\\/]key\.ts$/ }, (args) =>
-      args.kind === "dynamic-import" && args.importer.startsWith(coreDir)
-        ? { path: `./${CORE_LAZY_FILES["pkcs11/key.ts"]}.js`, external: true }
-        : undefined,
-    );
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const file =
+        args.kind === "dynamic-import" ? moduleFileOf.get(join(args.resolveDir, args.path)) : undefined;
+      return file ? { path: `./${file}.js`, external: true } : undefined;
+    });
   },
 };
 // @actions/core re-exports modules this action never calls (job summary, platform details, OIDC
@@ -88,11 +112,6 @@ const actionsToolkitNamedBuiltins = {
     }));
   },
 };
-const fromHere = createRequire(import.meta.url);
-// Both are dependencies of @iam-ra/core, resolved from there.
-const corePackageJson = createRequire(join(here, "package.json")).resolve("@iam-ra/core/package.json");
-const fromCore = createRequire(corePackageJson);
-const coreDir = join(dirname(corePackageJson), "src");
 
 const dist = join(here, "dist");
 rmSync(dist, { recursive: true, force: true });
@@ -112,9 +131,9 @@ const common = {
   metafile: true,
   logLevel: "warning",
 };
-const steps = await build({
+// The steps and our lazily imported modules, bundled alike.
+const ours = {
   ...common,
-  entryPoints: { index: "src/index.ts", post: "src/post.ts" },
   conditions: ["@iam-ra/source"],
   plugins: [actionsToolkitNamedBuiltins, actionsToolkitSideEffectFree, lazyFiles],
   // A dynamic import() becomes a require() (in a promise): the lazy files are CommonJS, and an
@@ -127,33 +146,41 @@ const steps = await build({
   // fewer bytes (about 1 ms on Node 24), while every name stays as written for stack traces.
   minifyWhitespace: true,
   minifySyntax: true,
+};
+const steps = await build({ ...ours, entryPoints: { index: "src/index.ts", post: "src/post.ts" } });
+const modules = await build({
+  ...ours,
+  entryPoints: Object.fromEntries([...moduleFileOf].map(([path, file]) => [file, path])),
 });
-const lazy = await build({
+const bundledPackages = await build({
   ...common,
   entryPoints: Object.fromEntries(
-    Object.entries(LAZY_FILES).map(([name, file]) => [file, fromCore.resolve(name)]),
+    Object.entries(PACKAGE_FILES).map(([name, file]) => [file, fromCore.resolve(name)]),
   ),
   minify: true,
 });
-// Core's own lazy modules: bundled as the steps are (names kept), the addon left out as there.
-const coreLazy = await build({
-  ...common,
-  entryPoints: Object.fromEntries(
-    Object.entries(CORE_LAZY_FILES).map(([module, file]) => [file, join(coreDir, module)]),
-  ),
-  conditions: ["@iam-ra/source"],
-  supported: { "dynamic-import": false },
-  external: ["pkcs11js"],
-  minifyWhitespace: true,
-  minifySyntax: true,
-});
 // A warning here is a bundle that may misbehave at run time (import.meta used in CommonJS, an
-// import that resolves to undefined): refuse to ship it. Nothing is left in dist/ then, so no
-// half-built action can be released.
-const warnings = steps.warnings.length + lazy.warnings.length + coreLazy.warnings.length;
-if (warnings > 0) {
+// import that resolves to undefined): refuse to ship it. Nor may a lazily imported module end up
+// inside another bundle (some module imported it statically): it would be parsed at every start
+// again, and run as a second copy. Nothing is left in dist/ then, so no half-built action can be
+// released.
+const results = [steps, modules, bundledPackages];
+const warnings = results.reduce((sum, result) => sum + result.warnings.length, 0);
+const inlined = Object.entries({ ...steps.metafile.outputs, ...modules.metafile.outputs }).flatMap(
+  ([output, { inputs, entryPoint }]) =>
+    Object.keys(inputs)
+      .map((input) => join(here, input))
+      .filter((input) => moduleFileOf.has(input) && input !== (entryPoint && join(here, entryPoint)))
+      .map((input) => `${output} includes ${input}`),
+);
+if (warnings > 0 || inlined.length > 0) {
   rmSync(dist, { recursive: true, force: true });
-  console.error(`build: ${warnings} warning(s) above; fix them before shipping the action`);
+  for (const line of inlined) console.error(`build: ${line}; import it only dynamically`);
+  console.error(
+    warnings > 0
+      ? `build: ${warnings} warning(s) above; fix them before shipping the action`
+      : "build: a lazily loaded module was bundled into another file",
+  );
   process.exit(1);
 }
 writeFileSync(join(dist, "package.json"), `${JSON.stringify({ type: "commonjs" }, null, 2)}\n`);
@@ -171,7 +198,7 @@ function packageDirOf(file) {
 const packages = new Map();
 // Only what made it into an output: inputs that tree-shaking dropped are not shipped.
 const shipped = new Set(
-  [steps, lazy, coreLazy].flatMap((result) =>
+  results.flatMap((result) =>
     Object.values(result.metafile.outputs).flatMap((output) =>
       Object.entries(output.inputs)
         .filter(([, use]) => use.bytesInOutput > 0)
@@ -194,7 +221,7 @@ for (const file of shipped) {
 const outputs = [
   "index.js",
   "post.js",
-  ...[...Object.values(LAZY_FILES), ...Object.values(CORE_LAZY_FILES)].map((file) => `${file}.js`),
+  ...[...moduleFileOf.values(), ...Object.values(PACKAGE_FILES)].map((file) => `${file}.js`),
 ];
 writeFileSync(
   join(dist, "licenses.txt"),

@@ -1,5 +1,4 @@
 import * as core from "@actions/core";
-import { removeProfile } from "./profile-file.ts";
 import { STATE } from "./state.ts";
 
 function parseState<T>(name: string, check: (value: unknown) => value is T): T | undefined {
@@ -36,6 +35,7 @@ export async function run(): Promise<void> {
   for (const name of exported) core.exportVariable(name, "");
   if (exported.length > 0) core.info(`Cleared ${exported.join(", ")}.`);
   if (profile) {
+    const { removeProfile } = await import("./profile-file.ts");
     const outcome = await removeProfile(profile.file, profile.name);
     if (outcome === "deleted") core.info(`Deleted ${profile.file}.`);
     else if (outcome === "removed") core.info(`Removed profile ${profile.name} from ${profile.file}.`);

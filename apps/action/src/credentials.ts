@@ -4,7 +4,6 @@ import { createSession, type HttpTransport } from "@iam-ra/core/rolesanywhere";
 import type { ActionConfig, CredentialSource } from "./inputs.ts";
 import { secretFragments } from "./mask.ts";
 import { checkCertificateExpiry, loadMaterial } from "./material.ts";
-import { readProfile } from "./profile-file.ts";
 import { createStsClient, type TemporaryCredentials } from "./sts.ts";
 
 /** Fresh credentials and the region they are used in. */
@@ -121,7 +120,8 @@ async function environmentCredentials(
   }
   const profile = env.AWS_PROFILE;
   const file = env.AWS_SHARED_CREDENTIALS_FILE;
-  const fromProfile = profile && file ? await readProfile(file, profile) : undefined;
+  const fromProfile =
+    profile && file ? await (await import("./profile-file.ts")).readProfile(file, profile) : undefined;
   if (fromProfile) return { ...fromProfile, expiration: undefined };
   throw new IamRaError("invalid-input", "role-chaining found no credentials in the environment.", {
     hint: "Run this action once without role-chaining first (it exports AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, or an aws-profile), then chain in a later step.",

@@ -16,7 +16,7 @@ export function exitWhenFlushed(): void {
  * Runs a step's entry: `run`, then `report` for a failure, then {@link exitWhenFlushed}. Should
  * reporting itself fail, the step still fails (exit code 1) instead of ending as a success.
  */
-export function runStep(run: () => Promise<void>, report: (error: unknown) => void): void {
+export function runStep(run: () => Promise<void>, report: (error: unknown) => void | Promise<void>): void {
   run()
     .catch(report)
     .catch(() => {

@@ -1,6 +1,5 @@
 import * as core from "@actions/core";
 import type { ActionConfig } from "./inputs.ts";
-import { profileFilePath, writeProfile } from "./profile-file.ts";
 import { STATE } from "./state.ts";
 import type { CallerIdentity, TemporaryCredentials } from "./sts.ts";
 
@@ -58,6 +57,8 @@ export async function handOver(
     core.exportVariable("AWS_SESSION_TOKEN", credentials.sessionToken);
   }
   if (config.awsProfile) {
+    // Loaded only for a profile (a file of its own in dist/: most runs never read it).
+    const { profileFilePath, writeProfile } = await import("./profile-file.ts");
     const file = profileFilePath(env.RUNNER_TEMP!);
     core.saveState(STATE.profile, JSON.stringify({ file, name: config.awsProfile }));
     await writeProfile(file, config.awsProfile, credentials);

@@ -5,10 +5,11 @@
  */
 import * as core from "@actions/core";
 import { runStep } from "./exit.ts";
-import { describeFailure } from "./failure.ts";
 import { run } from "./main.ts";
 
-runStep(run, (error) => {
+runStep(run, async (error) => {
   if (error instanceof Error && error.stack) core.debug(error.stack);
+  // Loaded only on failure (a file of its own in dist/).
+  const { describeFailure } = await import("./failure.ts");
   core.setFailed(describeFailure(error));
 });

@@ -5,9 +5,10 @@
 import * as core from "@actions/core";
 import { run } from "./cleanup.ts";
 import { runStep } from "./exit.ts";
-import { describeFailure } from "./failure.ts";
 
-runStep(run, (error) => {
+runStep(run, async (error) => {
   if (error instanceof Error && error.stack) core.debug(error.stack);
+  // Loaded only on failure (a file of its own in dist/).
+  const { describeFailure } = await import("./failure.ts");
   core.setFailed(describeFailure(error));
 });

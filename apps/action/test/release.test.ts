@@ -27,12 +27,15 @@ describe("scripts/release.mjs", () => {
       ".gitattributes",
       "README.md",
       "action.yml",
+      "dist/failure.js",
+      "dist/forge.js",
       "dist/index.js",
       "dist/licenses.txt",
       "dist/package.json",
       "dist/pkcs11.js",
       "dist/pkcs12.js",
       "dist/post.js",
+      "dist/profile.js",
       "dist/proxy.js",
     ]);
     expect(git("rev-parse", `v${version}^{commit}`)).toBe(

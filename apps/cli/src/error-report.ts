@@ -5,6 +5,7 @@ export const USAGE_EXIT = 2;
 
 /** A command line iam-ra cannot run (an unknown command): reported as `invalid-input`, exit {@link USAGE_EXIT}. */
 export class UsageError extends IamRaError {
+  static override readonly errorClass: string = "UsageError";
   constructor(message: string, hint: string) {
     super("invalid-input", message, { hint });
   }

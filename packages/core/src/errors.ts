@@ -100,10 +100,48 @@ export interface IamRaErrorOptions {
 }
 
 /**
+ * The key under which an error lists the iam-ra error classes it is an instance of. A registered
+ * symbol, so every copy of this module (two installed versions of @iam-ra/core, or bundles that
+ * each carry one) uses the same key.
+ */
+const ERROR_CLASSES = Symbol.for("@iam-ra/core.error-classes");
+
+/** The error classes an instance of `target` belongs to: each class's own `errorClass`, leaf first. */
+function errorClassesOf(target: unknown): string[] {
+  const classes: string[] = [];
+  for (let c = target; typeof c === "function" && c !== Error; c = Object.getPrototypeOf(c)) {
+    if (Object.hasOwn(c, "errorClass")) classes.push((c as unknown as { errorClass: string }).errorClass);
+  }
+  return classes;
+}
+
+/** `value instanceof errorClass`, by its prototype chain or, for another copy's error, its list. */
+function isErrorOfClass(errorClass: { errorClass: string; prototype: unknown }, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(errorClass, value)) return true;
+  if (typeof value !== "object" || value === null || !Object.hasOwn(errorClass, "errorClass")) return false;
+  const classes = (value as { [ERROR_CLASSES]?: unknown })[ERROR_CLASSES];
+  return Array.isArray(classes) && classes.includes(errorClass.errorClass);
+}
+
+/**
  * Base class of every error iam-ra throws on purpose.
+ *
+ * `instanceof` also recognises an error made by another copy of this module: a program that bundles
+ * parts of @iam-ra/core into separate files (the GitHub Action loads its rarely used parts on
+ * demand), or an application with two installed versions, still tells an iam-ra error and its
+ * class from a bug. Each class names itself in a static `errorClass`; a subclass declares its own.
  * @public
  */
 export class IamRaError extends Error {
+  /** This class's name among the classes an error lists (see the class description). */
+  static readonly errorClass: string = "IamRaError";
+
+  /** The prototype chain first; then the classes an error from another copy lists. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof asks about (a subclass too)
+    return isErrorOfClass(this, value);
+  }
+
   override name = "IamRaError";
   readonly code: IamRaErrorCode;
   readonly hint: string | undefined;
@@ -112,6 +150,8 @@ export class IamRaError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.hint = options.hint;
+    // Not enumerable: equality checks, JSON and inspection see the error as before.
+    Object.defineProperty(this, ERROR_CLASSES, { value: errorClassesOf(new.target) });
   }
 
   /** True when the error is the user's to fix (bad input, permissions, expired material). */
@@ -153,6 +193,7 @@ export function formatError(error: IamRaError, program = "iam-ra"): string {
  * @public
  */
 export class CredentialMaterialError extends IamRaError {
+  static override readonly errorClass: string = "CredentialMaterialError";
   override name = "CredentialMaterialError";
   /** Which input was at fault: `certificate`, `private-key`, `intermediates`, `pkcs12`. */
   readonly source: string | undefined;
@@ -168,6 +209,7 @@ export class CredentialMaterialError extends IamRaError {
  * @public
  */
 export class ServiceError extends IamRaError {
+  static override readonly errorClass: string = "ServiceError";
   override name = "ServiceError";
   /** HTTP status, 0 when no response arrived. */
   readonly statusCode: number;

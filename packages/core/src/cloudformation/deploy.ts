@@ -98,6 +98,7 @@ export interface DeployResult {
  * @public
  */
 export class StackFailedError extends IamRaError {
+  static override readonly errorClass: string = "StackFailedError";
   override name = "StackFailedError";
   readonly stackName: string;
   readonly status: string;

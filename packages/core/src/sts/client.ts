@@ -95,6 +95,7 @@ export interface StsClientOptions {
  * @public
  */
 export class StsError extends ServiceError {
+  static override readonly errorClass: string = "StsError";
   override name = "StsError";
   /** The call that failed. */
   readonly operation: StsOperation;

@@ -288,7 +288,10 @@ function checkEndEntity(leaf: X509Certificate): void {
       },
     );
   }
-  const weak = WEAK_SIGNATURE_OIDS[certificateSignatureOid(leaf.raw) ?? ""];
+  // Node 24 reads the OID itself (a getter); older lines walk the DER, which costs more at a cold start.
+  const oid =
+    (leaf as { signatureAlgorithmOid?: string }).signatureAlgorithmOid ?? certificateSignatureOid(leaf.raw);
+  const weak = WEAK_SIGNATURE_OIDS[oid ?? ""];
   if (weak) {
     throw new CredentialMaterialError(
       "certificate-invalid",
