@@ -13,9 +13,11 @@
 // IAM_RA_BENCH_ACTION_COMPARE=<dir> also times a second build (B) interleaved with the first (A),
 // alternating which goes first, and prints the median of the paired differences B - A: the way to
 // tell a 1-2 ms change from the machine's noise (use 40 runs or more).
+// BENCH_INSTRUCTIONS=<runs> counts the instructions each program executes instead (valgrind):
+// deterministic where wall time is not, for comparing builds.
 // BENCH_PROFILE=<dir> writes a CPU profile of one main step there instead (50 µs samples; extra node
 // flags for that run in BENCH_PROFILE_ARGS).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,6 +65,71 @@ const EMULATOR = `
   process.on("SIGTERM", () => emu.close().then(() => process.exit(0)));`;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * BENCH_INSTRUCTIONS=<runs>: instead of wall time, the instructions each program executes in user
+ * space (valgrind's callgrind), medians of <runs> runs: the floor, the bare script, the flat
+ * reference and the step (and the second build). Deterministic to about 2%, where wall-clock
+ * medians on a shared machine move by more than the 1-2 ms a change makes; it counts CPU work
+ * only (no waiting, no contention). Needs valgrind; Debian's `valgrind` is a shell script that
+ * drops the runner's `INPUT_PRIVATE-KEY`-style variables, so its `valgrind.bin` runs directly.
+ */
+function instructionTable({ env, bareEnv, bare, flat, reset, exportedTo }) {
+  const k = Math.max(1, Number(process.env.BENCH_INSTRUCTIONS) || 3);
+  const valgrind =
+    ["/usr/bin/valgrind.bin", "/usr/lib/valgrind/valgrind.bin"].find((p) => {
+      try {
+        return statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    }) ?? "valgrind";
+  const count = (args, runEnv, mustExport) => {
+    reset();
+    const r = spawnSync(
+      valgrind,
+      ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, ...args],
+      {
+        env: runEnv,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    const collected = /Collected : (\d+)/.exec(r.stderr ?? "")?.[1];
+    if (r.error || r.status !== 0 || !collected) {
+      throw new Error(
+        `valgrind ${args.at(-1)}: ${r.error?.message ?? `exit ${r.status}`}\n${(r.stderr ?? "").slice(-800)}`,
+      );
+    }
+    if (mustExport && !/^AWS_SECRET_ACCESS_KEY<</m.test(readFileSync(exportedTo, "utf8"))) {
+      throw new Error(`${args.at(-1)} exported no credentials under valgrind`);
+    }
+    return Number(collected) / 1e6;
+  };
+  const programs = [
+    ["node -e 0 (floor)", ["-e", "0"], env, false],
+    ["bare floor (crypto, http, sign, 2 POSTs)", ["-e", bare], bareEnv, false],
+    ["flat reference (same work, no checks)", [flat], env, true],
+    ["main step", [join(distDir, "index.js")], env, true],
+    ...(compareDir ? [["B: main step", [join(compareDir, "index.js")], env, true]] : []),
+  ];
+  const counts = programs.map(() => []);
+  // Interleaved like the timed runs, so anything that drifts hits every program alike.
+  for (let i = 0; i < k; i++) {
+    for (const [j, [, args, runEnv, mustExport]] of programs.entries()) {
+      counts[j].push(count(args, runEnv, mustExport));
+    }
+  }
+  const floor = median(counts[0]);
+  console.log(`node ${process.version}, instructions (callgrind), ${k} runs each, interleaved, medians`);
+  programs.forEach(([label], j) => {
+    const m = median(counts[j]);
+    const spread = `${Math.min(...counts[j]).toFixed(1)}-${Math.max(...counts[j]).toFixed(1)}`;
+    console.log(
+      `${label.padEnd(44)}${m.toFixed(1).padStart(7)} M  ${(m / floor).toFixed(2)}x floor  (${spread})`,
+    );
+  });
+}
 
 /**
  * Runs `node ...args` and resolves with the milliseconds to its end (exited, stdio closed) and,
@@ -227,6 +294,19 @@ try {
     throw new Error("the flat reference exported no credentials");
   }
   serverMs();
+  if (process.env.BENCH_INSTRUCTIONS) {
+    instructionTable({
+      env,
+      bareEnv,
+      bare: BARE,
+      flat: FLAT,
+      reset: resetFiles,
+      exportedTo: files.GITHUB_ENV,
+    });
+    emulator.kill();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
   const flat = [];
   const floor = [];
   const exported = [];
