@@ -12,7 +12,7 @@ const out = [
   "# CLI reference",
   "",
   `Generated from the oclif metadata of \`${bin}\` by \`apps/cli/scripts/cli-reference.mjs\`; do not edit by hand.`,
-  'Every command also takes `--json` (a typed document on stdout; errors as `{"error": {name, code, message, hint}}`).',
+  'Every command also takes `--json` (a typed document on stdout; errors as `{"error": {name, code, message, hint}}`) and `--help` (or `-h`, anywhere on the line).',
   'Without `--json` an error is one line, `iam-ra: <what is wrong>`, then `  hint: <what to do>`, on stderr (set `DEBUG=iam-ra*` for a stack). Exit status: 1 for an error, 2 for a command line iam-ra cannot run (unknown command or flag, missing argument, bad flag value; a mistyped command gets a "did you mean"). Serial numbers are shown to people in lowercase hexadecimal without colons (`openssl x509 -serial`, lowercased); `--json` keeps them in decimal.',
   "",
   ...commands.map(

@@ -118,6 +118,40 @@ describe("profile names: update and service install follow profile configure's r
   });
 });
 
+describe("admin commands without a region", () => {
+  it("say so with the next step, before any AWS call", async () => {
+    const config = join(dir, "config-without-region");
+    writeFileSync(config, "[default]\noutput = json\n");
+    const env = {
+      AWS_REGION: "",
+      AWS_DEFAULT_REGION: "",
+      AWS_PROFILE: "",
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-credentials"),
+      // Nothing listens here: a call would fail differently.
+      AWS_ENDPOINT_URL: "http://127.0.0.1:1",
+    };
+    for (const args of [
+      ["host", "list"],
+      ["status", "--json"],
+    ]) {
+      const result = await runCli(args, env);
+      expect(result.code, args.join(" ")).toBe(1);
+      const expected = "No AWS region is configured.";
+      const hint = "Pass --region, or set AWS_REGION, or set a region in your AWS profile.";
+      if (args.includes("--json")) {
+        expect(JSON.parse(result.stdout).error).toMatchObject({
+          code: "invalid-input",
+          message: expected,
+          hint,
+        });
+      } else {
+        expect(result.stderr).toBe(`iam-ra: ${expected}\n  hint: ${hint}\n`);
+      }
+    }
+  });
+});
+
 describe("presentation helpers", () => {
   it("serials: hex for people, decimal or hex accepted back", () => {
     expect(formatSerial("255")).toBe("ff");

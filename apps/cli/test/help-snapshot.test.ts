@@ -28,6 +28,18 @@ describe("help and version without oclif", () => {
     expect(await run(argv)).toBe(fromOclif);
   });
 
+  it("-h is --help everywhere: after a topic, a command, or a command's arguments and flags", async () => {
+    const hostList = pages["host:list"]!;
+    expect(await run(["host", "list", "-h"])).toBe(hostList);
+    expect(await run(["host", "list", "-h"], { OCLIF_COLUMNS: "80", NO_COLOR: "1" })).toBe(hostList);
+    // An argument in front: oclif answers (the snapshot only holds bare pages), with the same page.
+    expect(await run(["host", "onboard", "web-1", "-h"], { NO_COLOR: "1" })).toBe(pages["host:onboard"]);
+    expect(await run(["host", "onboard", "web-1", "--namespace", "prod", "-h"], { NO_COLOR: "1" })).toBe(
+      pages["host:onboard"],
+    );
+    expect(await run(["host", "-h"])).toBe(pages.host);
+  });
+
   it("--version is oclif's line", async () => {
     const version = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
     expect(await run(["--version"])).toBe(

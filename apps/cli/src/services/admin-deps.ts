@@ -63,14 +63,8 @@ export async function createAdminDeps(
   };
   const { GetCallerIdentityCommand, STSClient } = await stsSdk();
   const sts = new STSClient({ ...base, ...endpointFor(env, "STS") });
-  let region: string;
-  try {
-    region = await sts.config.region();
-  } catch {
-    throw new IamRaError("invalid-input", "No AWS region is configured.", {
-      hint: "Pass --region, or set AWS_REGION, or set a region in your AWS profile.",
-    });
-  }
+  // The SDK's lookup throws when it finds none; an empty value means none too.
+  const region = await sts.config.region().catch(() => "");
   if (!region) {
     throw new IamRaError("invalid-input", "No AWS region is configured.", {
       hint: "Pass --region, or set AWS_REGION, or set a region in your AWS profile.",
