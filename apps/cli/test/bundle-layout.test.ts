@@ -3,11 +3,14 @@
  * undoes: these tests read the built dist/ (bin/run.js runs it) and check what each kind of
  * command loads before its own work.
  */
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 
+const exec = promisify(execFile);
 const dist = fileURLToPath(new URL("../dist/", import.meta.url));
 const entries: Record<string, string> = JSON.parse(readFileSync(join(dist, "commands.json"), "utf8"));
 
@@ -45,6 +48,31 @@ describe("bundle layout", () => {
       const files = loads([entryOf(id)]);
       for (const [file, text] of files) expect(text, `${id}: ${file}`).not.toMatch(/from "@oclif\/core"/);
     }
+  });
+
+  it("importing every command's entry runs no oclif code (checked at run time, not only in the text)", async () => {
+    // @oclif/core is CommonJS: whatever loads it (an import, or createRequire as loadOclif does)
+    // leaves its files in the CommonJS cache, which the child reports after importing each entry.
+    const script = `
+      import { createRequire } from "node:module";
+      import { pathToFileURL } from "node:url";
+      const cache = createRequire(import.meta.url).cache;
+      const found = {};
+      for (const [id, file] of JSON.parse(process.argv[1])) {
+        await import(pathToFileURL(file).href);
+        const oclif = Object.keys(cache).filter((f) => /[\\/]@oclif[\\/]/.test(f));
+        if (oclif.length > 0) { found[id] = oclif.length; break; }
+      }
+      process.stdout.write(JSON.stringify(found));`;
+    const list = Object.keys(entries).map((id) => [id, entryOf(id)]);
+    const { stdout } = await exec(
+      process.execPath,
+      ["--input-type=module", "-e", script, JSON.stringify(list)],
+      {
+        cwd: dist,
+      },
+    );
+    expect(JSON.parse(stdout)).toEqual({});
   });
 
   it("an admin command loads no AWS SDK client and no Kubernetes model before its first AWS call", () => {
