@@ -1,6 +1,6 @@
 // Bundles the action into dist/: index.js (runs.main) and post.js (runs.post), plus the files the
-// steps require only when a run needs them (MODULE_FILES and PACKAGE_FILES below). Workspace packages are read from
-// source through the "@iam-ra/source" condition. dist/package.json marks the files as CommonJS, so
+// steps require only when a run needs them (MODULE_FILES and PACKAGE_FILES below). Workspace
+// packages are read from source through the "@iam-ra/source" condition. dist/package.json marks the files as CommonJS, so
 // the published action folder works without the workspace's package.json, and dist/licenses.txt
 // carries the license of every package bundled in.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -18,18 +18,18 @@ const here = fileURLToPath(new URL("..", import.meta.url));
 // bundles each becomes a require() of its file, run on first use.
 const PACKAGE_FILES = { "node-forge": "forge", "https-proxy-agent": "proxy" };
 // Our own modules that the steps import dynamically, only for runs that need them, each bundled
-// into a file of its own in the same way (the path is relative to the workspace's apps/action):
+// into a file of its own in the same way:
 // - the failure report (index.ts and post.ts, only when a step fails);
 // - the credentials-file code (aws-profile, role chaining from a profile, the post step's clean-up),
 //   with core's INI editor;
 // - core's PKCS#12 reader (a PKCS#12 input only);
 // - core's PKCS#11 signing (a key on a device, which the action never has: its key comes from an
 //   input, and the pkcs11js addon is not shipped).
-// V8 pre-parses all of a file at every start, and the bundle's size shows beyond that (the young
-// generation fills sooner): with the first two inlined, the main step reached its credentials
-// 1.6-2.0 ms later (bench/action.mjs, A/B interleaved, 60 runs, Node 24). A file of its own
-// bundles its own copy of what it imports from core; core's error classes recognise instances
-// from another copy (IamRaError's instanceof), so a failure raised in one reads the same.
+// V8 pre-parses all of a file at every start: with the first three inlined, the main bundle was
+// 83 KiB instead of 68 and a sign-in ran about 3 M more instructions, 1.5% (BENCH_INSTRUCTIONS=3
+// node bench/action.mjs, Node 24; wall-clock A/B runs could not tell it from the noise). A file
+// of its own bundles its own copy of what it imports from core; core's error classes recognise
+// instances from another copy (IamRaError's instanceof), so a failure raised in one reads the same.
 // Paths are relative to this package, or (core:) to core's src/.
 const MODULE_FILES = {
   "src/failure.ts": "failure",
