@@ -1,42 +1,17 @@
 // Bundles the action into dist/: index.js (runs.main) and post.js (runs.post), plus the files the
-// steps require only when a run needs them (MODULE_FILES and PACKAGE_FILES below). Workspace
-// packages are read from source through the "@iam-ra/source" condition. dist/package.json marks the files as CommonJS, so
-// the published action folder works without the workspace's package.json, and dist/licenses.txt
-// carries the license of every package bundled in.
+// steps require only when a run needs them (MODULE_FILES and PACKAGE_FILES in dist-files.mjs).
+// Workspace packages are read from source through the "@iam-ra/source" condition. dist/package.json
+// marks the files as CommonJS, so the published action folder works without the workspace's
+// package.json, and dist/licenses.txt carries the license of every package bundled in.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire, isBuiltin } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { BUNDLES, MODULE_FILES, PACKAGE_FILES } from "./dist-files.mjs";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
 
-// Packages only some runs need, each bundled into a file of its own: node-forge (PKCS#12 input
-// only; four fifths of the code) and https-proxy-agent (a proxy only). Inlined, V8 would pre-parse
-// them at every start (node-forge alone about 10 ms on Node 24). Core imports them lazily (a
-// dynamic import, or a static one in a module that is itself imported dynamically), so in the
-// bundles each becomes a require() of its file, run on first use.
-const PACKAGE_FILES = { "node-forge": "forge", "https-proxy-agent": "proxy" };
-// Our own modules that the steps import dynamically, only for runs that need them, each bundled
-// into a file of its own in the same way:
-// - the failure report (index.ts and post.ts, only when a step fails);
-// - the credentials-file code (aws-profile, role chaining from a profile, the post step's clean-up),
-//   with core's INI editor;
-// - core's PKCS#12 reader (a PKCS#12 input only);
-// - core's PKCS#11 signing (a key on a device, which the action never has: its key comes from an
-//   input, and the pkcs11js addon is not shipped).
-// V8 pre-parses all of a file at every start: with the first three inlined, the main bundle was
-// 83 KiB instead of 68 and a sign-in ran about 3 M more instructions, 1.5% (BENCH_INSTRUCTIONS=3
-// node bench/action.mjs, Node 24; wall-clock A/B runs could not tell it from the noise). A file
-// of its own bundles its own copy of what it imports from core; core's error classes recognise
-// instances from another copy (IamRaError's instanceof), so a failure raised in one reads the same.
-// Paths are relative to this package, or (core:) to core's src/.
-const MODULE_FILES = {
-  "src/failure.ts": "failure",
-  "src/profile-file.ts": "profile",
-  "core:x509/pkcs12.ts": "pkcs12",
-  "core:pkcs11/key.ts": "pkcs11",
-};
 const fromHere = createRequire(import.meta.url);
 // Both are dependencies of @iam-ra/core, resolved from there.
 const corePackageJson = createRequire(join(here, "package.json")).resolve("@iam-ra/core/package.json");
@@ -218,19 +193,14 @@ for (const file of shipped) {
       : "(no license file in the package)",
   });
 }
-const outputs = [
-  "index.js",
-  "post.js",
-  ...[...moduleFileOf.values(), ...Object.values(PACKAGE_FILES)].map((file) => `${file}.js`),
-];
 writeFileSync(
   join(dist, "licenses.txt"),
-  `Third-party packages bundled into dist/${outputs.join(", dist/")}.\n\n${[...packages]
+  `Third-party packages bundled into dist/${BUNDLES.join(", dist/")}.\n\n${[...packages]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([id, p]) => `${"=".repeat(78)}\n${id} (${p.license})\n${"=".repeat(78)}\n${p.text}\n`)
     .join("\n")}`,
 );
 console.log(`dist/licenses.txt: ${packages.size} packages`);
-for (const file of outputs) {
+for (const file of BUNDLES) {
   console.log(`dist/${file}: ${(statSync(join(dist, file)).size / 1024).toFixed(0)} KiB`);
 }

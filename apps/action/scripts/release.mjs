@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { DIST_FILES } from "./dist-files.mjs";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
@@ -41,15 +42,7 @@ const major = `v${version.split(".")[0]}`;
 
 if (!values["no-build"])
   execFileSync(process.execPath, [join(here, "scripts/build.mjs")], { stdio: "inherit" });
-for (const file of [
-  "dist/index.js",
-  "dist/post.js",
-  "dist/pkcs11.js",
-  "dist/pkcs12.js",
-  "dist/proxy.js",
-  "dist/package.json",
-  "dist/licenses.txt",
-]) {
+for (const file of DIST_FILES.map((name) => `dist/${name}`)) {
   if (!existsSync(join(here, file))) {
     console.error(`release: ${file} is missing; build first (node scripts/build.mjs).`);
     process.exit(2);
