@@ -18,7 +18,7 @@
 // BENCH_PROFILE=<dir> writes a CPU profile of one main step there instead (50 µs samples; extra node
 // flags for that run in BENCH_PROFILE_ARGS).
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -77,13 +77,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function instructionTable({ env, bareEnv, bare, flat, reset, exportedTo }) {
   const k = Math.max(1, Number(process.env.BENCH_INSTRUCTIONS) || 3);
   const valgrind =
-    ["/usr/bin/valgrind.bin", "/usr/lib/valgrind/valgrind.bin"].find((p) => {
-      try {
-        return statSync(p).isFile();
-      } catch {
-        return false;
-      }
-    }) ?? "valgrind";
+    ["/usr/bin/valgrind.bin", "/usr/lib/valgrind/valgrind.bin"].find((p) => existsSync(p)) ?? "valgrind";
   const count = (args, runEnv, mustExport) => {
     reset();
     const r = spawnSync(
@@ -183,6 +177,11 @@ const emulator = spawn(
   ],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
+/** Stops the emulator and removes the run's files: at the end, and before an early exit. */
+const cleanUp = () => {
+  emulator.kill();
+  rmSync(dir, { recursive: true, force: true });
+};
 try {
   const world = await new Promise((resolve, reject) => {
     let out = "";
@@ -253,6 +252,7 @@ try {
       ],
       { env, stdio: ["ignore", "pipe", "inherit"] },
     );
+    cleanUp();
     process.exit(0);
   }
   // The runner hands the main step's saved state to the post step as STATE_<name>.
@@ -303,8 +303,7 @@ try {
       reset: resetFiles,
       exportedTo: files.GITHUB_ENV,
     });
-    emulator.kill();
-    rmSync(dir, { recursive: true, force: true });
+    cleanUp();
     process.exit(0);
   }
   const flat = [];
@@ -378,6 +377,5 @@ try {
   row("post step, variables cleared", median(postWall));
   console.log(`bundle: dist/index.js ${size("index.js")}, dist/post.js ${size("post.js")}`);
 } finally {
-  emulator.kill();
-  rmSync(dir, { recursive: true, force: true });
+  cleanUp();
 }
