@@ -75,10 +75,9 @@ export function parsePemBlocks(data: Uint8Array | string): PemBlock[] {
       continue;
     }
     const body = text.slice(header.bodyStart, end);
-    // A body line with a colon can only be a header; base64 has none.
-    const { headers, base64 } = body.slice(0, body.indexOf("\n") >>> 0).includes(":")
-      ? splitHeaders(body)
-      : { headers: {}, base64: body };
+    // Headers come first, and a header line has a colon, which base64 never does.
+    const firstLine = body.split("\n", 1)[0] ?? "";
+    const { headers, base64 } = firstLine.includes(":") ? splitHeaders(body) : { headers: {}, base64: body };
     blocks.push({
       label: header.label,
       headers,
