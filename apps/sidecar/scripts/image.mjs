@@ -112,6 +112,33 @@ const run = (cmd, args, options = {}) =>
     .toString()
     .trim();
 
+/**
+ * A download from a registry (`npm pack`, `apt-get download`): each attempt bounded to 3 minutes, and
+ * up to 3 attempts 10 and 30 s apart, since a registry's passing failure (a reset connection, a
+ * timed-out mirror) is not a broken build. The last failure is thrown with what the tool printed.
+ */
+function download(what, cmd, args, options) {
+  const pauses = [10_000, 30_000];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return run(cmd, args, { timeout: 180_000, killSignal: "SIGKILL", ...options });
+    } catch (error) {
+      const said = `${error.stderr ?? ""}`.trim().split("\n").slice(-3).join("\n  ");
+      const why =
+        error.signal === "SIGKILL"
+          ? "timed out after 180 s"
+          : `failed (exit ${error.status ?? error.code})${said ? `:\n  ${said}` : ""}`;
+      if (attempt > pauses.length) {
+        throw new Error(`${what}: ${cmd} ${args.join(" ")} ${why} (${attempt} attempts)`);
+      }
+      console.error(
+        `image: ${what}: attempt ${attempt} ${why}; trying again in ${pauses[attempt - 1] / 1000} s`,
+      );
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauses[attempt - 1]);
+    }
+  }
+}
+
 /** node-linux-<arch>@IMAGE_NODE_VERSION's bin/node, fetched once. */
 function nodeBinary(arch) {
   const dir = join(cache, `node-${IMAGE_NODE_VERSION}-${arch}`);
@@ -119,9 +146,8 @@ function nodeBinary(arch) {
   if (existsSync(bin)) return bin;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const tgz = run("npm", ["pack", "--silent", `node-linux-${NPM_ARCH[arch]}@${IMAGE_NODE_VERSION}`], {
-    cwd: dir,
-  })
+  const spec = `node-linux-${NPM_ARCH[arch]}@${IMAGE_NODE_VERSION}`;
+  const tgz = download(`fetching ${spec}`, "npm", ["pack", "--silent", spec], { cwd: dir })
     .split("\n")
     .at(-1);
   run("tar", ["-xzf", tgz, "package/bin/node", "package/LICENSE"], { cwd: dir });
@@ -142,7 +168,8 @@ function debianPackages(arch) {
   }
   const names = DEBIAN_PACKAGES.map((p) => (p === "ca-certificates" ? p : `${p}:${debArch}`));
   const have = () => readdirSync(dir).filter((f) => f.endsWith(".deb"));
-  if (have().length < DEBIAN_PACKAGES.length) run("apt-get", ["download", ...names], { cwd: dir });
+  if (have().length < DEBIAN_PACKAGES.length)
+    download(`fetching Debian packages (${debArch})`, "apt-get", ["download", ...names], { cwd: dir });
   return have().map((f) => {
     const path = join(dir, f);
     const [name, version, architecture] = run("dpkg-deb", ["-f", path, "Package", "Version", "Architecture"])
