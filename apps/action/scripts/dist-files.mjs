@@ -16,7 +16,7 @@ export const PACKAGE_FILES = { "node-forge": "forge", "https-proxy-agent": "prox
 // - core's PKCS#11 signing (a key on a device, which the action never has: its key comes from an
 //   input, and the pkcs11js addon is not shipped).
 // V8 pre-parses all of a file at every start: with the first three inlined, the main bundle was
-// 83 KiB instead of 68 and a sign-in ran about 3 M more instructions, 1.5% (BENCH_INSTRUCTIONS=3
+// 83 KiB instead of 68 (before names were minified) and a sign-in ran about 3 M more instructions, 1.5% (BENCH_INSTRUCTIONS=3
 // node bench/action.mjs, Node 24; wall-clock A/B runs could not tell it from the noise). A file
 // of its own bundles its own copy of what it imports from core; core's error classes recognise
 // instances from another copy (IamRaError's instanceof), so a failure raised in one reads the same.
@@ -33,5 +33,11 @@ export const BUNDLES = [
   "post.js",
   ...[...Object.values(MODULE_FILES), ...Object.values(PACKAGE_FILES)].map((file) => `${file}.js`),
 ];
+/**
+ * The source maps of our own bundles (minified names and all): a stack trace printed with
+ * NODE_OPTIONS=--enable-source-maps names the functions and lines of the sources. Node reads a map
+ * only then; the bundled packages (node-forge, the proxy agent) have none.
+ */
+export const SOURCE_MAPS = ["index", "post", ...Object.values(MODULE_FILES)].map((file) => `${file}.js.map`);
 /** Everything the published action's dist/ holds. */
-export const DIST_FILES = [...BUNDLES, "package.json", "licenses.txt"];
+export const DIST_FILES = [...BUNDLES, ...SOURCE_MAPS, "package.json", "licenses.txt"];

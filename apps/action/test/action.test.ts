@@ -497,6 +497,20 @@ describe("files a step requires only when a run needs them", () => {
     );
     expect(stdout.trim()).toBe("function");
   });
+
+  it("names are minified, and a debug stack under --enable-source-maps names the sources", async () => {
+    const job = newJob();
+    const bundle = readFileSync(join(job.actionDir, "dist/index.js"), "utf8");
+    expect(bundle).not.toMatch(/\bparseInputs\b/);
+    expect(bundle.trimEnd().endsWith("//# sourceMappingURL=index.js.map")).toBe(true);
+    const step = await job.step("index", signInInputs({ certificate: "" }), {
+      env: { RUNNER_DEBUG: "1", NODE_OPTIONS: "--enable-source-maps" },
+    });
+    expect(step.code).toBe(1);
+    const debug = step.stdout.split("\n").find((line) => line.startsWith("::debug::IamRaError"));
+    expect(debug).toMatch(/at parseInputs \([^)]*src\/inputs\.ts:\d+:\d+\)/);
+    expect(debug).toMatch(/at run \([^)]*src\/main\.ts:\d+:\d+\)/);
+  });
 });
 
 describe("proxies (self-hosted runners)", () => {
