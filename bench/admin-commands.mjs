@@ -6,6 +6,8 @@
 // read state (status, host list, role list, k8s list, ca list) <= 300 ms on Node 24; host onboard
 // <= 600 ms. Run after the builds (packages/emulator, apps/cli):
 //   node bench/admin-commands.mjs [rounds]
+// IAM_RA_BENCH_CLI_COMPARE=<dir> also runs the read commands with another build of the CLI (a copy
+// of apps/cli inside the workspace, so it finds its dependencies), interleaved: rows "B: ...".
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -29,9 +31,12 @@ writeFileSync(
   `import { S3Client, ListBucketsCommand } from ${JSON.stringify(pathToFileURL(createRequire(join(root, "apps/cli/package.json")).resolve("@aws-sdk/client-s3")).href)};
 await new S3Client({ forcePathStyle: true }).send(new ListBucketsCommand({}));\n`,
 );
-const run = async (args) => {
+const compareBin = process.env.IAM_RA_BENCH_CLI_COMPARE
+  ? join(process.env.IAM_RA_BENCH_CLI_COMPARE, "bin/run.js")
+  : undefined;
+const run = async (args, cli = bin) => {
   try {
-    return await exec(process.execPath, [bin, ...args, "--json", "-n", "bench"], { env });
+    return await exec(process.execPath, [cli, ...args, "--json", "-n", "bench"], { env });
   } catch (e) {
     throw new Error(`iam-ra ${args.join(" ")} failed: ${e.stdout}${e.stderr}`);
   }
@@ -48,6 +53,12 @@ const rows = [
     "iam-ra host onboard",
     (r) => run(["host", "onboard", `h${r}.example.com`, "--role", "app", "--output-dir", join(dir, `h${r}`)]),
   ],
+  ...(compareBin
+    ? ["status", "host list", "role list", "ca list"].map((command) => [
+        `B: iam-ra ${command}`,
+        () => run(command.split(" "), compareBin),
+      ])
+    : []),
 ];
 const targets = { "iam-ra host onboard": 600 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -75,6 +75,37 @@ describe("bundle layout", () => {
     expect(JSON.parse(stdout)).toEqual({});
   });
 
+  it("Node's built-ins come through require(): a command reads only the exports it uses", async () => {
+    // An ES import of a built-in would read every export: node:http's WebSocket loads undici,
+    // node:crypto's webcrypto all of WebCrypto, and on Node 24 fs.F_OK warns (DEP0176). The SDK
+    // services themselves use WebCrypto (globalThis.crypto), so only the commands are held to that.
+    const script = `
+      import { pathToFileURL } from "node:url";
+      const warnings = [];
+      process.on("warning", (w) => warnings.push(w.name + ": " + w.message));
+      const [commands, services] = JSON.parse(process.argv[1]);
+      const heavy = () => process.moduleLoadList.filter((m) => /undici|webcrypto/.test(m));
+      for (const file of commands) await import(pathToFileURL(file).href);
+      const afterCommands = heavy();
+      for (const file of services) await import(pathToFileURL(file).href);
+      await new Promise((r) => setTimeout(r, 50));
+      const undici = heavy().filter((m) => /undici/.test(m));
+      process.stdout.write(JSON.stringify({ afterCommands, undici, warnings }));`;
+    const services = readdirSync(dist)
+      .filter((f) =>
+        /^(s3|ssm|cloudformation|rolesanywhere|kms|acm-pca|secrets-manager|http\+dynamic)-\w+\.js$/.test(f),
+      )
+      .map((f) => join(dist, f));
+    expect(services.length).toBeGreaterThanOrEqual(8);
+    const commands = Object.keys(entries).map(entryOf);
+    const { stdout } = await exec(
+      process.execPath,
+      ["--input-type=module", "-e", script, JSON.stringify([commands, services])],
+      { cwd: dist },
+    );
+    expect(JSON.parse(stdout)).toEqual({ afterCommands: [], undici: [], warnings: [] });
+  });
+
   it("an admin command loads no AWS SDK client and no Kubernetes model before its first AWS call", () => {
     for (const id of ["status", "host:list", "role:list", "k8s:list", "ca:list", "host:onboard"]) {
       // The command, then what every admin command imports before calling AWS: its input checks

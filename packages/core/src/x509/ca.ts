@@ -1,13 +1,12 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-  randomBytes,
-  webcrypto,
-  X509Certificate,
-} from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, X509Certificate } from "node:crypto";
 import { IamRaError } from "../errors.ts";
 import { toPem } from "./pem.ts";
+
+/**
+ * Node's WebCrypto (for @peculiar/x509), read when a certificate is made: reading it loads all of
+ * WebCrypto, which a module-level import would do at every start of every command.
+ */
+const web = (): Crypto => globalThis.crypto as Crypto;
 
 /**
  * Key algorithms iam-ra generates.
@@ -131,7 +130,7 @@ function webCryptoParams(key: KeyObject): EcKeyImportParams | RsaHashedImportPar
 
 async function toCryptoKey(key: KeyObject): Promise<CryptoKey> {
   const der = key.export({ format: "der", type: "pkcs8" });
-  return (await webcrypto.subtle.importKey("pkcs8", der, webCryptoParams(key), true, ["sign"])) as CryptoKey;
+  return (await web().subtle.importKey("pkcs8", der, webCryptoParams(key), true, ["sign"])) as CryptoKey;
 }
 
 function randomSerial(): string {
@@ -141,13 +140,11 @@ function randomSerial(): string {
 }
 
 async function generateKeys(alg: KeyAlgorithm): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(keyGenParams(alg), true, ["sign", "verify"])) as CryptoKeyPair;
+  return (await web().subtle.generateKey(keyGenParams(alg), true, ["sign", "verify"])) as CryptoKeyPair;
 }
 
 async function finish(cert: { rawData: ArrayBuffer }, keys: CryptoKeyPair): Promise<IssuedCertificate> {
-  const pkcs8 = Buffer.from(
-    await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as webcrypto.CryptoKey),
-  );
+  const pkcs8 = Buffer.from(await web().subtle.exportKey("pkcs8", keys.privateKey as CryptoKey));
   const privateKeyPem = toPem("PRIVATE KEY", pkcs8);
   return {
     certificatePem: toPem("CERTIFICATE", Buffer.from(cert.rawData)),
@@ -181,10 +178,10 @@ export async function createSelfSignedCa(
           x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
           true,
         ),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto as Crypto),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, web()),
       ],
     },
-    webcrypto as Crypto,
+    web(),
   );
   return await finish(cert, keys);
 }
@@ -229,8 +226,8 @@ async function buildCertificate(
           true,
         )
       : new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false, webcrypto as Crypto),
-    await x509.SubjectKeyIdentifierExtension.create(publicKey, false, webcrypto as Crypto),
+    await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false, web()),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey, false, web()),
   ];
   if (!options.ca)
     extensions.push(
@@ -262,7 +259,7 @@ async function buildCertificate(
       signingAlgorithm: signingAlgorithmFor(options.issuer.privateKey),
       extensions,
     },
-    webcrypto as Crypto,
+    web(),
   );
 }
 
@@ -294,7 +291,7 @@ export async function parseCsr(csr: string | Uint8Array): Promise<ParsedCsr> {
       hint: "Create one with e.g. `openssl req -new -key host.key -subj /CN=host -out host.csr`.",
     });
   }
-  if (!(await req.verify(webcrypto as Crypto))) {
+  if (!(await req.verify(web()))) {
     throw new IamRaError("invalid-input", "The CSR's signature does not verify.", {
       hint: "Re-create the CSR with the host's private key.",
     });
@@ -332,11 +329,9 @@ export async function createCsr(
       signingAlgorithm: signingAlgorithmForSpec(keyAlgorithm),
       extensions: [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false)],
     },
-    webcrypto as Crypto,
+    web(),
   );
-  const pkcs8 = Buffer.from(
-    await webcrypto.subtle.exportKey("pkcs8", keys.privateKey as webcrypto.CryptoKey),
-  );
+  const pkcs8 = Buffer.from(await web().subtle.exportKey("pkcs8", keys.privateKey as CryptoKey));
   return { csrPem: csr.toString("pem"), privateKeyPem: toPem("PRIVATE KEY", pkcs8) };
 }
 
@@ -350,7 +345,7 @@ export async function issueCertificateForKey(
   publicKey: KeyObject,
 ): Promise<{ certificatePem: string; certificate: X509Certificate }> {
   const spki = publicKey.export({ format: "der", type: "spki" });
-  const key = (await webcrypto.subtle.importKey("spki", spki, webCryptoParams(publicKey), true, [
+  const key = (await web().subtle.importKey("spki", spki, webCryptoParams(publicKey), true, [
     "verify",
   ])) as CryptoKey;
   const cert = await buildCertificate(options, key);
@@ -390,9 +385,9 @@ export async function createCrl(options: CreateCrlOptions): Promise<Buffer> {
         serialNumber: r.serialNumber,
         revocationDate: r.revocationDate,
       })),
-      extensions: [await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false, webcrypto as Crypto)],
+      extensions: [await x509.AuthorityKeyIdentifierExtension.create(issuerCert, false, web())],
     },
-    webcrypto as Crypto,
+    web(),
   );
   return Buffer.from(crl.rawData);
 }
