@@ -139,7 +139,12 @@ try {
     );
     console.log(`EC P-256 sign+build in process      ${Math.round(perSecond)} /s (target >= 5000/s)`);
   } finally {
-    child.kill();
+    // It writes its state into dir as it stops: wait for that before dir is removed.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill();
+      await exited;
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
