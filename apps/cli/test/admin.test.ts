@@ -376,7 +376,7 @@ describe("admin plane, end to end on moto + the emulator", () => {
     expect(rules(created.json.profileArn)).toEqual({
       x509Subject: ["*"],
       x509Issuer: ["*"],
-      x509SAN: ["DNS", "URI", "Name"],
+      x509SAN: ["DNS", "URI", "Name/*"],
     });
     expect((await iamRa(["host", "offboard", "mapped-1.example.com", "-n", "e2e", "--yes"])).code).toBe(0);
     expect((await iamRa(["role", "delete", "mapped", "-n", "e2e", "--yes"])).code).toBe(0);

@@ -4,6 +4,8 @@ import {
   mapsPrincipalTag,
   parseAttributeMappings,
 } from "../src/rolesanywhere/attribute-mappings.ts";
+import { createTestPki } from "../src/testing/index.ts";
+import { derivePrincipalTags, parseCertificate } from "../src/x509/certificate-info.ts";
 
 describe("attribute mappings", () => {
   it("parses --attribute-mapping values: per field, default alone, nothing", () => {
@@ -42,5 +44,31 @@ describe("attribute mappings", () => {
     expect(mapsPrincipalTag([{ certificateField: "x509Issuer", specifiers: ["*"] }], "x509Issuer/O")).toBe(
       true,
     );
+    // AWS reads `Name` and `Name/` as `Name/*`; `Name/<attr>` maps that attribute only.
+    for (const name of ["Name", "Name/", "Name/*"]) {
+      expect(mapsPrincipalTag([{ certificateField: "x509SAN", specifiers: [name] }], "x509SAN/Name/CN")).toBe(
+        true,
+      );
+    }
+    const cn = [{ certificateField: "x509SAN" as const, specifiers: ["Name/CN"] }];
+    expect(mapsPrincipalTag(cn, "x509SAN/Name/CN")).toBe(true);
+    expect(mapsPrincipalTag(cn, "x509SAN/Name/O")).toBe(false);
+  });
+
+  it("derives x509SAN/Name/<attr> tags from the SAN's first directory name, as AWS documents", async () => {
+    const pki = await createTestPki();
+    const leaf = await pki.issueLeaf({
+      subject: "CN=host",
+      san: { dns: ["a.example.com", "b.example.com"], dirName: ["CN=svc-a, O=example", "CN=svc-b"] },
+    });
+    const cert = await parseCertificate(
+      Buffer.from(leaf.certificatePem.replace(/-----[^-]+-----|\s/g, ""), "base64"),
+    );
+    const { tags } = derivePrincipalTags(cert!);
+    expect([...tags].filter(([k]) => k.startsWith("x509SAN/"))).toEqual([
+      ["x509SAN/DNS", "a.example.com"],
+      ["x509SAN/Name/CN", "svc-a"],
+      ["x509SAN/Name/O", "example"],
+    ]);
   });
 });

@@ -29,7 +29,10 @@ export function defaultNotificationSettings(): Array<Record<string, unknown>> {
   }));
 }
 
-/** A new profile's mappings: every subject and issuer attribute; the SAN's DNS, URI and directory name. */
+/**
+ * A new profile's mappings, as AWS documents and shows them: every subject and issuer attribute;
+ * the SAN's first DNS name, URI and every attribute of its first directory name (`Name/*`).
+ */
 export function defaultAttributeMappings(): Array<{
   certificateField: Field;
   mappingRules: Array<{ specifier: string }>;
@@ -39,7 +42,7 @@ export function defaultAttributeMappings(): Array<{
     { certificateField: "x509Issuer", mappingRules: [{ specifier: "*" }] },
     {
       certificateField: "x509SAN",
-      mappingRules: [{ specifier: "DNS" }, { specifier: "URI" }, { specifier: "Name" }],
+      mappingRules: [{ specifier: "DNS" }, { specifier: "URI" }, { specifier: "Name/*" }],
     },
   ];
 }
@@ -185,7 +188,9 @@ export const SETTINGS_ROUTES: Array<{
         const specifier = (r as { specifier?: unknown } | null)?.specifier;
         if (typeof specifier !== "string" || specifier.length > 60)
           throw invalid("Each mapping rule needs a specifier of at most 60 characters.");
-        return { specifier };
+        // AWS stores (and shows) the SAN's `Name` and `Name/` as `Name/*`.
+        const name = certificateField === "x509SAN" && (specifier === "Name" || specifier === "Name/");
+        return { specifier: name ? "Name/*" : specifier };
       });
       const mappings = profile.attributeMappings as Array<{
         certificateField: string;
@@ -228,8 +233,9 @@ export const SETTINGS_ROUTES: Array<{
 
 /**
  * The principal tags a profile's attribute mappings let through: `x509Subject/<attr>` and
- * `x509Issuer/<attr>` when the field maps `*` or that attribute, `x509SAN/<type>` when the SAN
- * field maps that type. A field without a mapping contributes nothing.
+ * `x509Issuer/<attr>` when the field maps `*` or that attribute; `x509SAN/DNS` and `x509SAN/URI`
+ * when the SAN field maps that type, `x509SAN/Name/<attr>` when it maps `Name/*` or `Name/<attr>`.
+ * A field without a mapping contributes nothing.
  */
 export function applyAttributeMappings(
   tags: ReadonlyMap<string, string>,
@@ -242,10 +248,16 @@ export function applyAttributeMappings(
   }
   const out = new Map<string, string>();
   for (const [key, value] of tags) {
-    const [field, attribute] = key.split("/") as [string, string];
+    const slash = key.indexOf("/");
+    const field = key.slice(0, slash);
+    const attribute = key.slice(slash + 1);
     const specifiers = allowed.get(field);
-    if (specifiers && (specifiers.has(attribute) || (field !== "x509SAN" && specifiers.has("*"))))
-      out.set(key, value);
+    if (!specifiers) continue;
+    const mapped =
+      field === "x509SAN"
+        ? specifiers.has(attribute) || (attribute.startsWith("Name/") && specifiers.has("Name/*"))
+        : specifiers.has(attribute) || specifiers.has("*");
+    if (mapped) out.set(key, value);
   }
   return out;
 }

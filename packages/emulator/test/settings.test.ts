@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createCrl } from "@iam-ra/core/x509";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { controlPlane, createWorld } from "./harness.ts";
+import { controlPlane, createWorld, ROLE_ARN } from "./harness.ts";
 
 const exec = promisify(execFile);
 const ALL_OPERATIONS = fileURLToPath(new URL("./boto/all_operations.py", import.meta.url));
@@ -63,7 +63,7 @@ describe("every operation of botocore's rolesanywhere model, driven by boto3", (
       { certificateField: "x509Issuer", mappingRules: [{ specifier: "*" }] },
       {
         certificateField: "x509SAN",
-        mappingRules: [{ specifier: "DNS" }, { specifier: "URI" }, { specifier: "Name" }],
+        mappingRules: [{ specifier: "DNS" }, { specifier: "URI" }, { specifier: "Name/*" }],
       },
     ]);
   });
@@ -136,6 +136,46 @@ describe("attribute mappings decide which certificate fields become session tags
       "x509SAN",
     ]);
     await expect(w.call(leaf)).rejects.toThrow(/trust policy denies it/);
+  });
+
+  it("the SAN's first directory name becomes x509SAN/Name/<attr> tags: by default (Name/*), with Name (shown as Name/*) or Name/<attr>", async () => {
+    const w = await createWorld();
+    w.emu.putRole(ROLE_ARN, {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "rolesanywhere.amazonaws.com" },
+          Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+          Condition: { StringEquals: { "aws:PrincipalTag/x509SAN/Name/CN": "svc-a" } },
+        },
+      ],
+    });
+    const leaf = await w.pki.issueLeaf({ subject: "CN=dn", san: { dirName: ["CN=svc-a, O=example"] } });
+    const other = await w.pki.issueLeaf({ subject: "CN=dn", san: { dirName: ["CN=svc-b", "CN=svc-a"] } });
+    await expect(w.call(leaf)).resolves.toBeDefined();
+    // Only the first directory name counts.
+    await expect(w.call(other)).rejects.toThrow(/trust policy denies it/);
+    const mapSan = (...specifiers: string[]) =>
+      controlPlane(w.emu, "PUT", `/profiles/${w.profileId}/mappings`, {
+        certificateField: "x509SAN",
+        mappingRules: specifiers.map((specifier) => ({ specifier })),
+      });
+    await mapSan("DNS");
+    await expect(w.call(leaf)).rejects.toThrow(/trust policy denies it/);
+    for (const specifier of ["Name", "Name/"]) {
+      await mapSan("DNS");
+      const put = await mapSan(specifier);
+      expect(put.profile.attributeMappings).toContainEqual({
+        certificateField: "x509SAN",
+        mappingRules: [{ specifier: "Name/*" }],
+      });
+      await expect(w.call(leaf)).resolves.toBeDefined();
+    }
+    await mapSan("Name/O");
+    await expect(w.call(leaf)).rejects.toThrow(/trust policy denies it/);
+    await mapSan("Name/CN");
+    await expect(w.call(leaf)).resolves.toBeDefined();
   });
 
   it("an unmappable attribute value only fails CreateSession when its field is mapped", async () => {

@@ -102,12 +102,16 @@ export function mapsPrincipalTag(mappings: readonly AttributeMapping[] | null, t
   const attribute = tag.slice(slash + 1);
   const rules = mappings?.find((m) => m.certificateField === field)?.specifiers;
   if (rules === undefined) {
-    // AWS's defaults: every subject and issuer RDN; the SAN's first DNS, URI and directory name.
+    // AWS's defaults: every subject and issuer RDN; the SAN's first DNS, URI and directory name
+    // (DNS, URI, Name/*).
     if (field === "x509SAN")
-      return attribute === "DNS" || attribute === "URI" || attribute.startsWith("Name");
+      return attribute === "DNS" || attribute === "URI" || attribute.startsWith("Name/");
     return field === "x509Subject" || field === "x509Issuer";
   }
   if (field === "x509SAN")
-    return rules.some((r) => r === attribute || (r === "Name/*" && attribute.startsWith("Name/")));
+    // `Name` and `Name/` mean `Name/*` (AWS shows them so): every attribute of the directory name.
+    return rules.some(
+      (r) => r === attribute || (["Name", "Name/", "Name/*"].includes(r) && attribute.startsWith("Name/")),
+    );
   return rules.includes("*") || rules.includes(attribute);
 }

@@ -53,7 +53,7 @@ export interface TestPki {
     keyAlgorithm?: KeyAlgorithm;
     notBefore?: Date;
     notAfter?: Date;
-    san?: { dns?: string[]; uri?: string[] };
+    san?: { dns?: string[]; uri?: string[]; dirName?: string[] };
     serialNumber?: string;
   }): Promise<IssuedCertificate>;
 }

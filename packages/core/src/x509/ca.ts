@@ -195,7 +195,7 @@ export interface IssueCertificateOptions extends CertificateSpec {
   /** Make an intermediate CA instead of an end-entity certificate. */
   ca?: { pathLength?: number | undefined } | undefined;
   /** Subject alternative names. */
-  san?: { dns?: string[]; uri?: string[]; email?: string[]; ip?: string[] } | undefined;
+  san?: { dns?: string[]; uri?: string[]; email?: string[]; ip?: string[]; dirName?: string[] } | undefined;
   /** An end-entity certificate's extended key usage. Default `clientAuth` (Roles Anywhere's). */
   extendedKeyUsage?: "clientAuth" | "serverAuth" | undefined;
 }
@@ -237,13 +237,17 @@ async function buildCertificate(
       ),
     );
   const san = options.san;
-  if (san && (san.dns?.length || san.uri?.length || san.email?.length || san.ip?.length)) {
+  if (
+    san &&
+    (san.dns?.length || san.uri?.length || san.email?.length || san.ip?.length || san.dirName?.length)
+  ) {
     extensions.push(
       new x509.SubjectAlternativeNameExtension([
         ...(san.dns ?? []).map((value) => ({ type: "dns" as const, value })),
         ...(san.uri ?? []).map((value) => ({ type: "url" as const, value })),
         ...(san.email ?? []).map((value) => ({ type: "email" as const, value })),
         ...(san.ip ?? []).map((value) => ({ type: "ip" as const, value })),
+        ...(san.dirName ?? []).map((value) => ({ type: "dn" as const, value })),
       ]),
     );
   }

@@ -15,6 +15,8 @@ export interface ParsedCertificate {
   subjectFields: Map<string, string>;
   issuerFields: Map<string, string>;
   san: { DNS: string[]; URI: string[]; Name: string[]; Email: string[]; IP: string[] };
+  /** The attributes of the SAN's first directory name (`CN`, `OU`, …; the first value of each). */
+  sanNameFields: Map<string, string>;
   isCa: boolean;
   /** basicConstraints pathLenConstraint of a CA certificate; undefined when it sets none. */
   pathLength: number | undefined;
@@ -69,7 +71,15 @@ export async function parseCertificate(der: Buffer): Promise<ParsedCertificate |
     IP: [] as string[],
   };
   const sanExt = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  let sanNameFields = new Map<string, string>();
   for (const item of sanExt?.names.items ?? []) {
+    if (item.type === "dn" && san.Name.length === 0) {
+      try {
+        sanNameFields = fieldsOf(new x509.Name(item.value) as never);
+      } catch {
+        // A directory name @peculiar/x509 cannot read back maps to no tag.
+      }
+    }
     if (item.type === "dns") san.DNS.push(item.value);
     else if (item.type === "url") san.URI.push(item.value);
     else if (item.type === "dn") san.Name.push(item.value);
@@ -87,6 +97,7 @@ export async function parseCertificate(der: Buffer): Promise<ParsedCertificate |
     subjectFields: fieldsOf(cert.subjectName as never),
     issuerFields: fieldsOf(cert.issuerName as never),
     san,
+    sanNameFields,
     isCa: bc?.ca ?? false,
     pathLength: bc?.ca ? bc.pathLength : undefined,
     keyUsageDigitalSignature: ku ? (ku.usages & x509.KeyUsageFlags.digitalSignature) !== 0 : undefined,
@@ -98,8 +109,9 @@ export async function parseCertificate(der: Buffer): Promise<ParsedCertificate |
 
 /**
  * The principal tags Roles Anywhere derives from a certificate (`x509Subject/<attr>`,
- * `x509Issuer/<attr>`, `x509SAN/DNS|URI|Name`, first value of each), and the ones that cannot become
- * session tags (AWS then refuses CreateSession).
+ * `x509Issuer/<attr>`, `x509SAN/DNS`, `x509SAN/URI` and `x509SAN/Name/<attr>` for the attributes of
+ * the SAN's first directory name; the first value of each), and the ones that cannot become session
+ * tags (AWS then refuses CreateSession).
  * @public
  */
 export function derivePrincipalTags(cert: ParsedCertificate): {
@@ -111,7 +123,7 @@ export function derivePrincipalTags(cert: ParsedCertificate): {
   for (const [field, value] of cert.issuerFields) tags.set(`x509Issuer/${field}`, value);
   if (cert.san.DNS[0] !== undefined) tags.set("x509SAN/DNS", cert.san.DNS[0]);
   if (cert.san.URI[0] !== undefined) tags.set("x509SAN/URI", cert.san.URI[0]);
-  if (cert.san.Name[0] !== undefined) tags.set("x509SAN/Name", cert.san.Name[0]);
+  for (const [field, value] of cert.sanNameFields) tags.set(`x509SAN/Name/${field}`, value);
   const invalid = [...tags].filter(([, v]) => !isValidTagValue(v)).map(([k]) => k);
   return { tags, invalid };
 }
