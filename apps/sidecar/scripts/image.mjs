@@ -147,7 +147,12 @@ function nodeBinary(arch) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const spec = `node-linux-${NPM_ARCH[arch]}@${IMAGE_NODE_VERSION}`;
-  const tgz = download(`fetching ${spec}`, "npm", ["pack", "--silent", spec], { cwd: dir })
+  // Without the npm_config_* settings `pnpm run` exports (pnpm's own, for its installs); the
+  // user's NPM_CONFIG_* and the machine's CA and proxies stay (turbo.json passes them through).
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("npm_config_")),
+  );
+  const tgz = download(`fetching ${spec}`, "npm", ["pack", "--silent", spec], { cwd: dir, env })
     .split("\n")
     .at(-1);
   run("tar", ["-xzf", tgz, "package/bin/node", "package/LICENSE"], { cwd: dir });
