@@ -28,6 +28,14 @@ describe("attribute mappings", () => {
     expect(checkAttributeMappings([{ certificateField: "x509Issuer", specifiers: ["CN", "CN"] }])).toEqual([
       { certificateField: "x509Issuer", specifiers: ["CN"] },
     ]);
+    // As Roles Anywhere stores them: the SAN's Name and Name/ are Name/*.
+    expect(parseAttributeMappings(["x509SAN=DNS,Name", "x509Subject=Name"])).toEqual([
+      { certificateField: "x509SAN", specifiers: ["DNS", "Name/*"] },
+      { certificateField: "x509Subject", specifiers: ["Name"] },
+    ]);
+    expect(parseAttributeMappings(["x509SAN=Name/,Name/*"])).toEqual([
+      { certificateField: "x509SAN", specifiers: ["Name/*"] },
+    ]);
   });
 
   it("knows which principal tags a profile maps (unlisted fields keep AWS's defaults)", () => {

@@ -21,7 +21,7 @@ const FIELDS: readonly CertificateField[] = ["x509Subject", "x509Issuer", "x509S
 const SPECIFIER: Record<CertificateField, RegExp> = {
   x509Subject: /^(\*|[A-Za-z][A-Za-z0-9]{0,59})$/,
   x509Issuer: /^(\*|[A-Za-z][A-Za-z0-9]{0,59})$/,
-  x509SAN: /^(DNS|URI|Name|Name\/\*|Name\/[A-Za-z][A-Za-z0-9]{0,54})$/,
+  x509SAN: /^(DNS|URI|Name|Name\/|Name\/\*|Name\/[A-Za-z][A-Za-z0-9]{0,54})$/,
 };
 
 const HINT =
@@ -62,7 +62,8 @@ export function parseAttributeMappings(
 
 /**
  * Checks mappings as Roles Anywhere takes them: known fields, each once, at least one specifier each
- * (at most 50), specifiers of the field's form. Returns them with specifiers de-duplicated.
+ * (at most 50), specifiers of the field's form. Returns them as Roles Anywhere stores them: the
+ * SAN's `Name` and `Name/` as `Name/*`, specifiers de-duplicated.
  * @public
  */
 export function checkAttributeMappings(mappings: readonly AttributeMapping[]): AttributeMapping[] {
@@ -75,7 +76,13 @@ export function checkAttributeMappings(mappings: readonly AttributeMapping[]): A
     if (seen.has(m.certificateField))
       throw new IamRaError("invalid-input", `${m.certificateField} is mapped twice.`, { hint: HINT });
     seen.add(m.certificateField);
-    const specifiers = [...new Set(m.specifiers)];
+    const specifiers = [
+      ...new Set(
+        m.certificateField === "x509SAN"
+          ? m.specifiers.map((s) => (s === "Name" || s === "Name/" ? "Name/*" : s))
+          : m.specifiers,
+      ),
+    ];
     if (specifiers.length === 0 || specifiers.length > 50)
       throw new IamRaError("invalid-input", `${m.certificateField} needs 1–50 specifiers.`, { hint: HINT });
     const bad = specifiers.find((s) => !SPECIFIER[m.certificateField].test(s));
@@ -83,7 +90,7 @@ export function checkAttributeMappings(mappings: readonly AttributeMapping[]): A
       throw new IamRaError("invalid-input", `"${bad}" is not a specifier of ${m.certificateField}.`, {
         hint:
           m.certificateField === "x509SAN"
-            ? "x509SAN specifiers are DNS, URI, Name, Name/* or Name/<RDN> (e.g. Name/CN)."
+            ? "x509SAN specifiers are DNS, URI, Name/* (or Name) or Name/<RDN> (e.g. Name/CN)."
             : `${m.certificateField} specifiers are * or an attribute's short name (CN, OU, O, C, L, ST, …).`,
       });
     return { certificateField: m.certificateField, specifiers };
