@@ -8,7 +8,7 @@ import { createSession } from "@iam-ra/core/rolesanywhere";
 import { createTestPki } from "@iam-ra/core/testing";
 import { type CredentialMaterial, createCrl } from "@iam-ra/core/x509";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { controlPlane, createWorld, OTHER_ROLE_ARN, ROLE_ARN } from "./harness.ts";
+import { controlPlane, createWorld, OTHER_ROLE_ARN, ROLE_ARN, trustPolicyWhere } from "./harness.ts";
 
 const expectRejection = async (promise: Promise<unknown>, code: string, status: number, message?: RegExp) => {
   const error = await promise.then(
@@ -384,37 +384,23 @@ describe("CreateSession rejects what AWS rejects", () => {
 
   it("aws:SourceArn conditions are evaluated", async () => {
     const w = await createWorld();
-    w.emu.putRole(ROLE_ARN, {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Service: "rolesanywhere.amazonaws.com" },
-          Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-          Condition: {
-            ArnEquals: { "aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/other" },
-          },
-        },
-      ],
-    });
+    w.emu.putRole(
+      ROLE_ARN,
+      trustPolicyWhere({
+        ArnEquals: { "aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/other" },
+      }),
+    );
     await expectRejection(w.call(await w.pki.issueLeaf()), "access-denied", 403);
-    w.emu.putRole(ROLE_ARN, {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Service: "rolesanywhere.amazonaws.com" },
-          Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-          Condition: {
-            ArnLike: { "aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/*" },
-            StringLike: {
-              "aws:PrincipalTag/x509Issuer/CN": "iam-ra Test Intermediate*",
-              "aws:PrincipalTag/x509SAN/DNS": "*.example.com",
-            },
-          },
+    w.emu.putRole(
+      ROLE_ARN,
+      trustPolicyWhere({
+        ArnLike: { "aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/*" },
+        StringLike: {
+          "aws:PrincipalTag/x509Issuer/CN": "iam-ra Test Intermediate*",
+          "aws:PrincipalTag/x509SAN/DNS": "*.example.com",
         },
-      ],
-    });
+      }),
+    );
     await expect(w.call(await w.pki.issueLeaf({ san: { dns: ["svc.example.com"] } }))).resolves.toBeDefined();
   });
 

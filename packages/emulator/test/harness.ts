@@ -15,6 +15,11 @@ export const OTHER_ROLE_ARN = "arn:aws:iam::123456789012:role/app-writer";
 
 /** A trust policy that binds a role to certificates whose subject OU matches. */
 export function boundTrustPolicy(ou: string, extra: Record<string, unknown> = {}) {
+  return trustPolicyWhere({ StringEquals: { "aws:PrincipalTag/x509Subject/OU": ou }, ...extra });
+}
+
+/** A role trust policy that lets Roles Anywhere in (all three actions) under `condition`. */
+export function trustPolicyWhere(condition: Record<string, unknown>) {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -22,7 +27,7 @@ export function boundTrustPolicy(ou: string, extra: Record<string, unknown> = {}
         Effect: "Allow",
         Principal: { Service: "rolesanywhere.amazonaws.com" },
         Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-        Condition: { StringEquals: { "aws:PrincipalTag/x509Subject/OU": ou }, ...extra },
+        Condition: condition,
       },
     ],
   };

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createCrl } from "@iam-ra/core/x509";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { controlPlane, createWorld, ROLE_ARN } from "./harness.ts";
+import { controlPlane, createWorld, ROLE_ARN, trustPolicyWhere } from "./harness.ts";
 
 const exec = promisify(execFile);
 const ALL_OPERATIONS = fileURLToPath(new URL("./boto/all_operations.py", import.meta.url));
@@ -140,17 +140,10 @@ describe("attribute mappings decide which certificate fields become session tags
 
   it("the SAN's first directory name becomes x509SAN/Name/<attr> tags: by default (Name/*), with Name (shown as Name/*) or Name/<attr>", async () => {
     const w = await createWorld();
-    w.emu.putRole(ROLE_ARN, {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Service: "rolesanywhere.amazonaws.com" },
-          Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-          Condition: { StringEquals: { "aws:PrincipalTag/x509SAN/Name/CN": "svc-a" } },
-        },
-      ],
-    });
+    w.emu.putRole(
+      ROLE_ARN,
+      trustPolicyWhere({ StringEquals: { "aws:PrincipalTag/x509SAN/Name/CN": "svc-a" } }),
+    );
     const leaf = await w.pki.issueLeaf({ subject: "CN=dn", san: { dirName: ["CN=svc-a, O=example"] } });
     const other = await w.pki.issueLeaf({ subject: "CN=dn", san: { dirName: ["CN=svc-b", "CN=svc-a"] } });
     await expect(w.call(leaf)).resolves.toBeDefined();
