@@ -81,6 +81,8 @@ try {
       ],
       { env },
     );
+    // process.exit skips the finally below: stop moto and the emulator first.
+    await aws.close();
     process.exit(0);
   }
   const times = rows.map(() => []);
