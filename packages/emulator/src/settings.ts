@@ -5,6 +5,7 @@
  * tags CreateSession derives from a certificate.
  * @module
  */
+import { DEFAULT_ATTRIBUTE_MAPPINGS, specifiersMap, storedSpecifier } from "@iam-ra/core/rolesanywhere";
 import { ApiError, type EmulatorRequest, jsonBody } from "./http.ts";
 import type { EmulatorStateData, ProfileRecord, TrustAnchorRecord } from "./state.ts";
 
@@ -37,14 +38,10 @@ export function defaultAttributeMappings(): Array<{
   certificateField: Field;
   mappingRules: Array<{ specifier: string }>;
 }> {
-  return [
-    { certificateField: "x509Subject", mappingRules: [{ specifier: "*" }] },
-    { certificateField: "x509Issuer", mappingRules: [{ specifier: "*" }] },
-    {
-      certificateField: "x509SAN",
-      mappingRules: [{ specifier: "DNS" }, { specifier: "URI" }, { specifier: "Name/*" }],
-    },
-  ];
+  return DEFAULT_ATTRIBUTE_MAPPINGS.map((m) => ({
+    certificateField: m.certificateField,
+    mappingRules: m.specifiers.map((specifier) => ({ specifier })),
+  }));
 }
 
 interface Setting {
@@ -188,9 +185,7 @@ export const SETTINGS_ROUTES: Array<{
         const specifier = (r as { specifier?: unknown } | null)?.specifier;
         if (typeof specifier !== "string" || specifier.length > 60)
           throw invalid("Each mapping rule needs a specifier of at most 60 characters.");
-        // AWS stores (and shows) the SAN's `Name` and `Name/` as `Name/*`.
-        const name = certificateField === "x509SAN" && (specifier === "Name" || specifier === "Name/");
-        return { specifier: name ? "Name/*" : specifier };
+        return { specifier: storedSpecifier(certificateField, specifier) };
       });
       const mappings = profile.attributeMappings as Array<{
         certificateField: string;
@@ -241,23 +236,20 @@ export function applyAttributeMappings(
   tags: ReadonlyMap<string, string>,
   mappings: ReadonlyArray<Record<string, unknown>>,
 ): Map<string, string> {
-  const allowed = new Map<string, Set<string>>();
+  const allowed = new Map<string, string[]>();
   for (const m of mappings) {
     const rules = (m.mappingRules as Array<{ specifier: string }> | undefined) ?? [];
-    allowed.set(String(m.certificateField), new Set(rules.map((r) => r.specifier)));
+    allowed.set(
+      String(m.certificateField),
+      rules.map((r) => r.specifier),
+    );
   }
   const out = new Map<string, string>();
   for (const [key, value] of tags) {
     const slash = key.indexOf("/");
     const field = key.slice(0, slash);
-    const attribute = key.slice(slash + 1);
     const specifiers = allowed.get(field);
-    if (!specifiers) continue;
-    const mapped =
-      field === "x509SAN"
-        ? specifiers.has(attribute) || (attribute.startsWith("Name/") && specifiers.has("Name/*"))
-        : specifiers.has(attribute) || specifiers.has("*");
-    if (mapped) out.set(key, value);
+    if (specifiers && specifiersMap(field, specifiers, key.slice(slash + 1))) out.set(key, value);
   }
   return out;
 }

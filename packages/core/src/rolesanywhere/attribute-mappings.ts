@@ -24,6 +24,35 @@ const SPECIFIER: Record<CertificateField, RegExp> = {
   x509SAN: /^(DNS|URI|Name|Name\/|Name\/\*|Name\/[A-Za-z][A-Za-z0-9]{0,54})$/,
 };
 
+/**
+ * The mappings a new profile gets, as Roles Anywhere shows them: every subject and issuer attribute,
+ * the SAN's first DNS name, URI and every attribute of its first directory name.
+ * @public
+ */
+export const DEFAULT_ATTRIBUTE_MAPPINGS: readonly AttributeMapping[] = [
+  { certificateField: "x509Subject", specifiers: ["*"] },
+  { certificateField: "x509Issuer", specifiers: ["*"] },
+  { certificateField: "x509SAN", specifiers: ["DNS", "URI", "Name/*"] },
+];
+
+/** A specifier as Roles Anywhere stores (and shows) it: the SAN's `Name` and `Name/` are `Name/*`. @public */
+export function storedSpecifier(field: string, specifier: string): string {
+  return field === "x509SAN" && (specifier === "Name" || specifier === "Name/") ? "Name/*" : specifier;
+}
+
+/**
+ * Whether one field's specifiers map an attribute of it (`OU`; `DNS`, `Name/CN` in the SAN) into a
+ * session tag: the attribute itself; `*` for every subject or issuer attribute; `Name/*` (or `Name`,
+ * `Name/`) for every attribute of the SAN's directory name.
+ * @public
+ */
+export function specifiersMap(field: string, specifiers: readonly string[], attribute: string): boolean {
+  if (field !== "x509SAN") return specifiers.includes("*") || specifiers.includes(attribute);
+  return specifiers.some(
+    (s) => s === attribute || (attribute.startsWith("Name/") && storedSpecifier(field, s) === "Name/*"),
+  );
+}
+
 const HINT =
   "Pass --attribute-mapping <field>=<specifier>[,<specifier>…] (repeatable), field x509Subject, x509Issuer or x509SAN, e.g. --attribute-mapping x509Subject=CN,OU; or --attribute-mapping default.";
 
@@ -76,13 +105,7 @@ export function checkAttributeMappings(mappings: readonly AttributeMapping[]): A
     if (seen.has(m.certificateField))
       throw new IamRaError("invalid-input", `${m.certificateField} is mapped twice.`, { hint: HINT });
     seen.add(m.certificateField);
-    const specifiers = [
-      ...new Set(
-        m.certificateField === "x509SAN"
-          ? m.specifiers.map((s) => (s === "Name" || s === "Name/" ? "Name/*" : s))
-          : m.specifiers,
-      ),
-    ];
+    const specifiers = [...new Set(m.specifiers.map((s) => storedSpecifier(m.certificateField, s)))];
     if (specifiers.length === 0 || specifiers.length > 50)
       throw new IamRaError("invalid-input", `${m.certificateField} needs 1–50 specifiers.`, { hint: HINT });
     const bad = specifiers.find((s) => !SPECIFIER[m.certificateField].test(s));
@@ -107,18 +130,10 @@ export function mapsPrincipalTag(mappings: readonly AttributeMapping[] | null, t
   const slash = tag.indexOf("/");
   const field = tag.slice(0, slash) as CertificateField;
   const attribute = tag.slice(slash + 1);
-  const rules = mappings?.find((m) => m.certificateField === field)?.specifiers;
-  if (rules === undefined) {
-    // AWS's defaults: every subject and issuer RDN; the SAN's first DNS, URI and directory name
-    // (DNS, URI, Name/*).
-    if (field === "x509SAN")
-      return attribute === "DNS" || attribute === "URI" || attribute.startsWith("Name/");
-    return field === "x509Subject" || field === "x509Issuer";
-  }
-  if (field === "x509SAN")
-    // `Name` and `Name/` mean `Name/*` (AWS shows them so): every attribute of the directory name.
-    return rules.some(
-      (r) => r === attribute || (["Name", "Name/", "Name/*"].includes(r) && attribute.startsWith("Name/")),
-    );
-  return rules.includes("*") || rules.includes(attribute);
+  // A field the mappings do not list keeps AWS's defaults.
+  const rules = (
+    mappings?.find((m) => m.certificateField === field) ??
+    DEFAULT_ATTRIBUTE_MAPPINGS.find((m) => m.certificateField === field)
+  )?.specifiers;
+  return rules !== undefined && specifiersMap(field, rules, attribute);
 }

@@ -8,7 +8,14 @@ export { abortableSleep } from "../sleep.ts";
 export type { Arn, ArnKind } from "./arn.ts";
 export { parseArn, roleNameFromArn, validateArn } from "./arn.ts";
 export type { AttributeMapping, CertificateField } from "./attribute-mappings.ts";
-export { checkAttributeMappings, mapsPrincipalTag, parseAttributeMappings } from "./attribute-mappings.ts";
+export {
+  checkAttributeMappings,
+  DEFAULT_ATTRIBUTE_MAPPINGS,
+  mapsPrincipalTag,
+  parseAttributeMappings,
+  specifiersMap,
+  storedSpecifier,
+} from "./attribute-mappings.ts";
 export type {
   ClientDeps,
   CreateSessionOptions,
