@@ -16,7 +16,6 @@ import { build } from "esbuild";
 import { builtinsThroughRequire } from "../../../tools/esbuild-builtins.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
 rmSync(new URL("../oclif.manifest.json", import.meta.url), { force: true });
 const common = {
@@ -99,8 +98,9 @@ await build({
   outExtension: { ".js": ".cjs" },
   // The miss path's import.meta is in modules tree-shaking drops from this bundle.
   logOverride: { "empty-import-meta": "silent" },
+  // No builtinsThroughRequire: a CommonJS bundle requires built-ins already, and reads an export
+  // where it is used.
   plugins: [
-    builtinsThroughRequire,
     {
       name: "miss-path-stays-out",
       setup(b) {

@@ -71,20 +71,20 @@ export async function parseCertificate(der: Buffer): Promise<ParsedCertificate |
     IP: [] as string[],
   };
   const sanExt = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  let sanNameFields = new Map<string, string>();
   for (const item of sanExt?.names.items ?? []) {
-    if (item.type === "dn" && san.Name.length === 0) {
-      try {
-        sanNameFields = fieldsOf(new x509.Name(item.value) as never);
-      } catch {
-        // A directory name @peculiar/x509 cannot read back maps to no tag.
-      }
-    }
     if (item.type === "dns") san.DNS.push(item.value);
     else if (item.type === "url") san.URI.push(item.value);
     else if (item.type === "dn") san.Name.push(item.value);
     else if (item.type === "email") san.Email.push(item.value);
     else if (item.type === "ip") san.IP.push(item.value);
+  }
+  let sanNameFields = new Map<string, string>();
+  if (san.Name[0] !== undefined) {
+    try {
+      sanNameFields = fieldsOf(new x509.Name(san.Name[0]) as never);
+    } catch {
+      // A directory name @peculiar/x509 cannot read back maps to no tag.
+    }
   }
   const bc = cert.getExtension(x509.BasicConstraintsExtension);
   const ku = cert.getExtension(x509.KeyUsagesExtension);
