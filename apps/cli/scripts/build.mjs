@@ -24,9 +24,13 @@ const common = {
   format: "esm",
   platform: "node",
   target: "node20",
-  conditions: ["@iam-ra/source"],
   // The SDK's ES modules (dist-es) rather than its CommonJS (dist-cjs): tree-shaken, a command that
-  // sends one S3 call loads that command's code, not the whole client package.
+  // sends one S3 call loads that command's code, not the whole client package. `mainFields` picks
+  // them for a package without an exports map; `module` for one with it (@smithy/core's subpaths):
+  // esbuild drops that condition once any custom condition is set, and then takes `node`, the
+  // CommonJS build, wrapped and copied export by export into ES modules at every start (~20 ms of
+  // an S3 client's load on Node 24).
+  conditions: ["@iam-ra/source", "module"],
   mainFields: ["module", "main"],
   // Everything is bundled but oclif (loaded by its own rules) and the optional native PKCS#11
   // binding: an install is the CLI and oclif, not the AWS SDK's ~200 MB of per-client packages.

@@ -9,6 +9,7 @@ import { resolveEndpoint } from "../src/rolesanywhere/endpoint.ts";
 import { createNodeTransport, type HttpTransport } from "../src/rolesanywhere/transport.ts";
 import { createTestPki, startConnectProxy } from "../src/testing/index.ts";
 import { parseCredentialMaterial } from "../src/x509/material.ts";
+import { listenForTest } from "./helpers/loopback.ts";
 import { makeTempDir, openssl, read } from "./helpers/openssl.ts";
 
 const PARAMS = {
@@ -37,17 +38,6 @@ async function material() {
   const pki = await createTestPki();
   const leaf = await pki.issueLeaf();
   return parseCredentialMaterial({ certificate: leaf.certificatePem, privateKey: leaf.privateKeyPem });
-}
-
-/** Listens on a free loopback port until the test ends (open connections closed too); the port. */
-async function listenForTest(server: import("node:http").Server): Promise<number> {
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  onTestFinished(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return (server.address() as { port: number }).port;
 }
 
 type Reply = (req: IncomingMessage, res: ServerResponse, body: string) => void;

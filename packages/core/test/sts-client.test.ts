@@ -1,8 +1,8 @@
-import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { expect, onTestFinished, test } from "vitest";
+import { expect, test } from "vitest";
 import { IamRaError } from "../src/errors.ts";
 import { createStsClient, StsError } from "../src/sts/index.ts";
+import { listenForTest } from "./helpers/loopback.ts";
 
 const NOW = new Date("2026-01-02T03:04:05Z");
 
@@ -18,14 +18,7 @@ async function fakeSts(status: number, body: string, seen: string[] = []): Promi
       res.writeHead(status, { "content-type": "text/xml", "x-amzn-requestid": "req-1" }).end(body);
     });
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  onTestFinished(() => {
-    server.close();
-  });
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return `http://127.0.0.1:${address.port}`;
+  return `http://127.0.0.1:${await listenForTest(server)}`;
 }
 
 const client = (endpoint: string) =>

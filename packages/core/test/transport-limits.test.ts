@@ -1,6 +1,5 @@
-import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import { describe, expect, onTestFinished, test } from "vitest";
+import { createServer } from "node:http";
+import { describe, expect, test } from "vitest";
 import { ServiceError, stripControlCharacters } from "../src/errors.ts";
 import {
   createNodeTransport,
@@ -10,17 +9,11 @@ import {
 } from "../src/rolesanywhere/index.ts";
 import { createTestPki } from "../src/testing/index.ts";
 import { parseCredentialMaterial } from "../src/x509/material.ts";
+import { listenForTest } from "./helpers/loopback.ts";
 
 /** A hostile loopback peer, closed when the test ends; its base URL. */
 async function peer(handler: Parameters<typeof createServer>[1]): Promise<URL> {
-  const server: Server = createServer(handler);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  onTestFinished(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+  return new URL(`http://127.0.0.1:${await listenForTest(createServer(handler))}/`);
 }
 
 const post = (url: URL, timeoutMs = 5_000, maxResponseBytes?: number) =>

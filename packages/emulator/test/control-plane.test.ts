@@ -27,6 +27,7 @@ import {
   UpdateProfileCommand,
   UpdateTrustAnchorCommand,
 } from "@aws-sdk/client-rolesanywhere";
+import { createRolesAnywhereReader } from "@iam-ra/core/admin/aws";
 import { createCrl } from "@iam-ra/core/x509";
 import { describe, expect, it } from "vitest";
 import { createWorld, ROLE_ARN } from "./harness.ts";
@@ -222,5 +223,56 @@ describe("@aws-sdk/client-rolesanywhere round-trips every control-plane operatio
     const unsigned = await fetch(`${w.emu.url}/trustanchors`);
     expect(unsigned.status).toBe(403);
     expect(unsigned.headers.get("x-amzn-errortype")).toBe("MissingAuthenticationTokenException");
+  });
+
+  it("core's own reader (what iam-ra status and doctor use) reads what the SDK wrote", async () => {
+    const w = await createWorld();
+    const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
+    const client = new RolesAnywhereClient({
+      region: "us-east-1",
+      endpoint: w.emu.url,
+      credentials,
+      maxAttempts: 1,
+    });
+    const reader = createRolesAnywhereReader({
+      region: "us-east-1",
+      endpoint: w.emu.url,
+      credentials: async () => credentials,
+      maxAttempts: 1,
+    });
+    const ta = (
+      await client.send(
+        new CreateTrustAnchorCommand({
+          name: "read-me",
+          enabled: true,
+          source: {
+            sourceType: "CERTIFICATE_BUNDLE",
+            sourceData: { x509CertificateData: w.pki.root.certificatePem },
+          },
+        }),
+      )
+    ).trustAnchor!;
+    const profile = (
+      await client.send(new CreateProfileCommand({ name: "p", roleArns: [ROLE_ARN], durationSeconds: 1800 }))
+    ).profile!;
+    await expect(reader.trustAnchor(ta.trustAnchorArn!)).resolves.toEqual({
+      enabled: true,
+      sourceType: "CERTIFICATE_BUNDLE",
+      certificatePem: w.pki.root.certificatePem,
+      pcaArn: undefined,
+    });
+    await expect(reader.profile(profile.profileArn!)).resolves.toEqual({
+      enabled: false,
+      roleArns: [ROLE_ARN],
+      durationSeconds: 1800,
+    });
+    await client.send(new DisableTrustAnchorCommand({ trustAnchorId: ta.trustAnchorId }));
+    await client.send(new EnableProfileCommand({ profileId: profile.profileId }));
+    await expect(reader.trustAnchor(ta.trustAnchorArn!)).resolves.toMatchObject({ enabled: false });
+    await expect(reader.profile(profile.profileArn!)).resolves.toMatchObject({ enabled: true });
+    await client.send(new DeleteTrustAnchorCommand({ trustAnchorId: ta.trustAnchorId }));
+    await client.send(new DeleteProfileCommand({ profileId: profile.profileId }));
+    await expect(reader.trustAnchor(ta.trustAnchorArn!)).resolves.toBeUndefined();
+    await expect(reader.profile(profile.profileArn!)).resolves.toBeUndefined();
   });
 });

@@ -1,6 +1,13 @@
+import type { STSClient } from "@aws-sdk/client-sts";
 import { IamRaError } from "@iam-ra/core";
-import type { AdminDeps } from "@iam-ra/core/admin";
-import { type AwsAdminClients, awsSdk, createAwsAdminDeps, lazySdk } from "@iam-ra/core/admin/aws";
+import type { AdminDeps, RolesAnywhereReadPort } from "@iam-ra/core/admin";
+import {
+  type AwsAdminClients,
+  awsSdk,
+  createAwsAdminDeps,
+  createRolesAnywhereReader,
+  lazySdk,
+} from "@iam-ra/core/admin/aws";
 import type { StackEvent } from "@iam-ra/core/cloudformation";
 
 /** Flags every admin command shares. */
@@ -42,6 +49,42 @@ function lazyClient(create: () => Promise<{ send: AnySend }>): { send: AnySend }
       client ??= create();
       return await (await client).send(command, options);
     },
+  };
+}
+
+/**
+ * Roles Anywhere's two reads (GetTrustAnchor, GetProfile) as signed GETs with the credentials and
+ * endpoint settings (FIPS, dual-stack, AWS_ENDPOINT_URL_*) the SDK resolves for STS: the only
+ * `@aws-sdk/client-rolesanywhere` the registry has (3.332.0) brings its own older copy of the SDK's
+ * runtime, which `status` would load for two calls. Built on the first read.
+ */
+function rolesAnywhereReads(
+  sts: Pick<STSClient, "config">,
+  region: string,
+  env: NodeJS.ProcessEnv,
+): RolesAnywhereReadPort {
+  let reader: Promise<RolesAnywhereReadPort> | undefined;
+  const create = async (): Promise<RolesAnywhereReadPort> => {
+    const { endpoint } = endpointFor(env, "ROLESANYWHERE");
+    return createRolesAnywhereReader({
+      region,
+      ...(endpoint
+        ? // The SDK clients send to any AWS_ENDPOINT_URL the user sets; so do these reads.
+          { endpoint, allowHttp: true }
+        : {
+            useFips: await sts.config.useFipsEndpoint(),
+            useDualStack: await sts.config.useDualstackEndpoint(),
+          }),
+      credentials: () => sts.config.credentials(),
+    });
+  };
+  const built = () => {
+    reader ??= create();
+    return reader;
+  };
+  return {
+    trustAnchor: async (arn) => await (await built()).trustAnchor(arn),
+    profile: async (arn) => await (await built()).profile(arn),
   };
 }
 
@@ -95,9 +138,7 @@ export async function createAdminDeps(
       async () => new (await awsSdk.secretsManager()).SecretsManagerClient(configFor("SECRETS_MANAGER")),
     ),
     acmPca: lazyClient(async () => new (await awsSdk.acmPca()).ACMPCAClient(configFor("ACM_PCA"))),
-    rolesAnywhere: lazyClient(
-      async () => new (await awsSdk.rolesAnywhere()).RolesAnywhereClient(configFor("ROLESANYWHERE")),
-    ),
+    rolesAnywhere: rolesAnywhereReads(sts, region, env),
   };
   return createAwsAdminDeps(clients, {
     namespace: flags.namespace,

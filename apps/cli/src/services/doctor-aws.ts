@@ -1,15 +1,14 @@
 import { ACMPCAClient, GetCertificateAuthorityCertificateCommand } from "@aws-sdk/client-acm-pca";
 import { GetRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import { GetProfileCommand, GetTrustAnchorCommand, RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
 import { type DoctorResult, runDoctor } from "@iam-ra/core/admin";
+import { createRolesAnywhereReader } from "@iam-ra/core/admin/aws";
 import { type Arn, createSession, resolveEndpoint, type SessionInputs } from "@iam-ra/core/rolesanywhere";
 import { isPkcs11Uri, readCredentialMaterial, redactPkcs11Uri } from "@iam-ra/core/x509";
 
 const notFound = (e: unknown) =>
-  e instanceof Error &&
-  (e.name === "ResourceNotFoundException" || e.name === "NoSuchEntityException" || e.name === "NoSuchEntity");
+  e instanceof Error && (e.name === "NoSuchEntityException" || e.name === "NoSuchEntity");
 
-/** Runs doctor with Roles Anywhere, IAM and ACM PCA read through the AWS SDK (loaded only here). */
+/** Runs doctor with IAM and ACM PCA read through the AWS SDK (loaded only here), Roles Anywhere through core's reader. */
 export async function runDoctorWithAws(
   session: SessionInputs,
   anchor: Arn,
@@ -20,52 +19,25 @@ export async function runDoctorWithAws(
   const aws = { region, ...(flags.profile ? { profile: flags.profile } : {}), maxAttempts: 2 };
   const raEndpoint =
     session.options.endpoint ?? process.env.AWS_ENDPOINT_URL_ROLESANYWHERE ?? process.env.AWS_ENDPOINT_URL;
-  const ra = new RolesAnywhereClient({ ...aws, ...(raEndpoint ? { endpoint: raEndpoint } : {}) });
   const iamEndpoint = process.env.AWS_ENDPOINT_URL_IAM ?? process.env.AWS_ENDPOINT_URL;
   const iam = new IAMClient({ ...aws, ...(iamEndpoint ? { endpoint: iamEndpoint } : {}) });
+  // Roles Anywhere's reads with the admin credentials IAM's client resolves, to the endpoint the
+  // session uses (any URL set, as the SDK clients beside it).
+  const rolesAnywhere = createRolesAnywhereReader({
+    region,
+    ...(raEndpoint
+      ? { endpoint: raEndpoint, allowHttp: true }
+      : { useFips: session.options.useFips, useDualStack: session.options.useDualStack }),
+    credentials: () => iam.config.credentials(),
+    maxAttempts: 2,
+  });
   const pcaEndpoint = process.env.AWS_ENDPOINT_URL_ACM_PCA ?? process.env.AWS_ENDPOINT_URL;
   const pca = new ACMPCAClient({ ...aws, ...(pcaEndpoint ? { endpoint: pcaEndpoint } : {}) });
-  const id = (arn: string) => arn.split("/").at(-1)!;
   const result = await runDoctor(
     {
       clock: { now: () => new Date() },
       loadMaterial: () => readCredentialMaterial(session.material),
-      rolesAnywhere: {
-        async trustAnchor(arn) {
-          try {
-            const { trustAnchor: t } = await ra.send(new GetTrustAnchorCommand({ trustAnchorId: id(arn) }));
-            const data = t?.source?.sourceData as
-              | { x509CertificateData?: string; acmPcaArn?: string }
-              | undefined;
-            return t
-              ? {
-                  enabled: t.enabled ?? false,
-                  sourceType: t.source?.sourceType ?? "",
-                  certificatePem: data?.x509CertificateData,
-                  pcaArn: data?.acmPcaArn,
-                }
-              : undefined;
-          } catch (e) {
-            if (notFound(e)) return undefined;
-            throw e;
-          }
-        },
-        async profile(arn) {
-          try {
-            const { profile: p } = await ra.send(new GetProfileCommand({ profileId: id(arn) }));
-            return p
-              ? {
-                  enabled: p.enabled ?? false,
-                  roleArns: p.roleArns ?? [],
-                  durationSeconds: p.durationSeconds ?? 3600,
-                }
-              : undefined;
-          } catch (e) {
-            if (notFound(e)) return undefined;
-            throw e;
-          }
-        },
-      },
+      rolesAnywhere,
       pca: {
         async caCertificate(arn) {
           const out = await pca.send(

@@ -5,7 +5,6 @@
 import type { ACMPCAClient } from "@aws-sdk/client-acm-pca";
 import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import type { KMSClient } from "@aws-sdk/client-kms";
-import type { RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
 import type { ListObjectVersionsCommandOutput, S3Client } from "@aws-sdk/client-s3";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SSMClient } from "@aws-sdk/client-ssm";
@@ -22,7 +21,9 @@ const status = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }
 const named = (e: unknown, ...names: string[]) => e instanceof Error && names.includes(e.name);
 
 /**
- * The SDK clients the admin plane uses; the app builds them (region, credentials, endpoint).
+ * The SDK clients the admin plane uses, and its Roles Anywhere reads; the app builds them (region,
+ * credentials, endpoint). The reads are two GETs, made by {@link createRolesAnywhereReader} without
+ * an SDK client.
  * @public
  */
 export interface AwsAdminClients {
@@ -32,7 +33,7 @@ export interface AwsAdminClients {
   kms: Sender<KMSClient>;
   secretsManager: Sender<SecretsManagerClient>;
   acmPca: Sender<ACMPCAClient>;
-  rolesAnywhere: Sender<RolesAnywhereClient>;
+  rolesAnywhere: RolesAnywhereReadPort;
 }
 
 function bucketPort(s3: Sender<S3Client>, bucket: string, kmsKeyArn: string | undefined): BucketPort {
@@ -253,46 +254,6 @@ function pcaPort(
   };
 }
 
-function rolesAnywherePort(ra: Sender<RolesAnywhereClient>): RolesAnywhereReadPort {
-  const idOf = (arn: string) => arn.split("/").at(-1)!;
-  return {
-    async trustAnchor(arn) {
-      try {
-        const { trustAnchor } = await ra.send(
-          new (await awsSdk.rolesAnywhere()).GetTrustAnchorCommand({ trustAnchorId: idOf(arn) }),
-        );
-        if (!trustAnchor) return undefined;
-        return {
-          enabled: trustAnchor.enabled ?? false,
-          sourceType: trustAnchor.source?.sourceType ?? "",
-          certificatePem: (trustAnchor.source?.sourceData as { x509CertificateData?: string } | undefined)
-            ?.x509CertificateData,
-          pcaArn: (trustAnchor.source?.sourceData as { acmPcaArn?: string } | undefined)?.acmPcaArn,
-        };
-      } catch (e) {
-        if (status(e) === 404 || named(e, "ResourceNotFoundException")) return undefined;
-        throw e;
-      }
-    },
-    async profile(arn) {
-      try {
-        const { profile } = await ra.send(
-          new (await awsSdk.rolesAnywhere()).GetProfileCommand({ profileId: idOf(arn) }),
-        );
-        if (!profile) return undefined;
-        return {
-          enabled: profile.enabled ?? false,
-          roleArns: profile.roleArns ?? [],
-          durationSeconds: profile.durationSeconds ?? 3600,
-        };
-      } catch (e) {
-        if (status(e) === 404 || named(e, "ResourceNotFoundException")) return undefined;
-        throw e;
-      }
-    },
-  };
-}
-
 /**
  * {@link AdminDeps} over AWS SDK v3 clients.
  * @public
@@ -357,8 +318,10 @@ export function createAwsAdminDeps(
     },
     secrets: secretsPort(clients.secretsManager),
     pca: pcaPort(clients.acmPca, clients.s3, sleep),
-    rolesAnywhere: rolesAnywherePort(clients.rolesAnywhere),
+    rolesAnywhere: clients.rolesAnywhere,
   };
 }
 
 export { awsSdk, lazySdk } from "../sdk/index.ts";
+export type { RolesAnywhereReaderOptions } from "./rolesanywhere-reads.ts";
+export { createRolesAnywhereReader } from "./rolesanywhere-reads.ts";

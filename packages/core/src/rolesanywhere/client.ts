@@ -3,6 +3,7 @@ import { abortableSleep } from "../sleep.ts";
 import type { CredentialMaterial } from "../x509/material.ts";
 import { validateArn } from "./arn.ts";
 import { type ResolvedEndpoint, resolveEndpoint } from "./endpoint.ts";
+import { isRetryableAnswer, readJsonError } from "./json-error.ts";
 import { withRetries } from "./retry.ts";
 import { type CreateSessionParams, createSignedCreateSessionRequest } from "./signer.ts";
 import { createNodeTransport, type HttpTransport } from "./transport.ts";
@@ -183,27 +184,9 @@ const ERROR_RULES: Array<{ test: RegExp; code: IamRaErrorCode; hint: string }> =
 ];
 
 function mapServiceError(statusCode: number, headers: Record<string, unknown>, body: string): ServiceError {
-  let parsed: Record<string, unknown> = {};
-  try {
-    const value = JSON.parse(body);
-    if (value && typeof value === "object") parsed = value as Record<string, unknown>;
-  } catch {
-    // not JSON
-  }
-  const headerType =
-    typeof headers["x-amzn-errortype"] === "string" ? (headers["x-amzn-errortype"] as string) : undefined;
-  const rawType =
-    headerType ??
-    (typeof parsed.code === "string" ? parsed.code : undefined) ??
-    (typeof parsed.__type === "string" ? parsed.__type : undefined);
-  const errorType = rawType?.split(":")[0]?.split("#").at(-1);
-  const serviceMessage = (parsed.message ?? parsed.Message) as string | undefined;
-  const requestId = headers["x-amzn-requestid"] as string | undefined;
+  const { errorType, serviceMessage, requestId } = readJsonError(headers, body);
   const text = `${serviceMessage ?? ""}`;
-  const retryable =
-    statusCode >= 500 ||
-    statusCode === 429 ||
-    /Throttl|TooManyRequests|RequestLimitExceeded/.test(errorType ?? "");
+  const retryable = isRetryableAnswer(statusCode, errorType);
   let code: IamRaErrorCode = "access-denied";
   let hint: string | undefined;
   if (retryable) {

@@ -26,7 +26,6 @@ export const awsSdk = {
   acmPca: lazySdk(() => import("./acm-pca.ts")),
   cloudFormation: lazySdk(() => import("./cloudformation.ts")),
   kms: lazySdk(() => import("./kms.ts")),
-  rolesAnywhere: lazySdk(() => import("./rolesanywhere.ts")),
   s3: lazySdk(() => import("./s3.ts")),
   secretsManager: lazySdk(() => import("./secrets-manager.ts")),
   ssm: lazySdk(() => import("./ssm.ts")),

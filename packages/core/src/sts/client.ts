@@ -1,15 +1,7 @@
 import { IamRaError, type IamRaErrorCode, ServiceError } from "../errors.ts";
 import { PARTITIONS, partitionOfRegion } from "../rolesanywhere/endpoint.ts";
 import { createNodeTransport, type HttpTransport } from "../rolesanywhere/transport.ts";
-import {
-  createCanonicalRequest,
-  createStringToSign,
-  credentialScope,
-  deriveSigningKey,
-  formatAmzDate,
-  hmacSignature,
-  sha256Hex,
-} from "../sigv4/canonical.ts";
+import { type HmacCredentials, signHmacRequest } from "../sigv4/hmac.ts";
 import { findElement, parseXml, type XmlElement, XmlSyntaxError } from "./xml.ts";
 
 /**
@@ -22,12 +14,7 @@ export type StsOperation = "GetCallerIdentity" | "AssumeRole";
  * The credentials a request is signed with. A long-term key (an IAM user's) has no session token.
  * @public
  */
-export interface StsSigningCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  /** Sent as `X-Amz-Security-Token` when present and non-empty. */
-  sessionToken?: string | undefined;
-}
+export type StsSigningCredentials = HmacCredentials;
 
 /**
  * The answer of GetCallerIdentity.
@@ -220,28 +207,20 @@ export function createStsClient(options: StsClientOptions): StsClient {
   const url = new URL(path, base);
   const clock = options.clock ?? { now: () => new Date() };
   const transport = options.transport ?? createNodeTransport();
-  const { accessKeyId, secretAccessKey, sessionToken } = options.credentials;
 
   async function call(operation: StsOperation, params: Record<string, string>): Promise<XmlElement> {
     const body = new URLSearchParams({ Action: operation, Version: API_VERSION, ...params }).toString();
-    const amzDate = formatAmzDate(clock.now());
-    const headers: Record<string, string> = {
-      "content-type": "application/x-www-form-urlencoded; charset=utf-8",
-      host: base.host,
-      "x-amz-date": amzDate,
-      ...(sessionToken ? { "x-amz-security-token": sessionToken } : {}),
-    };
-    const signedHeaders = Object.keys(headers).sort();
-    const scope = credentialScope(amzDate, options.region, "sts");
-    const canonical = createCanonicalRequest(
-      { method: "POST", path, query: [], headers, payloadHash: sha256Hex(body) },
-      signedHeaders,
+    const headers = signHmacRequest(
+      {
+        method: "POST",
+        url,
+        headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+        body,
+      },
+      options.credentials,
+      { region: options.region, service: "sts" },
+      clock.now(),
     );
-    const signature = hmacSignature(
-      deriveSigningKey(secretAccessKey, amzDate, options.region, "sts"),
-      createStringToSign("AWS4-HMAC-SHA256", amzDate, scope, canonical),
-    );
-    headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${signedHeaders.join(";")}, Signature=${signature}`;
     const response = await transport({
       method: "POST",
       url,

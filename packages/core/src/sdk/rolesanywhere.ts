@@ -1,1 +1,0 @@
-export { GetProfileCommand, GetTrustAnchorCommand, RolesAnywhereClient } from "@aws-sdk/client-rolesanywhere";
