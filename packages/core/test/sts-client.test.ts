@@ -75,6 +75,21 @@ test("a 5xx answer that is not XML is a retryable StsError quoting the body", as
   });
 });
 
+test("throttling and an unreachable identity provider are retryable; a refusal is not", async () => {
+  const answer = (code: string) =>
+    `<ErrorResponse><Error><Code>${code}</Code><Message>m</Message></Error></ErrorResponse>`;
+  const cases = [
+    [400, "Throttling", "throttled", true],
+    [400, "IDPCommunicationError", "service-unavailable", true],
+    [400, "ValidationError", "invalid-input", false],
+    [403, "AccessDenied", "access-denied", false],
+  ] as const;
+  for (const [status, type, code, retryable] of cases) {
+    const url = await fakeSts(status, answer(type));
+    await expect(client(url).getCallerIdentity()).rejects.toMatchObject({ errorType: type, code, retryable });
+  }
+});
+
 test("a 200 answer that is not the operation's XML response is an internal error", async () => {
   const url = await fakeSts(200, "<!DOCTYPE x><x/>");
   const error = await client(url)

@@ -1,4 +1,4 @@
-import type { STSClient } from "@aws-sdk/client-sts";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import { IamRaError } from "@iam-ra/core";
 import type { AdminDeps, RolesAnywhereReadPort } from "@iam-ra/core/admin";
 import {
@@ -54,12 +54,12 @@ function lazyClient(create: () => Promise<{ send: AnySend }>): { send: AnySend }
 
 /**
  * Roles Anywhere's two reads (GetTrustAnchor, GetProfile) as signed GETs with the credentials and
- * endpoint settings (FIPS, dual-stack, AWS_ENDPOINT_URL_*) the SDK resolves for STS: the only
+ * endpoint settings (FIPS, dual-stack, AWS_ENDPOINT_URL_*) the SDK resolves for `resolved`: the only
  * `@aws-sdk/client-rolesanywhere` the registry has (3.332.0) brings its own older copy of the SDK's
  * runtime, which `status` would load for two calls. Built on the first read.
  */
 function rolesAnywhereReads(
-  sts: Pick<STSClient, "config">,
+  resolved: Pick<SSMClient, "config">,
   region: string,
   env: NodeJS.ProcessEnv,
 ): RolesAnywhereReadPort {
@@ -72,10 +72,10 @@ function rolesAnywhereReads(
         ? // The SDK clients send to any AWS_ENDPOINT_URL the user sets; so do these reads.
           { endpoint, allowHttp: true }
         : {
-            useFips: await sts.config.useFipsEndpoint(),
-            useDualStack: await sts.config.useDualstackEndpoint(),
+            useFips: await resolved.config.useFipsEndpoint(),
+            useDualStack: await resolved.config.useDualstackEndpoint(),
           }),
-      credentials: () => sts.config.credentials(),
+      credentials: () => resolved.config.credentials(),
     });
   };
   const built = () => {
@@ -91,8 +91,9 @@ function rolesAnywhereReads(
 /**
  * Builds the admin workflows' ports from AWS SDK clients: region from --region, else AWS_REGION /
  * AWS_DEFAULT_REGION / the profile (the SDK's own chain); credentials from --profile or the default
- * chain; the account from STS, asked only by the workflows that need it. Each client is built, and
- * its package loaded, on its first call.
+ * chain; the account from STS, asked only by the workflows that need it. SSM's client is built at
+ * once (every command reads the namespace marker first); each other client is built, and its
+ * package loaded, on its first call.
  */
 export async function createAdminDeps(
   flags: AwsFlags,
@@ -104,10 +105,12 @@ export async function createAdminDeps(
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.profile ? { profile: flags.profile } : {}),
   };
-  const { GetCallerIdentityCommand, STSClient } = await stsSdk();
-  const sts = new STSClient({ ...base, ...endpointFor(env, "STS") });
+  // SSM holds every namespace's marker, so every admin command sends to it first: its client is
+  // built now and answers the region (and, for the Roles Anywhere reads, credentials and endpoint
+  // settings); STS loads only when a workflow asks for the account.
+  const ssm = new (await awsSdk.ssm()).SSMClient({ ...base, ...endpointFor(env, "SSM") });
   // The SDK's lookup throws when it finds none; an empty value means none too.
-  const region = await sts.config.region().catch(() => "");
+  const region = await ssm.config.region().catch(() => "");
   if (!region) {
     throw new IamRaError("invalid-input", "No AWS region is configured.", {
       hint: "Pass --region, or set AWS_REGION, or set a region in your AWS profile.",
@@ -117,6 +120,8 @@ export async function createAdminDeps(
   let account: Promise<string> | undefined;
   const lookUpAccount = async (): Promise<string> => {
     try {
+      const { GetCallerIdentityCommand, STSClient } = await stsSdk();
+      const sts = new STSClient({ ...withRegion, ...endpointFor(env, "STS") });
       return (await sts.send(new GetCallerIdentityCommand({}))).Account ?? "";
     } catch (e) {
       throw new IamRaError("access-denied", `Could not identify the AWS account: ${(e as Error).message}`, {
@@ -132,13 +137,13 @@ export async function createAdminDeps(
       async () => new (await awsSdk.cloudFormation()).CloudFormationClient(configFor("CLOUDFORMATION")),
     ),
     s3: lazyClient(async () => new (await awsSdk.s3()).S3Client({ ...s3, forcePathStyle: "endpoint" in s3 })),
-    ssm: lazyClient(async () => new (await awsSdk.ssm()).SSMClient(configFor("SSM"))),
+    ssm,
     kms: lazyClient(async () => new (await awsSdk.kms()).KMSClient(configFor("KMS"))),
     secretsManager: lazyClient(
       async () => new (await awsSdk.secretsManager()).SecretsManagerClient(configFor("SECRETS_MANAGER")),
     ),
     acmPca: lazyClient(async () => new (await awsSdk.acmPca()).ACMPCAClient(configFor("ACM_PCA"))),
-    rolesAnywhere: rolesAnywhereReads(sts, region, env),
+    rolesAnywhere: rolesAnywhereReads(ssm, region, env),
   };
   return createAwsAdminDeps(clients, {
     namespace: flags.namespace,

@@ -6,8 +6,8 @@
 import * as v from "valibot";
 import { IamRaError, type IamRaErrorCode, ServiceError } from "../errors.ts";
 import { resolveEndpoint } from "../rolesanywhere/endpoint.ts";
-import { isRetryableAnswer, readJsonError } from "../rolesanywhere/json-error.ts";
-import { withRetries } from "../rolesanywhere/retry.ts";
+import { readJsonError } from "../rolesanywhere/json-error.ts";
+import { isRetryableAnswer, unreachable, withRetries } from "../rolesanywhere/retry.ts";
 import { createNodeTransport, type HttpTransport } from "../rolesanywhere/transport.ts";
 import { type HmacCredentials, signHmacRequest } from "../sigv4/hmac.ts";
 import type { RolesAnywhereReadPort } from "./ports.ts";
@@ -186,13 +186,10 @@ export function createRolesAnywhereReader(options: RolesAnywhereReaderOptions): 
         }
         return parsed.output;
       },
-      (error) =>
-        new ServiceError(
-          error.code === "ETIMEDOUT" ? "timeout" : "network",
-          `Could not reach ${endpoint.url.origin}: ${error.message}`,
-          { statusCode: 0, retryable: true },
-          { cause: error, hint: "Check network access to Roles Anywhere (or AWS_ENDPOINT_URL), and retry." },
-        ),
+      unreachable(
+        endpoint.url.origin,
+        "Check network access to Roles Anywhere (or AWS_ENDPOINT_URL), and retry.",
+      ),
     );
   }
 

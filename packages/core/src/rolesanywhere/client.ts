@@ -3,8 +3,8 @@ import { abortableSleep } from "../sleep.ts";
 import type { CredentialMaterial } from "../x509/material.ts";
 import { validateArn } from "./arn.ts";
 import { type ResolvedEndpoint, resolveEndpoint } from "./endpoint.ts";
-import { isRetryableAnswer, readJsonError } from "./json-error.ts";
-import { withRetries } from "./retry.ts";
+import { readJsonError } from "./json-error.ts";
+import { isRetryableAnswer, unreachable, withRetries } from "./retry.ts";
 import { type CreateSessionParams, createSignedCreateSessionRequest } from "./signer.ts";
 import { createNodeTransport, type HttpTransport } from "./transport.ts";
 
@@ -317,15 +317,9 @@ export async function createSession(
     },
     // Only a network failure is worth another attempt; anything else (an abort, a request the
     // HTTP stack refuses, a broken install) ends the call as it is.
-    (error) =>
-      new ServiceError(
-        error.code === "ETIMEDOUT" ? "timeout" : "network",
-        `Could not reach ${endpoint.url.origin}: ${error.message}`,
-        { statusCode: 0, retryable: true },
-        {
-          cause: error,
-          hint: "Check network access to the endpoint (and HTTPS_PROXY/NO_PROXY if you use a proxy).",
-        },
-      ),
+    unreachable(
+      endpoint.url.origin,
+      "Check network access to the endpoint (and HTTPS_PROXY/NO_PROXY if you use a proxy).",
+    ),
   );
 }

@@ -26,12 +26,3 @@ export function readJsonError(headers: Record<string, unknown>, body: string): J
     requestId: text(headers["x-amzn-requestid"]),
   };
 }
-
-/** Throttling, or a failure on the service's side: another attempt may succeed. */
-export function isRetryableAnswer(statusCode: number, errorType: string | undefined): boolean {
-  return (
-    statusCode >= 500 ||
-    statusCode === 429 ||
-    /Throttl|TooManyRequests|RequestLimitExceeded/.test(errorType ?? "")
-  );
-}

@@ -55,3 +55,29 @@ export async function withRetries<T>(
   }
   throw lastError;
 }
+
+/**
+ * Throttling, or a failure on the service's side, in any AWS protocol's error answer: another
+ * attempt may succeed.
+ */
+export function isRetryableAnswer(statusCode: number, errorType: string | undefined): boolean {
+  return (
+    statusCode >= 500 ||
+    statusCode === 429 ||
+    /Throttl|TooManyRequests|RequestLimitExceeded/.test(errorType ?? "")
+  );
+}
+
+/**
+ * The `toNetworkError` of {@link withRetries} for calls to `origin`: a timeout or a network failure,
+ * named with the origin, retryable, with `hint` as the next step.
+ */
+export function unreachable(origin: string, hint: string): (error: TransportError) => ServiceError {
+  return (error) =>
+    new ServiceError(
+      error.code === "ETIMEDOUT" ? "timeout" : "network",
+      `Could not reach ${origin}: ${error.message}`,
+      { statusCode: 0, retryable: true },
+      { cause: error, hint },
+    );
+}

@@ -1,5 +1,6 @@
 import { IamRaError, type IamRaErrorCode, ServiceError } from "../errors.ts";
 import { PARTITIONS, partitionOfRegion } from "../rolesanywhere/endpoint.ts";
+import { isRetryableAnswer } from "../rolesanywhere/retry.ts";
 import { createNodeTransport, type HttpTransport } from "../rolesanywhere/transport.ts";
 import { type HmacCredentials, signHmacRequest } from "../sigv4/hmac.ts";
 import { findElement, parseXml, type XmlElement, XmlSyntaxError } from "./xml.ts";
@@ -112,9 +113,6 @@ export function stsBaseUrl(region: string, endpoint?: string): URL {
 
 const API_VERSION = "2011-06-15";
 
-/** Error types worth another attempt, besides any 5xx and 429. */
-const RETRYABLE_TYPES = /Throttl|TooManyRequests|RequestLimitExceeded|IDPCommunicationError/;
-
 /** The next step for each error type the caller can act on. */
 const HINTS: Record<string, string> = {
   ExpiredToken: "The credentials expired; get fresh ones.",
@@ -146,11 +144,13 @@ function toStsError(
   const error = xml && findElement(xml, "Error");
   const errorType = error && findElement(error, "Code")?.text;
   const serviceMessage = error && findElement(error, "Message")?.text;
-  const retryable = statusCode >= 500 || statusCode === 429 || RETRYABLE_TYPES.test(errorType ?? "");
+  // STS adds one failure worth another attempt: the web identity provider could not be reached.
+  const providerDown = errorType === "IDPCommunicationError";
+  const retryable = isRetryableAnswer(statusCode, errorType) || providerDown;
   let code: IamRaErrorCode = "access-denied";
   let hint = HINTS[errorType ?? ""];
   if (retryable) {
-    code = statusCode >= 500 ? "service-unavailable" : "throttled";
+    code = statusCode >= 500 || providerDown ? "service-unavailable" : "throttled";
     hint = "STS kept failing; retry later.";
   } else if (errorType === "ValidationError") {
     code = "invalid-input";
