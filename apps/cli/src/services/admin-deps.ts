@@ -119,9 +119,9 @@ export async function createAdminDeps(
   const withRegion = { ...base, region };
   let account: Promise<string> | undefined;
   const lookUpAccount = async (): Promise<string> => {
+    const { GetCallerIdentityCommand, STSClient } = await stsSdk();
+    const sts = new STSClient({ ...withRegion, ...endpointFor(env, "STS") });
     try {
-      const { GetCallerIdentityCommand, STSClient } = await stsSdk();
-      const sts = new STSClient({ ...withRegion, ...endpointFor(env, "STS") });
       return (await sts.send(new GetCallerIdentityCommand({}))).Account ?? "";
     } catch (e) {
       throw new IamRaError("access-denied", `Could not identify the AWS account: ${(e as Error).message}`, {
