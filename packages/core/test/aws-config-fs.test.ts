@@ -3,6 +3,7 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -12,6 +13,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  truncateSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
@@ -111,6 +113,30 @@ describe("writeFileAtomic", () => {
     expect(readFileSync(join(dir, "target"), "utf8")).toBe("new");
   });
 
+  // Changing a link's owner needs root (CI and this project's machines run the suite as root).
+  it.skipIf(process.getuid?.() !== 0)(
+    "refuses a symlink another user owns: root editing a user's file is not sent elsewhere",
+    async () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, "victim"), "root's file\n", { mode: 0o644 });
+      symlinkSync(join(dir, "victim"), join(dir, "config"));
+      lchownSync(join(dir, "config"), 65534, 65534);
+      await expect(writeFileAtomic(join(dir, "config"), "[profile x]\n")).rejects.toMatchObject({
+        code: "file-permission",
+        message: expect.stringMatching(/config is a symlink owned by another user \(uid 65534\)/),
+      });
+      await expect(withFileLock(join(dir, "config"), async () => 1)).rejects.toMatchObject({
+        code: "file-permission",
+      });
+      expect(readFileSync(join(dir, "victim"), "utf8")).toBe("root's file\n");
+      expect(mode(join(dir, "victim"))).toBe(0o644);
+      // A link root owns is still followed.
+      lchownSync(join(dir, "config"), 0, 0);
+      await writeFileAtomic(join(dir, "config"), "[profile x]\n");
+      expect(readFileSync(join(dir, "victim"), "utf8")).toBe("[profile x]\n");
+    },
+  );
+
   it("a directory in the way is a clear error", async () => {
     const dir = tempDir();
     mkdirSync(join(dir, "credentials"));
@@ -128,6 +154,38 @@ describe("readTextFileIfExists", () => {
     expect(await readTextFileIfExists(join(dir, "nope"))).toEqual({ text: "", exists: false });
     writeFileSync(join(dir, "latin1"), Buffer.from([0x5b, 0x61, 0x5d, 0x0a, 0x78, 0x3d, 0xe9, 0x0a]));
     await expect(readTextFileIfExists(join(dir, "latin1"))).rejects.toMatchObject({ code: "invalid-input" });
+  });
+});
+
+describe("readTextFileIfExists and the lock: a planted FIFO, symlink or huge file is refused, not waited on", () => {
+  it("the config file", async () => {
+    const dir = tempDir();
+    execFileSync("mkfifo", [join(dir, "config")]);
+    await expect(readTextFileIfExists(join(dir, "config"))).rejects.toMatchObject({
+      name: "IamRaError",
+      code: "invalid-input",
+      message: expect.stringMatching(/config is a FIFO, not a regular file/),
+    });
+    writeFileSync(join(dir, "big"), "");
+    truncateSync(join(dir, "big"), 9 * 1024 * 1024);
+    await expect(readTextFileIfExists(join(dir, "big"))).rejects.toMatchObject({
+      message: expect.stringMatching(/big is larger than 8388608 bytes/),
+    });
+  });
+
+  it("the lock file next to it", async () => {
+    const dir = tempDir();
+    execFileSync("mkfifo", [join(dir, "config.lock")]);
+    await expect(withFileLock(join(dir, "config"), async () => 1)).rejects.toMatchObject({
+      code: "invalid-input",
+      message: expect.stringMatching(/config\.lock is not a lock file iam-ra wrote/),
+    });
+    rmSync(join(dir, "config.lock"));
+    symlinkSync(join(dir, "elsewhere"), join(dir, "config.lock"));
+    writeFileSync(join(dir, "elsewhere"), "{}");
+    await expect(withFileLock(join(dir, "config"), async () => 1)).rejects.toMatchObject({
+      message: expect.stringMatching(/config\.lock is a symlink/),
+    });
   });
 });
 

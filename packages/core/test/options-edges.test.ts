@@ -1,5 +1,11 @@
-import { describe, expect, test } from "vitest";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
 import { IamRaError } from "../src/errors.ts";
+import { readPinSource } from "../src/pkcs11/session.ts";
+import { parsePkcs11Uri } from "../src/pkcs11/uri.ts";
 import { isLoopbackHost, resolveEndpoint } from "../src/rolesanywhere/endpoint.ts";
 import { resolveEndpointOption, resolveSessionInputs } from "../src/rolesanywhere/options.ts";
 
@@ -108,5 +114,44 @@ describe("instance properties", () => {
     });
     expect(error.code).toBe("invalid-input");
     expect(error.message).toMatch(message);
+  });
+});
+
+describe("secret and CA files given by an option are read bounded: no FIFO hang, no huge read", () => {
+  const dir = mkdtempSync(join(tmpdir(), "iam-ra-options-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // A FIFO nobody writes to: a blocking open or read of it would never return.
+  const fifo = join(dir, "fifo");
+  execFileSync("mkfifo", [fifo]);
+  const huge = join(dir, "huge");
+  writeFileSync(huge, "");
+  truncateSync(huge, 64 * 1024 * 1024);
+  const passphrase = join(dir, "passphrase");
+  writeFileSync(passphrase, "correct horse\n");
+
+  test.each([
+    ["private-key-passphrase-file", fifo, /The passphrase path .*fifo is a FIFO, not a regular file/],
+    ["private-key-passphrase-file", huge, /The passphrase file .*huge is larger than 4096 bytes/],
+    ["ca-bundle", fifo, /The CA bundle path .*fifo is a FIFO/],
+    ["ca-bundle", huge, /The CA bundle file .*huge is larger than 4194304 bytes/],
+    ["pkcs11-pin-file", huge, /The PIN file .*huge is larger than 4096 bytes/],
+  ])("--%s %s is refused", async (option, file, message) => {
+    const error = await refusal({ certificate: "pkcs11:token=t;object=c", [option]: file });
+    expect(error.code).toBe("invalid-input");
+    expect(error.message).toMatch(message);
+  });
+
+  test("a passphrase file's text, without its final newline", async () => {
+    const { readPassphrase } = await import("../src/rolesanywhere/options.ts");
+    await expect(readPassphrase({ "private-key-passphrase-file": passphrase }, {})).resolves.toBe(
+      "correct horse",
+    );
+  });
+
+  test("a URI's pin-source is read the same way", async () => {
+    const uri = (file: string) => parsePkcs11Uri(`pkcs11:token=t;object=k?pin-source=${file}`);
+    await expect(readPinSource(uri(fifo))).rejects.toThrow(/The PIN \(pin-source\) path .*fifo is a FIFO/);
+    await expect(readPinSource(uri(huge))).rejects.toThrow(/larger than 4096 bytes/);
+    await expect(readPinSource(uri(passphrase))).resolves.toBe("correct horse");
   });
 });

@@ -4,10 +4,12 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { link, lstat, mkdir, open, readFile, readlink, rename, stat, unlink } from "node:fs/promises";
+import { constants } from "node:fs";
+import { link, lstat, mkdir, open, readlink, rename, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { IamRaError } from "../errors.ts";
+import { readBoundedFile } from "../files.ts";
 
 const errnoOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code;
 
@@ -43,7 +45,8 @@ export function toFileError(error: unknown, path: string, action: "read" | "writ
 
 /**
  * Follows symlinks at `path` to the file they point to, even when that file does not exist yet.
- * Writing there (not at `path`) keeps a symlinked `~/.aws/credentials` a symlink.
+ * Writing there (not at `path`) keeps a symlinked `~/.aws/credentials` a symlink. Only links owned
+ * by this user or by root are followed; another user's link is refused.
  * @public
  */
 export async function resolveSymlinkTarget(path: string): Promise<string> {
@@ -57,6 +60,16 @@ export async function resolveSymlinkTarget(path: string): Promise<string> {
       throw toFileError(error, current, "read");
     }
     if (!info.isSymbolicLink()) return current;
+    // A link another user made (root editing a user's file, or a shared directory) could point
+    // anywhere, say at /etc/passwd, which the write would then replace with a 0600 file.
+    const uid = process.getuid?.();
+    if (uid !== undefined && info.uid !== uid && info.uid !== 0) {
+      throw new IamRaError(
+        "file-permission",
+        `${current} is a symlink owned by another user (uid ${info.uid}); iam-ra does not follow it.`,
+        { hint: "Replace the symlink with the file it points to, or run iam-ra as the link's owner." },
+      );
+    }
     const target = await readlink(current);
     current = isAbsolute(target) ? target : resolve(dirname(current), target);
   }
@@ -174,12 +187,27 @@ interface HeldLock {
   mtimeMs: number;
 }
 
+/** A lock file holds one small JSON object; anything longer is not one of ours. */
+const MAX_LOCK_BYTES = 4096;
+
 async function readLock(lockPath: string): Promise<HeldLock | undefined> {
   try {
-    const handle = await open(lockPath, "r");
+    // Not through a symlink, and never waiting on a FIFO planted at the path.
+    const handle = await open(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
       const st = await handle.stat();
-      const raw = await handle.readFile("utf8");
+      if (!st.isFile()) {
+        throw new IamRaError(
+          "invalid-input",
+          `${lockPath} is not a lock file iam-ra wrote (not a regular file).`,
+          {
+            hint: `Delete ${lockPath} if no iam-ra is writing the file next to it.`,
+          },
+        );
+      }
+      const buffer = Buffer.alloc(MAX_LOCK_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, MAX_LOCK_BYTES, 0);
+      const raw = buffer.subarray(0, bytesRead).toString("utf8");
       let info: LockInfo | undefined;
       try {
         const parsed = JSON.parse(raw) as Partial<LockInfo>;
@@ -199,7 +227,14 @@ async function readLock(lockPath: string): Promise<HeldLock | undefined> {
       await handle.close();
     }
   } catch (error) {
+    if (error instanceof IamRaError) throw error;
     if (errnoOf(error) === "ENOENT") return undefined;
+    if (errnoOf(error) === "ELOOP") {
+      throw new IamRaError("invalid-input", `${lockPath} is a symlink, not a lock file iam-ra wrote.`, {
+        cause: error,
+        hint: `Delete ${lockPath} if no iam-ra is writing the file next to it.`,
+      });
+    }
     throw toFileError(error, lockPath, "read");
   }
 }
@@ -296,19 +331,25 @@ async function breakStaleLock(lockPath: string, stale: HeldLock): Promise<void> 
   await unlink(aside).catch(() => undefined);
 }
 
+/** The largest shared config or credentials file read (hundreds of SSO profiles fit in 1 MB). */
+const MAX_SHARED_FILE_BYTES = 8 * 1024 * 1024;
+
 /**
- * Reads a text file that may not exist yet. Bytes that are not UTF-8 are refused rather than
+ * Reads a text file that may not exist yet: a regular file of at most 8 MiB (a FIFO or device
+ * planted at the path is refused, not waited on). Bytes that are not UTF-8 are refused rather than
  * silently replaced, since the file is written back.
  * @returns the text (empty when missing) and whether the file exists.
  * @public
  */
 export async function readTextFileIfExists(path: string): Promise<{ text: string; exists: boolean }> {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readBoundedFile(path, { what: "AWS config", maxBytes: MAX_SHARED_FILE_BYTES });
   } catch (error) {
-    if (errnoOf(error) === "ENOENT") return { text: "", exists: false };
-    throw toFileError(error, path, "read");
+    if (!(error instanceof IamRaError)) throw toFileError(error, path, "read");
+    if (error.code === "file-not-found") return { text: "", exists: false };
+    // The same message and hint, as a plain IamRaError: the file is not credential material.
+    throw new IamRaError(error.code, error.message, { cause: error, hint: error.hint });
   }
   try {
     return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes), exists: true };

@@ -196,7 +196,7 @@ export async function openPkcs11Key(
 ): Promise<ExternalSigningKey> {
   const uri = parsePkcs11Uri(uriText);
   const modulePath = resolveModulePath(uri, options);
-  const pin = options.pin ?? readPinSource(uri);
+  const pin = options.pin ?? (await readPinSource(uri));
   const cacheKey = JSON.stringify([
     modulePath,
     uriText,
@@ -234,7 +234,7 @@ export async function readPkcs11Certificate(
 ): Promise<Uint8Array> {
   const uri = parsePkcs11Uri(uriText);
   const module = await openModule(resolveModulePath(uri, options));
-  const token = new TokenSession(module, uri, options.pin ?? readPinSource(uri));
+  const token = new TokenSession(module, uri, options.pin ?? (await readPinSource(uri)));
   const session = token.open();
   try {
     const handle = token.findOne(session, CKO_CERTIFICATE, "certificate");

@@ -1,5 +1,6 @@
 /** A logged-in session on the token that holds a key; PINs a token refused are never tried again. @internal @module */
 import { createHash } from "node:crypto";
+import { readBoundedFile } from "../files.ts";
 import {
   type Attribute,
   CKA_CLASS,
@@ -22,19 +23,13 @@ export const trimmed = (text: string) => text.replace(/[\s\0]+$/, "");
 export const refusedPins = new Map<string, Set<string>>();
 export const pinDigest = (pin: string) => createHash("sha256").update(pin).digest("hex");
 
-export function readPinSource(uri: Pkcs11Uri): string | undefined {
+/** The user PIN from the URI's `pin-source` file: a regular file of at most 4 KiB, else refused. */
+export async function readPinSource(uri: Pkcs11Uri): Promise<string | undefined> {
   if (!uri.pinSource) return undefined;
-  try {
-    const { readFileSync } = process.getBuiltinModule("node:fs");
-    return readFileSync(uri.pinSource, "utf8").replace(/\r?\n$/, "");
-  } catch (cause) {
-    throw fail(
-      "file-not-found",
-      `The PIN file ${uri.pinSource} (pin-source) cannot be read.`,
-      "Check the pin-source path and that this user may read it.",
-      cause,
-    );
-  }
+  const bytes = await readBoundedFile(uri.pinSource, { what: "PIN (pin-source)", maxBytes: 4096 });
+  return Buffer.from(bytes)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 /** One open session on the token that holds the key, logged in, re-opened after a reset. */

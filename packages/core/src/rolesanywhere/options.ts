@@ -5,8 +5,19 @@ import type { CreateSessionOptions } from "./client.ts";
 import type { CreateSessionParams } from "./signer.ts";
 import { createNodeTransport } from "./transport.ts";
 
-/** Reads a text file; fs/promises loads only when a file is given (it pulls in readline at start-up). */
-const readText = async (file: string) => (await import("node:fs/promises")).readFile(file, "utf8");
+/**
+ * Reads a small text file given by an option: a regular file of at most `maxBytes` (a FIFO, device
+ * or oversized file is refused with the path and what to do). Loaded only when a file is given.
+ */
+const readText = async (file: string, what: string, maxBytes: number) => {
+  const { readBoundedFile } = await import("../files.ts");
+  return Buffer.from(await readBoundedFile(file, { what, maxBytes })).toString("utf8");
+};
+
+/** The largest passphrase or PIN file read. */
+const MAX_SECRET_FILE_BYTES = 4096;
+/** The largest CA bundle read (a system bundle of every public root is ~200 KB). */
+const MAX_CA_BUNDLE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Option values keyed by option name (flags already merged with their environment variables).
@@ -81,15 +92,7 @@ export async function readPassphrase(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<string | undefined> {
   const file = stringOption(values["private-key-passphrase-file"]);
-  if (file) {
-    try {
-      return (await readText(file)).replace(/\r?\n$/, "");
-    } catch {
-      throw new IamRaError("file-not-found", `The passphrase file ${file} cannot be read.`, {
-        hint: "Check --private-key-passphrase-file (or IAM_RA_PRIVATE_KEY_PASSPHRASE_FILE).",
-      });
-    }
-  }
+  if (file) return (await readText(file, "passphrase", MAX_SECRET_FILE_BYTES)).replace(/\r?\n$/, "");
   return env.IAM_RA_PRIVATE_KEY_PASSPHRASE;
 }
 
@@ -102,11 +105,7 @@ async function readPin(
 ): Promise<string | undefined> {
   const file = stringOption(values[option]);
   if (!file) return env[variable] || undefined;
-  const { readBoundedFile } = await import("../files.ts");
-  const bytes = await readBoundedFile(file, { what: "PIN", maxBytes: 4096 });
-  return Buffer.from(bytes)
-    .toString("utf8")
-    .replace(/\r?\n$/, "");
+  return (await readText(file, "PIN", MAX_SECRET_FILE_BYTES)).replace(/\r?\n$/, "");
 }
 
 /**
@@ -204,15 +203,7 @@ export async function resolveSessionInputs(
   const caBundle = stringOption(values["ca-bundle"]);
   const duration = values["session-duration"];
   let ca: string | undefined;
-  if (caBundle) {
-    try {
-      ca = await readText(caBundle);
-    } catch {
-      throw new IamRaError("file-not-found", `The CA bundle ${caBundle} cannot be read.`, {
-        hint: "Check --ca-bundle (or AWS_CA_BUNDLE).",
-      });
-    }
-  }
+  if (caBundle) ca = await readText(caBundle, "CA bundle", MAX_CA_BUNDLE_BYTES);
   return {
     material: {
       certificate,
