@@ -1,6 +1,16 @@
 import { execFile } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,8 +30,8 @@ function scratch(): string {
   return dir;
 }
 
-/** Starts the sidecar with these overrides; resolves to the error it refused with (or fails). */
-async function refusal(overrides: Record<string, string | boolean>): Promise<IamRaError> {
+/** Starts the sidecar with these overrides (against the emulator unless `endpoint` is given). */
+async function start(overrides: Record<string, string | boolean>) {
   const world = await createWorld();
   const secret = createSecretDir();
   onTestFinished(secret.cleanup);
@@ -42,7 +52,12 @@ async function refusal(overrides: Record<string, string | boolean>): Promise<Iam
     {},
   );
   const config = await resolveSidecarConfig(values, {});
-  const error = await startSidecar(config, { logger: createLogger(() => {}, "error") }).then(
+  return await startSidecar(config, { logger: createLogger(() => {}, "error") });
+}
+
+/** Starts the sidecar with these overrides; resolves to the error it refused with (or fails). */
+async function refusal(overrides: Record<string, string | boolean>): Promise<IamRaError> {
+  const error = await start(overrides).then(
     async (sidecar) => {
       await sidecar.close();
       return undefined;
@@ -51,6 +66,28 @@ async function refusal(overrides: Record<string, string | boolean>): Promise<Iam
   );
   expect(error, "the sidecar should have refused to start").toBeInstanceOf(IamRaError);
   return error as IamRaError;
+}
+
+/** A Roles Anywhere endpoint that accepts connections and never answers; counts them. */
+async function silentEndpoint() {
+  const sockets = new Set<import("node:net").Socket>();
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.resume(); // reads (and drops) the request, so the peer's close is seen
+    socket.on("close", () => sockets.delete(socket));
+  }).listen(0, "127.0.0.1");
+  await once(server, "listening");
+  onTestFinished(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    connections: () => connections,
+    open: () => sockets.size,
+  };
 }
 
 describe("serve/sidecar refuse a bad configuration before binding or calling AWS", () => {
@@ -65,6 +102,10 @@ describe("serve/sidecar refuse a bad configuration before binding or calling AWS
       );
       chownSync(planted, 0, 0);
     }
+    // This user's own file, but every local user can read the token in it.
+    expect((await refusal({ "token-file": planted })).message).toBe(
+      `The token file ${planted} is readable by every user (mode 644); it is not trusted.`,
+    );
     const writable = join(dir, "writable");
     writeFileSync(writable, "known-to-the-attacker-0123456789");
     chmodSync(writable, 0o666);
@@ -92,6 +133,43 @@ describe("serve/sidecar refuse a bad configuration before binding or calling AWS
     });
     const port = String((holder.address() as { port: number }).port);
     expect((await refusal({ port })).message).toBe(`Port ${port} on 127.0.0.1 is already in use.`);
+  });
+
+  it("a port in use or an address that does not resolve is said before any AWS call", async () => {
+    const aws = await silentEndpoint();
+    const holder = createServer().listen(0, "127.0.0.1");
+    await once(holder, "listening");
+    onTestFinished(() => {
+      holder.close();
+    });
+    const port = String((holder.address() as { port: number }).port);
+    expect((await refusal({ port, endpoint: aws.url })).message).toBe(
+      `Port ${port} on 127.0.0.1 is already in use.`,
+    );
+    const dir = scratch();
+    const unresolvable = await refusal({
+      host: "no-such-host.invalid",
+      "allow-remote": true,
+      "token-file": join(dir, "token"),
+      imds: false,
+      endpoint: aws.url,
+    });
+    expect(unresolvable.message).toMatch(
+      /^Cannot listen on no-such-host\.invalid: no such address on this host/,
+    );
+    expect(aws.connections()).toBe(0);
+  });
+
+  it("stopping cancels a CreateSession in flight instead of waiting for its timeout", {
+    timeout: 15_000,
+  }, async () => {
+    const aws = await silentEndpoint();
+    const sidecar = await start({ endpoint: aws.url });
+    while (aws.open() === 0) await new Promise((r) => setTimeout(r, 20));
+    // The call would wait 10 s per attempt, three attempts; close() ends it and the connection.
+    await sidecar.close();
+    while (aws.open() > 0) await new Promise((r) => setTimeout(r, 20));
+    expect(aws.connections()).toBe(1);
   });
 
   it("a missing or expired certificate, or a key of another certificate, fails before anything starts", async () => {
@@ -132,3 +210,55 @@ describe("serve/sidecar refuse a bad configuration before binding or calling AWS
     expect(r.stderr).toMatch(/^iam-ra-sidecar: Instance property "broken" is not key=value/);
   });
 });
+
+describe("serving", () => {
+  it("--allow-remote: the token alone authenticates, whatever Host a remote client names", async () => {
+    const dir = scratch();
+    const tokenFile = join(dir, "token");
+    const sidecar = await start({
+      host: "0.0.0.0",
+      "allow-remote": true,
+      "token-file": tokenFile,
+      imds: false,
+    });
+    onTestFinished(() => sidecar.close());
+    await sidecar.source.firstAttempt;
+    const token = readFileSync(tokenFile, "utf8");
+    const url = `http://127.0.0.1:${new URL(sidecar.url).port}/v1/credentials`;
+    const get = (headers: Record<string, string>, method = "GET") =>
+      request(url, { method, headers: { authorization: token, ...headers } });
+    expect((await get({ host: "sidecar.billing.svc.cluster.local:9911" })).statusCode).toBe(200);
+    expect((await get({ host: "192.0.2.2" })).statusCode).toBe(200);
+    expect(
+      (await get({ host: "192.0.2.2", authorization: "wrong-token-wrong-token-wrong" })).statusCode,
+    ).toBe(401);
+    // A web page is still refused, and only GET and HEAD are answered.
+    expect((await get({ host: "192.0.2.2", origin: "https://evil.example" })).statusCode).toBe(403);
+    expect((await get({}, "POST")).statusCode).toBe(405);
+    expect((await get({}, "DELETE")).statusCode).toBe(405);
+  });
+
+  it("on loopback, a foreign Host is still refused (DNS rebinding)", async () => {
+    const dir = scratch();
+    const tokenFile = join(dir, "token");
+    const sidecar = await start({ "token-file": tokenFile, imds: false });
+    onTestFinished(() => sidecar.close());
+    await sidecar.source.firstAttempt;
+    const response = await request(sidecar.credentialsUri, {
+      headers: { authorization: readFileSync(tokenFile, "utf8"), host: "attacker.example" },
+    });
+    expect(response.statusCode).toBe(403);
+  });
+});
+
+/** One request with node:http (fetch cannot set Host); its status. */
+function request(url: string, options: { method?: string; headers?: Record<string, string> }) {
+  return new Promise<{ statusCode: number }>((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method ?? "GET", headers: options.headers }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ statusCode: res.statusCode ?? 0 }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}

@@ -50,6 +50,12 @@ export interface AppDeps {
   authorizationToken: string | undefined;
   /** Host names accepted besides loopback and the IMDS addresses (the address the server is bound to). */
   extraHosts?: readonly string[] | undefined;
+  /**
+   * Bound beyond loopback (`--allow-remote`, which needs the token): the container route then takes
+   * any Host, since remote clients name the server by its address or DNS name and the token alone
+   * authenticates them. Default false: only loopback Hosts (and `extraHosts`), against DNS rebinding.
+   */
+  remote?: boolean | undefined;
   /** Serve IMDSv2 (`/latest/...`) as well. */
   imds: { enabled: boolean; roleName: string; region: string };
 }
@@ -233,9 +239,10 @@ export function createApp(deps: AppDeps): Handler {
   const route = (req: IncomingMessage, res: ServerResponse, path: string): [string, number] => {
     const credentialRoute =
       path === CONTAINER_CREDENTIALS_PATH || (deps.imds.enabled && path.startsWith("/latest/"));
+    const anyHost = deps.remote === true && path === CONTAINER_CREDENTIALS_PATH;
     if (
       credentialRoute &&
-      (isBrowserRequest(req) || !isAllowedCredentialHost(req.headers.host, extraHosts))
+      (isBrowserRequest(req) || (!anyHost && !isAllowedCredentialHost(req.headers.host, extraHosts)))
     ) {
       // DNS rebinding or a web page: SDKs send neither Origin nor a foreign Host.
       send(
@@ -246,6 +253,10 @@ export function createApp(deps: AppDeps): Handler {
       return [path === CONTAINER_CREDENTIALS_PATH ? "credentials" : "imds", 403];
     }
     if (path === CONTAINER_CREDENTIALS_PATH) {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        send(res, 405, "Method Not Allowed", "text/plain", ["allow", "GET"]);
+        return ["credentials", 405];
+      }
       if (!expected) {
         send(res, 404, errorBody("NotFound", "Container credentials are not enabled."));
         return ["credentials", 404];

@@ -68,8 +68,9 @@ export interface SidecarConfig {
   logLevel: LogLevel;
 }
 
-const isLoopback = (host: string) =>
-  host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host) || host === "::1" || host === "[::1]";
+/** Whether a bind address (as resolveSidecarConfig leaves it: no brackets) is loopback. @internal */
+export const isLoopback = (host: string) =>
+  host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host) || host === "::1";
 
 const invalid = (message: string, hint: string) => new IamRaError("invalid-input", message, { hint });
 
@@ -105,7 +106,9 @@ export async function resolveSidecarConfig(
 ): Promise<SidecarConfig> {
   const session = await resolveSessionInputs(values, env);
   const region = resolveSessionRegion(session.params, session.options.region);
-  const host = typeof values.host === "string" && values.host ? values.host : "127.0.0.1";
+  // An IPv6 address may come bracketed, as in a URL; listen() takes it bare.
+  const host =
+    typeof values.host === "string" && values.host ? values.host.replace(/^\[(.*)\]$/, "$1") : "127.0.0.1";
   const port = typeof values.port === "number" ? values.port : 9911;
   if (port > 65535) throw invalid(`Port ${port} is out of range.`, "Pass --port between 0 and 65535.");
   const tokenFile =

@@ -41,7 +41,8 @@ export type CredentialSourceEvent =
 export interface CredentialSourceDeps {
   /** Reads certificate, chain and key as a checked pair (throws on a mismatch). */
   readMaterial(): Promise<CredentialMaterial>;
-  createSession(material: CredentialMaterial): Promise<CreateSessionResult>;
+  /** One CreateSession; `signal` aborts when the source stops, so a slow call does not hold it. */
+  createSession(material: CredentialMaterial, signal: AbortSignal): Promise<CreateSessionResult>;
   clock: { now(): Date };
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   random(): number;
@@ -133,7 +134,7 @@ export function startCredentialSource(deps: CredentialSourceDeps): CredentialSou
     const t0 = performance.now();
     try {
       await loadMaterial();
-      const result = await deps.createSession(material!);
+      const result = await deps.createSession(material!, stopping.signal);
       const c = result.credentials;
       held = {
         accessKeyId: c.accessKeyId,
@@ -154,6 +155,7 @@ export function startCredentialSource(deps: CredentialSourceDeps): CredentialSou
         expiration: c.expiration,
       });
     } catch (error) {
+      if (stopping.signal.aborted) return; // cut short by stop(): not a failure worth reporting
       failures++;
       lastRefresh = { at: started, ok: false, error: error instanceof Error ? error.message : String(error) };
       nextRefreshAt = new Date(started.getTime() + retryDelay(failures, deps.random));

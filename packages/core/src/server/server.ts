@@ -7,7 +7,7 @@ import { createSession } from "../rolesanywhere/client.ts";
 import { abortableSleep } from "../sleep.ts";
 import { readCredentialMaterial } from "../x509/read.ts";
 import { CONTAINER_CREDENTIALS_PATH, createApp } from "./app.ts";
-import type { SidecarConfig } from "./config.ts";
+import { isLoopback, type SidecarConfig } from "./config.ts";
 import {
   type CredentialSource,
   type CredentialSourceEvent,
@@ -39,7 +39,7 @@ export interface SidecarRuntime {
 /**
  * Reads the token file, or creates it with a random token (never overwriting one). An existing
  * file is trusted only when it is a regular file (not a link) of this user that others cannot
- * write: a local user who created it first would otherwise know the token.
+ * write (a local user who created it first would know the token) and not every user can read.
  */
 async function readOrCreateToken(path: string, mode: number, logger: Logger): Promise<string> {
   const me = process.getuid?.();
@@ -70,6 +70,13 @@ async function readOrCreateToken(path: string, mode: number, logger: Logger): Pr
       throw refuse(`belongs to another user (uid ${existing.uid})`);
     if (existing.mode & 0o022)
       throw refuse(`is writable by other users (mode ${(existing.mode & 0o777).toString(8)})`);
+    // Every local user could read the token and take the credentials with it.
+    if (existing.mode & 0o004)
+      throw new IamRaError(
+        "file-permission",
+        `The token file ${path} is readable by every user (mode ${(existing.mode & 0o777).toString(8)}); it is not trusted.`,
+        { hint: `Narrow it (chmod 600 ${path}, or 640 for a group that shares it) and start again.` },
+      );
     const raw = (await readFile(path, "utf8")).slice(0, 4096);
     const token = raw.trim();
     if (token.length < 16)
@@ -137,10 +144,22 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     } else if (event.ok) logger("info", "certificate rotated", { fingerprint: event.fingerprint });
     else logger("error", "rotated certificate refused; keeping the previous one", describeError(event.error));
   };
+  // Bound first: a port in use or a bad address is said at once, before any AWS call. The handler
+  // is attached right after (before any connection can be read), once the source exists.
+  // Bounded: a local peer cannot hold the server with many slow or idle connections (the timeouts
+  // are checked every second, not every 30 s as by default).
+  const server = createServer({
+    keepAliveTimeout: 5000,
+    headersTimeout: 5000,
+    requestTimeout: 10_000,
+    connectionsCheckingInterval: 1000,
+  });
+  server.maxConnections = 1024;
+  await listenOrExplain(server, config.port, config.host);
   const source = startCredentialSource({
     readMaterial: () => readCredentialMaterial({ ...config.session.material, validAt: clock.now() }),
-    createSession: (material) =>
-      createSession(material, config.session.params, { ...config.session.options, clock }),
+    createSession: (material, signal) =>
+      createSession(material, config.session.params, { ...config.session.options, clock, signal }),
     clock,
     sleep: runtime.sleep ?? abortableSleep,
     random: Math.random,
@@ -156,19 +175,9 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     authorizationToken: token,
     imds: config.imds,
     extraHosts: [config.host],
+    remote: !isLoopback(config.host),
   });
-  // Bounded: a local peer cannot hold the server with many slow or idle connections.
-  const server = createServer(
-    { keepAliveTimeout: 5000, headersTimeout: 5000, requestTimeout: 10_000 },
-    handler,
-  );
-  server.maxConnections = 1024;
-  try {
-    await listenOrExplain(server, config.port, config.host);
-  } catch (error) {
-    await source.stop();
-    throw error;
-  }
+  server.on("request", handler);
   const address = server.address() as { port: number; address: string };
   const host = address.address.includes(":") ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
