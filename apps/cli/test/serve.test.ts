@@ -127,6 +127,29 @@ describe("iam-ra serve and credentials status", () => {
     expect(human.stdout).toMatch(/^cache {8}expires \d{4}-/m);
   });
 
+  it("serve reads its switches' variables as the sidecar does (IAM_RA_IMDS=on)", async () => {
+    const child = spawn(process.execPath, [BIN, "serve", "--json", ...flags, "--port", "0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, IAM_RA_IMDS: "on" },
+    });
+    try {
+      const [line] = (await once(child.stdout, "data")) as [Buffer];
+      const started = JSON.parse(line.toString());
+      expect(started).toMatchObject({ imds: true, credentialsUri: null });
+      for (let i = 0; i < 100 && !(await fetch(`${started.url}/readyz`)).ok; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const token = await fetch(`${started.url}/latest/api/token`, {
+        method: "PUT",
+        headers: { "x-aws-ec2-metadata-token-ttl-seconds": "60" },
+      });
+      expect(token.status).toBe(200);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const [code] = await once(child, "exit");
+    expect(code).toBe(0);
+  });
+
   it("serve refuses an unsafe bind before starting", async () => {
     const r = await exec(process.execPath, [BIN, "serve", ...flags, "--host", "0.0.0.0", "--imds"]).catch(
       (e) => e,

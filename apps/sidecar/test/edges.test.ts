@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -236,6 +236,21 @@ describe("serving", () => {
     expect((await get({ host: "192.0.2.2", origin: "https://evil.example" })).statusCode).toBe(403);
     expect((await get({}, "POST")).statusCode).toBe(405);
     expect((await get({}, "DELETE")).statusCode).toBe(405);
+    // /status (role, account, last error): this host, or a token holder.
+    const port = new URL(sidecar.url).port;
+    expect((await request(`http://127.0.0.1:${port}/status`, {})).statusCode).toBe(200);
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+    if (external) {
+      const status = `http://${external}:${port}/status`;
+      expect((await request(status, {})).statusCode).toBe(401);
+      expect((await request(status, { headers: { authorization: token } })).statusCode).toBe(200);
+      expect(
+        (await request(`http://${external}:${port}/v1/credentials`, { headers: { authorization: token } }))
+          .statusCode,
+      ).toBe(200);
+    }
   });
 
   it("on loopback, a foreign Host is still refused (DNS rebinding)", async () => {

@@ -29,8 +29,12 @@ Logs are JSON lines on stderr; SIGTERM stops it gracefully.`;
     const { createLogger, mergeEnv, resolveSidecarConfig, startSidecar } = await import(
       "@iam-ra/core/server"
     );
+    // A switch here is only ever given as true (there is no --no-…); false means "not on the command
+    // line", and its variable (IAM_RA_IMDS, IAM_RA_ALLOW_REMOTE, …) is then read as the sidecar reads
+    // it (1, true, yes, on), not by oclif's narrower rules.
+    const given = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== false));
     const config = await resolveSidecarConfig(
-      mergeEnv(flags as Record<string, string | boolean | undefined>, {}),
+      mergeEnv(given as Record<string, string | boolean | undefined>, process.env),
       process.env,
     );
     const logger = createLogger((line) => process.stderr.write(line), config.logLevel);

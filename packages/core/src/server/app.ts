@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isLoopbackHost } from "../rolesanywhere/endpoint.ts";
 import type { CredentialSource, HeldCredentials } from "./credential-source.ts";
 import type { SidecarMetrics } from "./metrics.ts";
 
@@ -236,6 +237,18 @@ export function createApp(deps: AppDeps): Handler {
     return 404;
   };
 
+  /** Whether `Authorization` is the token: constant time over its bytes; only a length mismatch returns early. */
+  const carriesToken = (req: IncomingMessage): boolean => {
+    const given = req.headers.authorization;
+    const givenBytes = typeof given === "string" ? Buffer.from(given) : undefined;
+    return (
+      expected !== undefined &&
+      givenBytes !== undefined &&
+      givenBytes.length === expected.length &&
+      timingSafeEqual(givenBytes, expected)
+    );
+  };
+
   const route = (req: IncomingMessage, res: ServerResponse, path: string): [string, number] => {
     const credentialRoute =
       path === CONTAINER_CREDENTIALS_PATH || (deps.imds.enabled && path.startsWith("/latest/"));
@@ -261,10 +274,7 @@ export function createApp(deps: AppDeps): Handler {
         send(res, 404, errorBody("NotFound", "Container credentials are not enabled."));
         return ["credentials", 404];
       }
-      const given = req.headers.authorization;
-      // Constant time over the token's bytes; only a length mismatch returns early.
-      const givenBytes = typeof given === "string" ? Buffer.from(given) : undefined;
-      if (!givenBytes || givenBytes.length !== expected.length || !timingSafeEqual(givenBytes, expected)) {
+      if (!carriesToken(req)) {
         send(
           res,
           401,
@@ -288,6 +298,16 @@ export function createApp(deps: AppDeps): Handler {
       return ["readyz", c ? 200 : 503];
     }
     if (path === "/status") {
+      // Bound beyond loopback, the role, account and last error are for this host or a token holder.
+      const peer = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+      if (deps.remote === true && !isLoopbackHost(peer) && !carriesToken(req)) {
+        send(
+          res,
+          401,
+          errorBody("Unauthorized", "Remote clients need the token in Authorization for /status."),
+        );
+        return ["status", 401];
+      }
       // What `iam-ra credentials status --server` shows; expiry only, never the credentials.
       const st = deps.source.status();
       send(
