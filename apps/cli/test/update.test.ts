@@ -173,8 +173,8 @@ describe("iam-ra update --once", () => {
     [
       "a directory where the file should be",
       ["--credentials-file", "DIR"],
-      /is not a file/,
-      /file, not a directory/,
+      /The AWS config or credentials path .* is a directory, not a regular file/,
+      /Pass the path of a regular AWS config or credentials file/,
     ],
     ["a key that is not there", ["--private-key", "/nonexistent/key.pem"], /does not exist/, /path/],
   ])("%s: one clear line, exit 1, no stack, no secrets", async (_name, extra, message, hint) => {

@@ -344,7 +344,10 @@ const MAX_SHARED_FILE_BYTES = 8 * 1024 * 1024;
 export async function readTextFileIfExists(path: string): Promise<{ text: string; exists: boolean }> {
   let bytes: Uint8Array;
   try {
-    bytes = await readBoundedFile(path, { what: "AWS config", maxBytes: MAX_SHARED_FILE_BYTES });
+    bytes = await readBoundedFile(path, {
+      what: "AWS config or credentials",
+      maxBytes: MAX_SHARED_FILE_BYTES,
+    });
   } catch (error) {
     if (!(error instanceof IamRaError)) throw toFileError(error, path, "read");
     if (error.code === "file-not-found") return { text: "", exists: false };
