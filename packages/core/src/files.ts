@@ -89,3 +89,15 @@ export async function readBoundedFile(path: string, options: ReadBoundedFileOpti
     await handle.close();
   }
 }
+
+/**
+ * Reads a passphrase or PIN file: a regular file of at most 4 KiB ({@link readBoundedFile}), as
+ * UTF-8 without one final newline (editors add it; no secret ends in one).
+ * @internal
+ */
+export async function readSecretFile(path: string, what: string): Promise<string> {
+  const bytes = await readBoundedFile(path, { what, maxBytes: 4096 });
+  return Buffer.from(bytes)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}

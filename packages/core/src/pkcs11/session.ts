@@ -1,6 +1,6 @@
 /** A logged-in session on the token that holds a key; PINs a token refused are never tried again. @internal @module */
 import { createHash } from "node:crypto";
-import { readBoundedFile } from "../files.ts";
+import { readSecretFile } from "../files.ts";
 import {
   type Attribute,
   CKA_CLASS,
@@ -26,10 +26,7 @@ export const pinDigest = (pin: string) => createHash("sha256").update(pin).diges
 /** The user PIN from the URI's `pin-source` file: a regular file of at most 4 KiB, else refused. */
 export async function readPinSource(uri: Pkcs11Uri): Promise<string | undefined> {
   if (!uri.pinSource) return undefined;
-  const bytes = await readBoundedFile(uri.pinSource, { what: "PIN (pin-source)", maxBytes: 4096 });
-  return Buffer.from(bytes)
-    .toString("utf8")
-    .replace(/\r?\n$/, "");
+  return await readSecretFile(uri.pinSource, "PIN (pin-source)");
 }
 
 /** One open session on the token that holds the key, logged in, re-opened after a reset. */

@@ -5,17 +5,9 @@ import type { CreateSessionOptions } from "./client.ts";
 import type { CreateSessionParams } from "./signer.ts";
 import { createNodeTransport } from "./transport.ts";
 
-/**
- * Reads a small text file given by an option: a regular file of at most `maxBytes` (a FIFO, device
- * or oversized file is refused with the path and what to do). Loaded only when a file is given.
- */
-const readText = async (file: string, what: string, maxBytes: number) => {
-  const { readBoundedFile } = await import("../files.ts");
-  return Buffer.from(await readBoundedFile(file, { what, maxBytes })).toString("utf8");
-};
+/** File reading (fs/promises) loads only when a file is given: it pulls in readline at start-up. */
+const files = () => import("../files.ts");
 
-/** The largest passphrase or PIN file read. */
-const MAX_SECRET_FILE_BYTES = 4096;
 /** The largest CA bundle read (a system bundle of every public root is ~200 KB). */
 const MAX_CA_BUNDLE_BYTES = 4 * 1024 * 1024;
 
@@ -92,7 +84,7 @@ export async function readPassphrase(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<string | undefined> {
   const file = stringOption(values["private-key-passphrase-file"]);
-  if (file) return (await readText(file, "passphrase", MAX_SECRET_FILE_BYTES)).replace(/\r?\n$/, "");
+  if (file) return await (await files()).readSecretFile(file, "passphrase");
   return env.IAM_RA_PRIVATE_KEY_PASSPHRASE;
 }
 
@@ -105,7 +97,7 @@ async function readPin(
 ): Promise<string | undefined> {
   const file = stringOption(values[option]);
   if (!file) return env[variable] || undefined;
-  return (await readText(file, "PIN", MAX_SECRET_FILE_BYTES)).replace(/\r?\n$/, "");
+  return await (await files()).readSecretFile(file, "PIN");
 }
 
 /**
@@ -203,7 +195,13 @@ export async function resolveSessionInputs(
   const caBundle = stringOption(values["ca-bundle"]);
   const duration = values["session-duration"];
   let ca: string | undefined;
-  if (caBundle) ca = await readText(caBundle, "CA bundle", MAX_CA_BUNDLE_BYTES);
+  if (caBundle) {
+    const bytes = await (await files()).readBoundedFile(caBundle, {
+      what: "CA bundle",
+      maxBytes: MAX_CA_BUNDLE_BYTES,
+    });
+    ca = Buffer.from(bytes).toString("utf8");
+  }
   return {
     material: {
       certificate,
